@@ -1,0 +1,155 @@
+"""What every block type declares: parameters, ports, shape rule, cost and how to build its module.
+
+Primitive blocks implement ``infer``, ``cost`` and ``build`` directly. Composite blocks implement only
+``expand`` (their inside as a small graph of primitives); shape, cost and module are derived from that
+expansion, so the picture a person opens, the numbers in the summary and the trained module cannot
+disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from explorer.graph.params import ParamSet
+from explorer.graph.shapes import ShapeError, TensorShape
+
+
+@dataclass(frozen=True)
+class Cost:
+    params: int = 0
+    macs: int = 0
+    weight_layers: int = 0  # conv + linear layers: the "depth" papers count
+
+    def __add__(self, other: "Cost") -> "Cost":
+        return Cost(self.params + other.params, self.macs + other.macs, self.weight_layers + other.weight_layers)
+
+    def __mul__(self, n: int) -> "Cost":
+        return Cost(self.params * n, self.macs * n, self.weight_layers * n)
+
+
+def freeze(value: Any) -> Any:
+    """A hashable twin of a JSON-like value, for cache keys."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+class BlockType:
+    """Base of all block types; subclasses are registered once in ``explorer.blocks.registry``."""
+
+    name: ClassVar[str] = ""          # the type id stored in graph files
+    title: ClassVar[str] = ""         # what the palette shows
+    category: ClassVar[str] = "Primitives"
+    help: ClassVar[str] = ""
+    params: ClassVar[ParamSet] = ParamSet()
+    min_inputs: ClassVar[int] = 1     # 0: a source (Input)
+    max_inputs: ClassVar[int] = 1     # >1: Add, Concat, ...; edges keep their order
+    has_output: ClassVar[bool] = True
+    composite: ClassVar[bool] = False
+    face: ClassVar[tuple[str, ...]] = ()  # parameters shown on the canvas node
+    repeatable: ClassVar[bool] = False
+
+    # -- shape and cost -------------------------------------------------------------------------
+    def infer(self, p: dict, in_shapes: list[TensorShape]) -> TensorShape:
+        raise NotImplementedError
+
+    def cost(self, p: dict, in_shapes: list[TensorShape], out_shape: TensorShape) -> Cost:
+        return Cost()
+
+    def build(self, p: dict, in_shapes: list[TensorShape]):
+        """An ``nn.Module`` taking the inputs in edge order. Imports torch lazily."""
+        raise NotImplementedError
+
+    def repeat_params(self, p: dict, index: int) -> dict:
+        """Parameters of repetition ``index`` (> 0) in a stage: by default the same, stride 1."""
+        if "stride" in p and p["stride"] != 1:
+            return {**p, "stride": 1}
+        return p
+
+    def describe(self, p: dict) -> str:
+        """Short text of the key parameters for the node face."""
+        parts = []
+        for key in self.face:
+            v = p.get(key)
+            if isinstance(v, bool):
+                if v:
+                    parts.append(key)
+            elif isinstance(v, list):
+                parts.append(f"{key} {'×'.join(map(str, v))}")
+            else:
+                parts.append(f"{key} {v}")
+        return ", ".join(parts)
+
+
+class CompositeBlock(BlockType):
+    """A block whose inside is a graph of primitives built by ``expand``."""
+
+    category: ClassVar[str] = "Residual blocks"
+    composite: ClassVar[bool] = True
+    repeatable: ClassVar[bool] = True
+
+    def expand(self, p: dict, b, x) -> Any:
+        """Add the inside to builder ``b`` starting from handle ``x``; return the output handle."""
+        raise NotImplementedError
+
+    def expansion(self, p: dict, in_shape: TensorShape):
+        """The inside as an ``Expansion`` (graph + shapes + cost), cached per parameters and shape."""
+        return _expansion(self.name, freeze(p), tuple(in_shape))
+
+    def infer(self, p, in_shapes):
+        return self.expansion(p, in_shapes[0]).out_shape
+
+    def cost(self, p, in_shapes, out_shape):
+        return self.expansion(p, in_shapes[0]).cost
+
+    def build(self, p, in_shapes):
+        from explorer.compile.graph_module import GraphModule
+        return GraphModule(self.expansion(p, in_shapes[0]).graph)
+
+
+@lru_cache(maxsize=4096)
+def _expansion(type_name: str, frozen_params: tuple, in_shape: tuple):
+    from explorer.blocks.builder import Builder
+    from explorer.blocks.registry import get_block
+
+    block = get_block(type_name)
+    p = {k: (list(v) if isinstance(v, tuple) else v) for k, v in frozen_params}
+    b = Builder(name=type_name)
+    x = b.input(in_shape)
+    try:
+        y = block.expand(p, b, x)
+    except ShapeError:
+        raise
+    b.output(y)
+    return b.finish()
+
+
+def repeats(block: BlockType, p: dict, repeat: int, in_shapes: list[TensorShape]):
+    """Yield ``(params, in_shapes, out_shape)`` for each repetition of a node, threading shapes."""
+    shapes = list(in_shapes)
+    for i in range(repeat):
+        pi = p if i == 0 else block.repeat_params(p, i)
+        out = block.infer(pi, shapes)
+        yield pi, shapes, out
+        shapes = [out]
+
+
+def run_block(block: BlockType, p: dict, repeat: int, in_shapes: list[TensorShape]) -> tuple[TensorShape, Cost]:
+    """Output shape and cost of a node (all repetitions); raises ShapeError. Cached."""
+    return _run_block(block.name, freeze(p), repeat, tuple(tuple(s) for s in in_shapes))
+
+
+@lru_cache(maxsize=65536)
+def _run_block(type_name: str, frozen_params: tuple, repeat: int, in_shapes: tuple):
+    from explorer.blocks.registry import get_block
+
+    block = get_block(type_name)
+    p = {k: (list(v) if isinstance(v, tuple) else v) for k, v in frozen_params}
+    total = Cost()
+    out = None
+    for pi, shapes, out in repeats(block, p, repeat, list(in_shapes)):
+        total = total + block.cost(pi, shapes, out)
+    return tuple(out), total

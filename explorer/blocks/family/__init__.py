@@ -1,0 +1,1 @@
+"""The residual block family: each module is one composite block type defined by its expansion."""

@@ -1,0 +1,48 @@
+"""Pre-activation residual block (He et al. 2016): BN-ReLU-conv order and a clean identity path.
+
+Basic (two 3×3) or bottleneck (1×1, 3×3, 1×1) variant; optional dropout between the convs, which is
+what the wide block (wide.py) uses.
+"""
+from explorer.blocks.base import CompositeBlock
+from explorer.blocks.parts import SE_REDUCTION, SHORTCUT, bn_act_conv, shortcut, squeeze_excite
+from explorer.blocks.registry import register
+from explorer.graph.params import Choice, Float, Int, ParamSet
+
+
+@register
+class PreActBlock(CompositeBlock):
+    name = "preact"
+    title = "Pre-activation residual"
+    help = ("BN and ReLU come before each conv, and nothing follows the addition, so the identity path "
+            "carries the signal unchanged from block to block: 1000-layer networks still train.")
+    params = ParamSet((Int("out_channels", 16, 1, 16384, "output channels"),
+                       Int("stride", 1, 1, 4, "stride of the (3×3) conv and the shortcut"),
+                       Choice("variant", "basic", ("basic", "bottleneck"), "two 3×3 convs, or 1×1-3×3-1×1"),
+                       Int("width", 0, 0, 8192, "bottleneck width; 0 = out_channels / 4"),
+                       Float("dropout", 0.0, 0.0, 0.9, "dropout between the convs (Wide ResNet uses 0.3)"),
+                       SHORTCUT, SE_REDUCTION))
+    face = ("out_channels", "stride", "variant")
+
+    def expand(self, p, b, x):
+        out, stride = p["out_channels"], p["stride"]
+        pre = b.act(b.bn(x, node_id="bn_in"), node_id="relu_in")
+        if p["variant"] == "basic":
+            r = b.conv(pre, out, 3, stride, node_id="conv1")
+            r = b.act(b.bn(r, node_id="bn2"), node_id="relu2")
+            r = _dropout(b, r, p["dropout"])
+            r = b.conv(r, out, 3, node_id="conv2")
+        else:
+            width = p["width"] or max(1, out // 4)
+            r = b.conv(pre, width, 1, node_id="conv1")
+            r = bn_act_conv(b, r, width, 3, stride, tag="2")
+            r = _dropout(b, r, p["dropout"])
+            r = bn_act_conv(b, r, out, 1, tag="3")
+        r = squeeze_excite(b, r, p["se_reduction"])
+        # The projection sees the pre-activated input, as in the authors' code; the identity sees x itself.
+        same = b.channels(x) == out and stride == 1 and p["shortcut"] != "projection"
+        s = shortcut(b, x if same else pre, out, stride, p["shortcut"], bn=False)
+        return b.add("add", r, s, node_id="add")
+
+
+def _dropout(b, x, rate):
+    return b.add("dropout", x, node_id="dropout", p=rate) if rate > 0 else x

@@ -1,0 +1,24 @@
+"""ResNeXt block (Xie et al. 2017): a bottleneck whose 3×3 is split into C groups of width d."""
+from explorer.blocks.base import CompositeBlock
+from explorer.blocks.parts import SE_REDUCTION, SHORTCUT
+from explorer.blocks.registry import get_block, register
+from explorer.graph.params import Int, ParamSet
+
+
+@register
+class ResNeXtBlock(CompositeBlock):
+    name = "resnext"
+    title = "ResNeXt (grouped)"
+    help = ("Aggregated transformations: C parallel paths of width d, implemented as one grouped 3×3 conv. "
+            "More paths (cardinality) help more than more width or depth at the same cost.")
+    params = ParamSet((Int("cardinality", 32, 1, 1024, "number of groups C"),
+                       Int("group_width", 4, 1, 1024, "channels per group d; the 3×3 conv has C·d channels"),
+                       Int("out_channels", 256, 1, 16384, "channels after the expanding 1×1"),
+                       Int("stride", 1, 1, 4, "stride of the grouped conv and the shortcut"),
+                       SHORTCUT, SE_REDUCTION))
+    face = ("cardinality", "group_width", "out_channels", "stride")
+
+    def expand(self, p, b, x):
+        q = {"width": p["cardinality"] * p["group_width"], "groups": p["cardinality"], "out_channels": p["out_channels"],
+             "stride": p["stride"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}
+        return get_block("bottleneck").expand(q, b, x)

@@ -1,0 +1,24 @@
+"""Wide residual block (Zagoruyko & Komodakis 2016): a pre-activation basic block k times wider, with dropout."""
+from explorer.blocks.base import CompositeBlock
+from explorer.blocks.parts import SE_REDUCTION, SHORTCUT
+from explorer.blocks.registry import get_block, register
+from explorer.graph.params import Float, Int, ParamSet
+
+
+@register
+class WideBlock(CompositeBlock):
+    name = "wide"
+    title = "Wide residual"
+    help = ("Fewer, wider blocks: a pre-activation basic block with channels × k and dropout between the convs. "
+            "WRN-28-10 beats a 1001-layer thin ResNet and trains several times faster.")
+    params = ParamSet((Int("channels", 16, 1, 4096, "base channels before widening (16, 32, 64 in WRN)"),
+                       Int("widen_factor", 4, 1, 64, "k: output channels = channels × k"),
+                       Int("stride", 1, 1, 4, "stride of the first conv and the shortcut"),
+                       Float("dropout", 0.3, 0.0, 0.9, "dropout between the two convs"),
+                       SHORTCUT, SE_REDUCTION))
+    face = ("channels", "widen_factor", "stride", "dropout")
+
+    def expand(self, p, b, x):
+        q = {"out_channels": p["channels"] * p["widen_factor"], "stride": p["stride"], "variant": "basic", "width": 0,
+             "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}
+        return get_block("preact").expand(q, b, x)

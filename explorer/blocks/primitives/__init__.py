@@ -1,0 +1,1 @@
+"""Primitive layers: each maps to one torch operation."""

@@ -1,0 +1,69 @@
+"""Parameter-light tensor ops used inside residual blocks: zero-pad shortcut, channel slice, scale."""
+from __future__ import annotations
+
+from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.registry import register
+from explorer.graph.params import Float, Int, ParamSet
+from explorer.graph.shapes import ShapeError, need_image
+
+
+@register
+class ZeroPadShortcut(BlockType):
+    name = "zeropad_shortcut"
+    title = "Zero-pad shortcut"
+    help = ("Parameter-free shortcut (ResNet option A): subsample by the stride and pad the new channels "
+            "with zeros.")
+    params = ParamSet((Int("out_channels", 32, 1, 8192, "channels after padding (≥ input channels)"),
+                       Int("stride", 2, 1, 8, "spatial subsampling")))
+    face = ("out_channels", "stride")
+
+    def infer(self, p, in_shapes):
+        c, h, w = need_image(in_shapes[0], "Zero-pad shortcut")
+        if p["out_channels"] < c:
+            raise ShapeError(f"cannot pad {c} channels down to {p['out_channels']}", "use a projection shortcut")
+        s = p["stride"]
+        return (p["out_channels"], (h + s - 1) // s, (w + s - 1) // s)
+
+    def build(self, p, in_shapes):
+        from explorer.compile import ops
+        return ops.ZeroPadShortcut(p["out_channels"] - in_shapes[0][0], p["stride"])
+
+
+@register
+class ChannelSlice(BlockType):
+    name = "channel_slice"
+    title = "Channel slice"
+    help = "Keeps channels start..stop-1 (stop 0 = to the end). Dual path blocks split residual and dense parts."
+    params = ParamSet((Int("start", 0, 0, 100000, "first channel kept"),
+                       Int("stop", 0, 0, 100000, "one past the last channel kept; 0 = all the rest")))
+    face = ("start", "stop")
+
+    def infer(self, p, in_shapes):
+        c = in_shapes[0][0]
+        stop = p["stop"] or c
+        if not 0 <= p["start"] < stop <= c:
+            raise ShapeError(f"slice {p['start']}:{stop} is outside the {c} channels", f"choose 0 ≤ start < stop ≤ {c}")
+        return (stop - p["start"],) + tuple(in_shapes[0][1:])
+
+    def build(self, p, in_shapes):
+        from explorer.compile import ops
+        return ops.ChannelSlice(p["start"], p["stop"] or in_shapes[0][0])
+
+
+@register
+class Scale(BlockType):
+    name = "scale"
+    title = "Scale"
+    help = "Multiplies by one learnable scalar (the weight of a weighted residual branch)."
+    params = ParamSet((Float("init", 0.1, -100, 100, "initial value of the scalar"),))
+    face = ("init",)
+
+    def infer(self, p, in_shapes):
+        return tuple(in_shapes[0])
+
+    def cost(self, p, in_shapes, out_shape):
+        return Cost(1, 0, 0)
+
+    def build(self, p, in_shapes):
+        from explorer.compile import ops
+        return ops.Scale(p["init"])

@@ -1,0 +1,58 @@
+"""Conv2d: the weight layer of every block (groups give ResNeXt, 1×1 gives projections)."""
+from __future__ import annotations
+
+from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.registry import register
+from explorer.graph.params import Bool, Float, Int, ParamSet
+from explorer.graph.shapes import ShapeError, conv_out, need_image
+
+
+def _padding(p) -> int:
+    return p["dilation"] * (p["kernel_size"] - 1) // 2 if p["padding"] < 0 else p["padding"]
+
+
+@register
+class Conv2d(BlockType):
+    name = "conv2d"
+    title = "Conv2d"
+    help = "2-D convolution. Stride 2 halves the resolution; groups > 1 splits channels into independent groups."
+    params = ParamSet((
+        Int("out_channels", 16, 1, 8192, "number of output feature maps"),
+        Int("kernel_size", 3, 1, 15, "side of the square kernel"),
+        Int("stride", 1, 1, 8, "step between kernel positions; 2 halves height and width"),
+        Int("padding", -1, -1, 16, "zeros added on each side; -1 keeps the size (k//2 × dilation)"),
+        Int("dilation", 1, 1, 8, "spacing between kernel taps"),
+        Int("groups", 1, 1, 4096, "channel groups; must divide in and out channels (ResNeXt cardinality)"),
+        Bool("bias", False, "add a learnable bias (not needed before BatchNorm)"),
+        Float("bias_init", 0.0, -20, 20, "initial bias value, e.g. a negative highway gate bias"),
+    ))
+    face = ("out_channels", "kernel_size", "stride", "groups")
+
+    def infer(self, p, in_shapes):
+        c, h, w = need_image(in_shapes[0], "Conv2d")
+        g, out = p["groups"], p["out_channels"]
+        if c % g or out % g:
+            raise ShapeError(f"groups {g} must divide input channels {c} and output channels {out}",
+                             "set groups to a common divisor of both")
+        k, s, pad, d = p["kernel_size"], p["stride"], _padding(p), p["dilation"]
+        ho, wo = conv_out(h, k, s, pad, d), conv_out(w, k, s, pad, d)
+        if ho < 1 or wo < 1:
+            raise ShapeError(f"a {k}×{k} kernel with stride {s} leaves nothing of a {h}×{w} input",
+                             "reduce the stride or kernel, or use a larger input")
+        return (out, ho, wo)
+
+    def cost(self, p, in_shapes, out_shape):
+        cin = in_shapes[0][0]
+        k, g = p["kernel_size"], p["groups"]
+        weights = out_shape[0] * (cin // g) * k * k
+        return Cost(weights + (out_shape[0] if p["bias"] else 0), weights * out_shape[1] * out_shape[2], 1)
+
+    def build(self, p, in_shapes):
+        from torch import nn
+        conv = nn.Conv2d(in_shapes[0][0], p["out_channels"], p["kernel_size"], p["stride"], _padding(p),
+                         p["dilation"], p["groups"], bias=p["bias"])
+        # He et al. initialise convolutions for ReLU networks this way; it is what makes plain vs residual fair.
+        nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+        if conv.bias is not None:
+            nn.init.constant_(conv.bias, p["bias_init"])
+        return conv

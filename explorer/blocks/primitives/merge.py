@@ -1,0 +1,92 @@
+"""Nodes that merge several inputs: Add (the shortcut), Concat (dense paths), Multiply, Subtract."""
+from __future__ import annotations
+
+from explorer.blocks.base import BlockType
+from explorer.blocks.registry import register
+from explorer.graph.shapes import ShapeError, fmt_shape
+
+
+def shortcut_fix(a: tuple, b: tuple) -> str:
+    """What would make two shapes addable: the stride and kind of shortcut they call for."""
+    if len(a) == 3 and len(b) == 3:
+        big, small = (a, b) if a[1] >= b[1] else (b, a)
+        stride = big[1] // small[1] if small[1] and big[1] % small[1] == 0 else None
+        s = f" with stride {stride}" if stride and stride > 1 else ""
+        return f"use a projection shortcut{s} (1×1 conv to {small[0] if stride and stride > 1 else max(a[0], b[0])} channels) on the skip path"
+    return "make both inputs the same shape"
+
+
+class _Merge(BlockType):
+    min_inputs = 2
+    max_inputs = 8
+
+    def build(self, p, in_shapes):
+        from explorer.compile import ops
+        return getattr(ops, self.op)()
+
+
+@register
+class Add(_Merge):
+    name = "add"
+    title = "Add"
+    help = "Element-wise sum. An Add fed by a skip edge is a residual shortcut: y = F(x) + x."
+    op = "Add"
+
+    def infer(self, p, in_shapes):
+        first = in_shapes[0]
+        for other in in_shapes[1:]:
+            if tuple(other) != tuple(first):
+                raise ShapeError(f"inputs {fmt_shape(first)} and {fmt_shape(other)} differ", shortcut_fix(first, other))
+        return tuple(first)
+
+
+@register
+class Subtract(_Merge):
+    name = "subtract"
+    title = "Subtract"
+    help = "First input minus second (edge order). Highway gates use it: y = x + T·(H − x)."
+    op = "Subtract"
+    max_inputs = 2
+
+    def infer(self, p, in_shapes):
+        if tuple(in_shapes[0]) != tuple(in_shapes[1]):
+            raise ShapeError(f"inputs {fmt_shape(in_shapes[0])} and {fmt_shape(in_shapes[1])} differ",
+                             "make both inputs the same shape")
+        return tuple(in_shapes[0])
+
+
+@register
+class Multiply(_Merge):
+    name = "multiply"
+    title = "Multiply"
+    help = "Element-wise product with broadcasting: C×1×1 attention weights times C×H×W features (SE)."
+    op = "Multiply"
+
+    def infer(self, p, in_shapes):
+        out = list(in_shapes[0])
+        for other in in_shapes[1:]:
+            if len(other) != len(out):
+                raise ShapeError(f"cannot multiply {fmt_shape(out)} by {fmt_shape(other)}", "give both inputs the same rank")
+            for i, (a, b) in enumerate(zip(out, other)):
+                if a != b and 1 not in (a, b):
+                    raise ShapeError(f"cannot broadcast {fmt_shape(tuple(out))} with {fmt_shape(other)}",
+                                     "sizes must match or be 1 (e.g. C×1×1 attention times C×H×W)")
+                out[i] = max(a, b)
+        return tuple(out)
+
+
+@register
+class Concat(_Merge):
+    name = "concat"
+    title = "Concat"
+    help = "Joins inputs along channels (edge order). DenseNet feeds every layer the concat of all before it."
+    op = "Concat"
+    max_inputs = 64
+
+    def infer(self, p, in_shapes):
+        first = in_shapes[0]
+        for other in in_shapes[1:]:
+            if len(other) != len(first) or tuple(other[1:]) != tuple(first[1:]):
+                raise ShapeError(f"inputs {fmt_shape(first)} and {fmt_shape(other)} differ beyond channels",
+                                 "concatenate feature maps of the same height and width (pool or stride one of them)")
+        return (sum(s[0] for s in in_shapes),) + tuple(first[1:])

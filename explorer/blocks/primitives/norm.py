@@ -1,0 +1,32 @@
+"""BatchNorm over channels (2-D for images, 1-D for vectors)."""
+from __future__ import annotations
+
+from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.registry import register
+from explorer.graph.params import Bool, Float, ParamSet
+
+
+@register
+class BatchNorm(BlockType):
+    name = "batchnorm"
+    title = "BatchNorm"
+    help = "Normalises each channel over the batch, then scales and shifts it (2 parameters per channel)."
+    params = ParamSet((
+        Float("momentum", 0.1, 0.0, 1.0, "how fast the running statistics follow the batches"),
+        Float("eps", 1e-5, 1e-12, 1.0, "added to the variance for numerical safety"),
+        Bool("zero_init", False, "start the scale at 0, so a residual branch starts as identity"),
+    ))
+
+    def infer(self, p, in_shapes):
+        return tuple(in_shapes[0])
+
+    def cost(self, p, in_shapes, out_shape):
+        return Cost(2 * out_shape[0], 0, 0)
+
+    def build(self, p, in_shapes):
+        from torch import nn
+        cls = nn.BatchNorm2d if len(in_shapes[0]) == 3 else nn.BatchNorm1d
+        bn = cls(in_shapes[0][0], eps=p["eps"], momentum=p["momentum"])
+        if p["zero_init"]:
+            nn.init.zeros_(bn.weight)
+        return bn

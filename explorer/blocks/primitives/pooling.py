@@ -1,0 +1,62 @@
+"""Max/average pooling and global average pooling."""
+from __future__ import annotations
+
+from explorer.blocks.base import BlockType
+from explorer.blocks.registry import register
+from explorer.graph.params import Int, ParamSet
+from explorer.graph.shapes import ShapeError, conv_out, need_image
+
+_POOL_PARAMS = ParamSet((
+    Int("kernel_size", 2, 1, 15, "side of the pooling window"),
+    Int("stride", 0, 0, 8, "step between windows; 0 means the kernel size"),
+    Int("padding", 0, 0, 7, "padding on each side (at most half the kernel)"),
+))
+
+
+class _Pool(BlockType):
+    params = _POOL_PARAMS
+    face = ("kernel_size", "stride")
+
+    def infer(self, p, in_shapes):
+        c, h, w = need_image(in_shapes[0], self.title)
+        k, s, pad = p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"]
+        if pad * 2 > k:
+            raise ShapeError(f"padding {pad} is more than half the kernel {k}", f"use padding ≤ {k // 2}")
+        ho, wo = conv_out(h, k, s, pad), conv_out(w, k, s, pad)
+        if ho < 1 or wo < 1:
+            raise ShapeError(f"a {k}×{k} window leaves nothing of a {h}×{w} input", "use a smaller window or fewer pooling layers")
+        return (c, ho, wo)
+
+    def build(self, p, in_shapes):
+        from torch import nn
+        cls = nn.MaxPool2d if self.name == "maxpool" else nn.AvgPool2d
+        return cls(p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"])
+
+
+@register
+class MaxPool(_Pool):
+    name = "maxpool"
+    title = "MaxPool"
+    help = "Keeps the largest value in each window (ImageNet ResNets use 3×3, stride 2 after the stem)."
+
+
+@register
+class AvgPool(_Pool):
+    name = "avgpool"
+    title = "AvgPool"
+    help = "Averages each window (DenseNet transitions use 2×2, stride 2)."
+
+
+@register
+class GlobalAvgPool(BlockType):
+    name = "global_avgpool"
+    title = "Global avg pool"
+    help = "Averages each channel over the whole image: C×H×W becomes C×1×1."
+
+    def infer(self, p, in_shapes):
+        c, _, _ = need_image(in_shapes[0], "Global avg pool")
+        return (c, 1, 1)
+
+    def build(self, p, in_shapes):
+        from torch import nn
+        return nn.AdaptiveAvgPool2d(1)

@@ -1,0 +1,133 @@
+"""Shape inference, cost totals and validation in one pass over the graph.
+
+Each node's result is cached by (type, parameters, repeat, input shapes) in the block layer, so
+re-running the pass after an edit of a 1000-block graph recomputes only what the edit touched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from explorer.blocks.base import Cost, run_block
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph.model import Graph
+from explorer.graph.shapes import ShapeError, TensorShape
+
+
+@dataclass(frozen=True)
+class Problem:
+    node_id: str | None
+    message: str
+    fix: str = ""
+    severity: str = "error"  # or "warning"
+    title: str = ""
+
+    @property
+    def text(self) -> str:
+        where = f"{self.title} '{self.node_id}': " if self.node_id else ""
+        return f"{where}{self.message}" + (f"; {self.fix}" if self.fix else "")
+
+
+@dataclass
+class NodeInfo:
+    in_shapes: list[TensorShape] = field(default_factory=list)
+    out_shape: TensorShape | None = None
+    cost: Cost = Cost()
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem]
+    input_shape: TensorShape | None
+    output_shape: TensorShape | None
+    total: Cost
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def analyze(graph: Graph) -> Analysis:
+    infos: dict[str, NodeInfo] = {nid: NodeInfo() for nid in graph.nodes}
+    problems: list[Problem] = []
+
+    def report(nid, message, fix="", severity="error"):
+        title = _title(graph, nid) if nid else ""
+        pr = Problem(nid, message, fix, severity, title)
+        problems.append(pr)
+        if nid:
+            infos[nid].problems.append(pr)
+
+    inputs, outputs = graph.nodes_of_type("input"), graph.nodes_of_type("output")
+    if not inputs:
+        report(None, "the graph has no Input node", "add an Input from the palette and connect it to the first layer")
+    elif len(inputs) > 1:
+        for nid in inputs[1:]:
+            report(nid, "a network has exactly one Input", "delete this one or merge the paths")
+    if not outputs:
+        report(None, "the graph has no Output node", "add an Output and connect the last layer (the classifier) to it")
+    elif len(outputs) > 1:
+        for nid in outputs[1:]:
+            report(nid, "a network has exactly one Output", "delete this one")
+
+    cycle = graph.find_cycle() if graph.has_cycle() else []
+    if cycle:
+        report(cycle[0], f"is part of a cycle ({' → '.join(cycle + cycle[:1])})", "remove one of these edges")
+        return Analysis(infos, problems, None, None, Cost())
+
+    total = Cost()
+    for nid in graph.topological_order():
+        node = graph.node(nid)
+        info = infos[nid]
+        try:
+            block = get_block(node.type)
+        except UnknownBlockError as e:
+            report(nid, str(e), "delete it or update Residual Explorer")
+            continue
+        for p in block.params:
+            msg = p.range_problem(node.params.get(p.name))
+            if msg:
+                report(nid, msg, f"set it between {p.minimum:g} and {p.maximum:g}" if p.maximum is not None else "")
+        srcs = graph.inputs_of(nid)
+        if len(srcs) < block.min_inputs:
+            need = "an input" if block.min_inputs == 1 else f"at least {block.min_inputs} inputs"
+            report(nid, f"needs {need} but has {len(srcs)}", "drag an edge from an output port to its input")
+            continue
+        if len(srcs) > block.max_inputs:
+            report(nid, f"takes at most {block.max_inputs} input(s) but has {len(srcs)}", "remove the extra edges")
+            continue
+        in_shapes = [infos[s].out_shape for s in srcs]
+        if any(s is None for s in in_shapes) or info.problems:
+            continue  # the cause is reported upstream or above; one message per cause
+        info.in_shapes = in_shapes
+        try:
+            info.out_shape, info.cost = run_block(block, node.params, node.repeat, in_shapes)
+        except ShapeError as e:
+            report(nid, e.message, e.fix)
+            continue
+        total = total + info.cost
+
+    if len(outputs) == 1:
+        reach = graph.networkx()
+        import networkx as nx
+        feeding = nx.ancestors(reach, outputs[0]) | {outputs[0]}
+        for nid in graph.nodes:
+            if nid not in feeding and graph.node(nid).type != "input":
+                report(nid, "does not lead to the Output, so its result is unused",
+                       "connect it onward or delete it", severity="warning")
+
+    in_shape = infos[inputs[0]].out_shape if inputs else None
+    out_shape = infos[outputs[0]].out_shape if len(outputs) == 1 else None
+    return Analysis(infos, problems, in_shape, out_shape, total)
+
+
+def _title(graph: Graph, nid: str) -> str:
+    try:
+        return get_block(graph.node(nid).type).title
+    except (UnknownBlockError, Exception):
+        return "Node"

@@ -1,0 +1,274 @@
+"""The architecture as data: nodes with typed parameters, ordered edges, change events.
+
+Every edit goes through a handful of methods that check the graph's own rules (typed errors for a
+cycle, a duplicate link, a taken input port) and then notify subscribers, so an undo stack and a
+canvas can sit on top without the model knowing about them.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import networkx as nx
+
+from explorer.blocks.registry import get_block
+from explorer.graph.params import ParamError
+
+ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class GraphError(ValueError):
+    """An edit the graph refuses; ``node_id`` names where."""
+
+    def __init__(self, message: str, node_id: str | None = None):
+        super().__init__(message)
+        self.node_id = node_id
+
+
+class CycleError(GraphError):
+    pass
+
+
+class DuplicateLinkError(GraphError):
+    pass
+
+
+class PortError(GraphError):
+    pass
+
+
+class NodeIdError(GraphError):
+    pass
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+    repeat: int = 1
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    order: int = 0  # position among the destination's inputs (Concat and Subtract care)
+
+
+@dataclass(frozen=True)
+class GraphEvent:
+    kind: str  # node_added | node_removed | edge_added | edge_removed | param_changed | node_moved | repeat_changed | reset
+    node_id: str | None = None
+    edge: Edge | None = None
+    name: str | None = None
+    old: Any = None
+    new: Any = None
+
+
+@dataclass
+class Graph:
+    """A directed acyclic graph of blocks kept in networkx; edit only through the methods."""
+
+    name: str = "untitled"
+    _g: nx.DiGraph = field(default_factory=nx.DiGraph, repr=False)
+    _listeners: list[Callable[[GraphEvent], None]] = field(default_factory=list, repr=False)
+    revision: int = 0
+    _topo: list[str] | None = field(default=None, repr=False)
+
+    # -- queries --------------------------------------------------------------------------------
+    @property
+    def nodes(self) -> dict[str, Node]:
+        return {n: d["node"] for n, d in self._g.nodes(data=True)}
+
+    def node(self, node_id: str) -> Node:
+        try:
+            return self._g.nodes[node_id]["node"]
+        except KeyError:
+            raise GraphError(f"no node '{node_id}'", node_id) from None
+
+    def __contains__(self, node_id: str) -> bool:
+        return node_id in self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    @property
+    def edges(self) -> list[Edge]:
+        return [d["edge"] for _, _, d in self._g.edges(data=True)]
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return sorted((d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)), key=lambda e: e.order)
+
+    def inputs_of(self, node_id: str) -> list[str]:
+        return [e.src for e in self.in_edges(node_id)]
+
+    def outputs_of(self, node_id: str) -> list[str]:
+        return list(self._g.successors(node_id))
+
+    def has_cycle(self) -> bool:
+        return not nx.is_directed_acyclic_graph(self._g)
+
+    def find_cycle(self) -> list[str]:
+        try:
+            return [u for u, _ in nx.find_cycle(self._g)]
+        except nx.NetworkXNoCycle:
+            return []
+
+    def topological_order(self) -> list[str]:
+        """Node ids in an order where every edge goes forward; ties keep insertion order."""
+        if self._topo is None:
+            index = {n: i for i, n in enumerate(self._g.nodes)}
+            self._topo = list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
+        return self._topo
+
+    def nodes_of_type(self, type_name: str) -> list[str]:
+        return [n for n, d in self._g.nodes(data=True) if d["node"].type == type_name]
+
+    def networkx(self) -> nx.DiGraph:
+        """A read-only view for algorithms (layout, paths)."""
+        return self._g.copy(as_view=True)
+
+    # -- edits ----------------------------------------------------------------------------------
+    def new_id(self, type_name: str) -> str:
+        prefix = re.sub(r"[^A-Za-z0-9_]", "_", type_name) or "node"
+        i = 1
+        while f"{prefix}_{i}" in self._g:
+            i += 1
+        return f"{prefix}_{i}"
+
+    def add_node(self, type_name: str, params: dict | None = None, *, node_id: str | None = None,
+                 pos: tuple[float, float] = (0.0, 0.0), repeat: int = 1) -> str:
+        block = get_block(type_name)
+        full = block.params.complete(type_name, params)
+        node_id = node_id or self.new_id(type_name)
+        if not ID_RE.match(node_id):
+            raise NodeIdError(f"node id '{node_id}' must be letters, digits and _ and not start with a digit", node_id)
+        if node_id in self._g:
+            raise NodeIdError(f"a node called '{node_id}' already exists", node_id)
+        repeat = _check_repeat(repeat, block.repeatable, node_id)
+        self._g.add_node(node_id, node=Node(node_id, type_name, full, (float(pos[0]), float(pos[1])), repeat))
+        self._changed(GraphEvent("node_added", node_id), structure=True)
+        return node_id
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its edges; returns both so an undo can put them back."""
+        node = self.node(node_id)
+        edges = self.in_edges(node_id) + [self._g.edges[node_id, s]["edge"] for s in self._g.successors(node_id)]
+        for e in edges:
+            self.disconnect(e.src, e.dst)
+        self._g.remove_node(node_id)
+        self._changed(GraphEvent("node_removed", node_id, old=node), structure=True)
+        return node, edges
+
+    def restore_node(self, node: Node) -> None:
+        """Put back a node returned by ``remove_node`` (same id, params, position)."""
+        self.add_node(node.type, node.params, node_id=node.id, pos=node.pos, repeat=node.repeat)
+
+    def connect(self, src: str, dst: str, order: int | None = None) -> Edge:
+        s, d = self.node(src), self.node(dst)
+        sb, db = get_block(s.type), get_block(d.type)
+        if not sb.has_output:
+            raise PortError(f"'{src}' ({sb.title}) has no output to connect from", src)
+        if db.max_inputs == 0:
+            raise PortError(f"'{dst}' ({db.title}) takes no input", dst)
+        if src == dst:
+            raise CycleError(f"cannot connect '{src}' to itself", src)
+        if self._g.has_edge(src, dst):
+            raise DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
+        n_in = self._g.in_degree(dst)
+        if n_in >= db.max_inputs:
+            what = "one input" if db.max_inputs == 1 else f"at most {db.max_inputs} inputs"
+            raise PortError(f"'{dst}' ({db.title}) takes {what} and it is already connected; "
+                            f"disconnect it first or use an Add/Concat node", dst)
+        if nx.has_path(self._g, dst, src):
+            raise CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
+        if order is None:
+            order = max((e.order for e in self.in_edges(dst)), default=-1) + 1
+        edge = Edge(src, dst, int(order))
+        self._g.add_edge(src, dst, edge=edge)
+        self._changed(GraphEvent("edge_added", dst, edge=edge), structure=True)
+        return edge
+
+    def disconnect(self, src: str, dst: str) -> Edge:
+        if not self._g.has_edge(src, dst):
+            raise GraphError(f"'{src}' is not connected to '{dst}'", dst)
+        edge = self._g.edges[src, dst]["edge"]
+        self._g.remove_edge(src, dst)
+        self._changed(GraphEvent("edge_removed", dst, edge=edge), structure=True)
+        return edge
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        node = self.node(node_id)
+        p = get_block(node.type).params.get(name)
+        if p is None:
+            raise ParamError(f"{node.type} has no parameter '{name}'")
+        value = p.coerce(value)
+        old = node.params[name]
+        if old == value:
+            return
+        node.params[name] = value
+        self._changed(GraphEvent("param_changed", node_id, name=name, old=old, new=value))
+
+    def set_repeat(self, node_id: str, repeat: int) -> None:
+        node = self.node(node_id)
+        repeat = _check_repeat(repeat, get_block(node.type).repeatable, node_id)
+        if repeat == node.repeat:
+            return
+        old, node.repeat = node.repeat, repeat
+        self._changed(GraphEvent("repeat_changed", node_id, old=old, new=repeat))
+
+    def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
+        node = self.node(node_id)
+        pos = (float(pos[0]), float(pos[1]))
+        if pos == node.pos:
+            return
+        old, node.pos = node.pos, pos
+        self._changed(GraphEvent("node_moved", node_id, old=old, new=pos))
+
+    def replace_with(self, other: "Graph") -> None:
+        """Take over another graph's content (open file, new) with one 'reset' event."""
+        self._g = other._g.copy()
+        for n in self._g.nodes:
+            self._g.nodes[n]["node"] = copy.deepcopy(other._g.nodes[n]["node"])
+        self.name = other.name
+        self._changed(GraphEvent("reset"), structure=True)
+
+    def copy(self) -> "Graph":
+        g = Graph(name=self.name)
+        g.replace_with(self)
+        g.revision = 0
+        return g
+
+    # -- notifications --------------------------------------------------------------------------
+    def subscribe(self, fn: Callable[[GraphEvent], None]) -> None:
+        self._listeners.append(fn)
+
+    def unsubscribe(self, fn: Callable[[GraphEvent], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _changed(self, event: GraphEvent, structure: bool = False) -> None:
+        self.revision += 1
+        if structure:
+            self._topo = None
+        for fn in list(self._listeners):
+            fn(event)
+
+    # -- comparison -----------------------------------------------------------------------------
+    def same_as(self, other: "Graph") -> bool:
+        """Same nodes (id, type, params, position, repeat) in the same order and the same edges."""
+        mine = [(n.id, n.type, n.params, n.pos, n.repeat) for n in self.nodes.values()]
+        theirs = [(n.id, n.type, n.params, n.pos, n.repeat) for n in other.nodes.values()]
+        return mine == theirs and set(self.edges) == set(other.edges)
+
+
+def _check_repeat(repeat: Any, repeatable: bool, node_id: str) -> int:
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise GraphError(f"repeat of '{node_id}' must be a whole number ≥ 1, got {repeat!r}", node_id)
+    if repeat > 1 and not repeatable:
+        raise GraphError(f"'{node_id}' is a primitive and cannot repeat; only residual blocks form stages", node_id)
+    return repeat
