@@ -1,0 +1,167 @@
+"""The graph file format: JSON with a format name and version, stable key order, atomic saves.
+
+Reading checks every field's type before anything touches the model and refuses unknown versions;
+files are plain data (``json``), so opening one never runs code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph.model import Graph, GraphError
+from explorer.graph.params import ParamError
+
+FORMAT = "residual-explorer-graph"
+VERSION = 1
+MAX_BYTES = 32 * 1024 * 1024
+
+
+class FileFormatError(ValueError):
+    """The file is not a graph this version can read; the message says what is wrong and where."""
+
+
+def to_dict(graph: Graph) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": graph.name,
+        "nodes": [
+            {"id": n.id, "type": n.type, "params": {k: n.params[k] for k in sorted(n.params)},
+             "pos": [round(n.pos[0], 2), round(n.pos[1], 2)], "repeat": n.repeat}
+            for n in graph.nodes.values()
+        ],
+        "edges": [{"from": e.src, "to": e.dst, "order": e.order}
+                  for e in sorted(graph.edges, key=lambda e: (e.dst, e.order, e.src))],
+    }
+
+
+def dumps_graph(graph: Graph) -> str:
+    return json.dumps(to_dict(graph), indent=1, ensure_ascii=False) + "\n"
+
+
+def save_graph(graph: Graph, path: str | os.PathLike) -> None:
+    """Write atomically: a crash mid-save leaves the old file, never half a file."""
+    write_atomic(Path(path), dumps_graph(graph))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load_graph(path: str | os.PathLike) -> Graph:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise FileFormatError(f"{path}: cannot read ({e.strerror or e})") from None
+    if size > MAX_BYTES:
+        raise FileFormatError(f"{path}: {size / 1e6:.0f} MB is too large for a graph file (limit {MAX_BYTES // 2**20} MiB)")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise FileFormatError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return loads_graph(raw, source=str(path))
+    except FileFormatError:
+        raise
+
+
+def loads_graph(text: str | bytes, source: str = "graph") -> Graph:
+    if len(text) > MAX_BYTES:
+        raise FileFormatError(f"{source}: too large for a graph file")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileFormatError(f"{source}: not a text file (expected a JSON graph)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FileFormatError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); "
+                              "the file may be truncated") from None
+    except RecursionError:
+        raise FileFormatError(f"{source}: nested too deeply to be a graph file") from None
+    return from_dict(data, source)
+
+
+def from_dict(data: Any, source: str = "graph") -> Graph:
+    def fail(msg: str):
+        raise FileFormatError(f"{source}: {msg}")
+
+    if not isinstance(data, dict):
+        fail("expected a JSON object at the top")
+    if data.get("format") != FORMAT:
+        fail(f"not a Residual Explorer graph (format is {data.get('format')!r}, expected {FORMAT!r})")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        fail("missing or invalid 'version'")
+    if version > VERSION:
+        fail(f"written by a newer Residual Explorer (format version {version}; this one reads up to {VERSION})")
+    if version < 1:
+        fail(f"unknown format version {version}")
+    name = data.get("name", "untitled")
+    if not isinstance(name, str):
+        fail("'name' must be text")
+    nodes, edges = data.get("nodes"), data.get("edges")
+    if not isinstance(nodes, list):
+        fail("missing 'nodes' list")
+    if not isinstance(edges, list):
+        fail("missing 'edges' list")
+
+    g = Graph(name=name)
+    for i, nd in enumerate(nodes):
+        where = f"node #{i + 1}"
+        if not isinstance(nd, dict):
+            fail(f"{where} is not an object")
+        nid, typ = nd.get("id"), nd.get("type")
+        if not isinstance(nid, str) or not isinstance(typ, str):
+            fail(f"{where} needs text 'id' and 'type'")
+        params = nd.get("params", {})
+        if not isinstance(params, dict):
+            fail(f"node '{nid}': 'params' must be an object")
+        pos = nd.get("pos", [0, 0])
+        if (not isinstance(pos, list) or len(pos) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in pos)):
+            fail(f"node '{nid}': 'pos' must be two numbers")
+        repeat = nd.get("repeat", 1)
+        try:
+            g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=repeat)
+        except UnknownBlockError as e:
+            fail(f"node '{nid}': {e}")
+        except (ParamError, GraphError) as e:
+            fail(f"node '{nid}': {e}")
+    for i, ed in enumerate(edges):
+        if not isinstance(ed, dict) or not isinstance(ed.get("from"), str) or not isinstance(ed.get("to"), str):
+            fail(f"edge #{i + 1} needs text 'from' and 'to'")
+        order = ed.get("order", 0)
+        if not isinstance(order, int) or isinstance(order, bool):
+            fail(f"edge #{i + 1}: 'order' must be a whole number")
+        src, dst = ed["from"], ed["to"]
+        for end in (src, dst):
+            if end not in g:
+                fail(f"edge #{i + 1} refers to a missing node '{end}'")
+        try:
+            g.connect(src, dst, order=order)
+        except GraphError as e:
+            fail(f"edge {src} → {dst}: {e}")
+    g.revision = 0
+    return g
+
+

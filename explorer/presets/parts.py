@@ -1,0 +1,29 @@
+"""Stems and heads shared by the presets."""
+from __future__ import annotations
+
+
+def stage(b, x, block: str, n: int, node_id: str, **params) -> str:
+    """``n`` repetitions of ``block`` as one node (a stage); the first carries the stride."""
+    return b.add(block, x, node_id=node_id, repeat=n, **params)
+
+
+def cifar_stem(b, x, channels: int = 16, bn: bool = True) -> str:
+    x = b.conv(x, channels, 3, node_id="stem_conv")
+    if not bn:
+        return x
+    return b.act(b.bn(x, node_id="stem_bn"), node_id="stem_relu")
+
+
+def imagenet_stem(b, x, channels: int = 64) -> str:
+    x = b.conv(x, channels, 7, 2, node_id="stem_conv")
+    x = b.act(b.bn(x, node_id="stem_bn"), node_id="stem_relu")
+    return b.add("maxpool", x, node_id="stem_pool", kernel_size=3, stride=2, padding=1)
+
+
+def head(b, x, num_classes: int, pre_activate: bool = False) -> str:
+    """[BN-ReLU (pre-activation nets)] → global average pool → flatten → linear classifier."""
+    if pre_activate:
+        x = b.act(b.bn(x, node_id="final_bn"), node_id="final_relu")
+    x = b.add("global_avgpool", x, node_id="pool")
+    x = b.add("flatten", x, node_id="flatten")
+    return b.add("linear", x, node_id="classifier", out_features=num_classes)
