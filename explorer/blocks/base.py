@@ -74,6 +74,8 @@ class BlockType:
         parts = []
         for key in self.face:
             v = p.get(key)
+            if key in ("stride", "groups", "dilation") and v == 1:
+                continue  # the common case says nothing
             if isinstance(v, bool):
                 if v:
                     parts.append(key)

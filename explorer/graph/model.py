@@ -179,13 +179,12 @@ class Graph:
             raise CycleError(f"cannot connect '{src}' to itself", src)
         if self._g.has_edge(src, dst):
             raise DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
-        n_in = self._g.in_degree(dst)
-        if n_in >= db.max_inputs:
+        if nx.has_path(self._g, dst, src):
+            raise CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
+        if self._g.in_degree(dst) >= db.max_inputs:
             what = "one input" if db.max_inputs == 1 else f"at most {db.max_inputs} inputs"
             raise PortError(f"'{dst}' ({db.title}) takes {what} and it is already connected; "
                             f"disconnect it first or use an Add/Concat node", dst)
-        if nx.has_path(self._g, dst, src):
-            raise CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
         if order is None:
             order = max((e.order for e in self.in_edges(dst)), default=-1) + 1
         edge = Edge(src, dst, int(order))
@@ -260,9 +259,9 @@ class Graph:
 
     # -- comparison -----------------------------------------------------------------------------
     def same_as(self, other: "Graph") -> bool:
-        """Same nodes (id, type, params, position, repeat) in the same order and the same edges."""
-        mine = [(n.id, n.type, n.params, n.pos, n.repeat) for n in self.nodes.values()]
-        theirs = [(n.id, n.type, n.params, n.pos, n.repeat) for n in other.nodes.values()]
+        """Same nodes (id, type, params, position, repeat) and the same edges, in any order."""
+        mine = {n.id: (n.type, n.params, n.pos, n.repeat) for n in self.nodes.values()}
+        theirs = {n.id: (n.type, n.params, n.pos, n.repeat) for n in other.nodes.values()}
         return mine == theirs and set(self.edges) == set(other.edges)
 
 

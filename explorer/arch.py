@@ -1,0 +1,49 @@
+"""Resolve what a user names as an architecture: a preset name or a graph file (.json).
+
+Shared by the command line and the window so that ``ARCH`` means the same thing everywhere.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from explorer.graph.fileio import FileFormatError, load_graph
+from explorer.graph.model import Graph
+from explorer.presets import PresetError, build_preset
+
+
+class ArchError(ValueError):
+    """The name is neither a preset nor a readable graph file."""
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"3,32,32"`` -> ``(3, 32, 32)``; also accepts ``x`` or ``×`` as separators."""
+    parts = text.replace("×", ",").replace("x", ",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts if p.strip())
+    except ValueError:
+        raise ArchError(f"input shape '{text}' must be whole numbers like 3,32,32") from None
+    if not 1 <= len(shape) <= 3 or any(s < 1 for s in shape):
+        raise ArchError(f"input shape '{text}' must be 1 to 3 positive numbers like 3,32,32")
+    return shape
+
+
+def load_arch(arch: str, num_classes: int | None = None, input_shape: tuple[int, ...] | None = None) -> Graph:
+    if num_classes is not None and num_classes < 1:
+        raise ArchError("--num-classes must be at least 1")
+    looks_like_file = arch.endswith(".json") or "/" in arch or Path(arch).is_file()
+    if not looks_like_file:
+        try:
+            return build_preset(arch, num_classes=num_classes, input_shape=input_shape)
+        except PresetError as e:
+            raise ArchError(str(e)) from None
+    try:
+        graph = load_graph(arch)
+    except FileFormatError as e:
+        raise ArchError(str(e)) from None
+    if num_classes is not None or input_shape is not None:
+        from explorer.graph.adapt import adapt_to_data
+        from explorer.graph.inference import analyze
+
+        a = analyze(graph)
+        graph, _ = adapt_to_data(graph, input_shape or a.input_shape, num_classes or (a.output_shape or (0,))[0])
+    return graph

@@ -1,0 +1,49 @@
+"""Per-node table of output shapes, parameters and multiply-accumulates, with totals."""
+from __future__ import annotations
+
+import json
+
+from explorer.arch import ArchError, load_arch, parse_shape
+from explorer.blocks import get_block
+from explorer.cli import UserError
+from explorer.graph.inference import analyze
+from explorer.graph.shapes import fmt_shape
+
+
+def add_arguments(p) -> None:
+    p.add_argument("arch", metavar="ARCH", help="preset name (see `presets`) or graph .json file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--num-classes", type=int, help="override the number of classes")
+    p.add_argument("--input-shape", help="override the input shape, e.g. 3,32,32")
+
+
+def run(args) -> int:
+    try:
+        shape = parse_shape(args.input_shape) if args.input_shape else None
+        graph = load_arch(args.arch, args.num_classes, shape)
+    except ArchError as e:
+        raise UserError(str(e)) from None
+    a = analyze(graph)
+    if not a.valid:
+        raise UserError(a.errors[0].text)
+    rows = []
+    for nid in graph.topological_order():
+        node, info = graph.node(nid), a.nodes[nid]
+        rows.append({"id": nid, "type": node.type, "repeat": node.repeat,
+                     "output_shape": list(info.out_shape or ()), "params": info.cost.params,
+                     "macs": info.cost.macs, "layers": info.cost.weight_layers,
+                     "summary": get_block(node.type).describe(node.params)})
+    if args.json:
+        print(json.dumps({"name": graph.name, "params": a.total.params, "macs": a.total.macs,
+                          "layers": a.total.weight_layers, "input_shape": list(a.input_shape),
+                          "output_shape": list(a.output_shape), "nodes": rows}))
+        return 0
+    print(f"{'node':<22} {'type':<16} {'output':>12} {'params':>13} {'MACs':>15}  details")
+    for r in rows:
+        typ = r["type"] + (f" ×{r['repeat']}" if r["repeat"] > 1 else "")
+        print(f"{r['id']:<22} {typ:<16} {fmt_shape(r['output_shape']):>12} {r['params']:>13,} {r['macs']:>15,}  {r['summary']}")
+    print(f"\n{graph.name}: input {fmt_shape(a.input_shape)} -> output {fmt_shape(a.output_shape)}; "
+          f"{a.total.params:,} parameters, {a.total.macs:,} MACs, {a.total.weight_layers} weight layers")
+    for w in a.problems:
+        print(f"warning: {w.text}")
+    return 0
