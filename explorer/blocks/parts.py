@@ -4,16 +4,20 @@ from __future__ import annotations
 from explorer.graph.params import Choice, Int
 from explorer.graph.shapes import ShapeError, fmt_shape
 
-SHORTCUTS = ("auto", "identity", "zero_pad", "projection")
+SHORTCUTS = ("auto", "identity", "zero_pad", "projection", "none")
 SHORTCUT = Choice("shortcut", "auto", SHORTCUTS,
                   "skip path when the shape changes: auto = identity if it fits else projection; "
-                  "zero_pad = parameter-free (ResNet option A); projection = 1×1 conv (option B)")
+                  "zero_pad = parameter-free (ResNet option A); projection = 1×1 conv (option B); "
+                  "none = no shortcut at all (the block's plain twin)")
 SE_REDUCTION = Int("se_reduction", 0, 0, 256, "squeeze-excitation on the residual branch: channel reduction "
                    "ratio (16 in Hu et al.), 0 = off", label="SE reduction")
 
 
-def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True) -> str:
-    """The skip path from ``x`` to a tensor of ``out_channels`` at ``stride``; identity when it can be."""
+def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True) -> str | None:
+    """The skip path from ``x`` to a tensor of ``out_channels`` at ``stride``; identity when it can be,
+    None for kind "none"."""
+    if kind == "none":
+        return None
     c = b.channels(x)
     same = c == out_channels and stride == 1
     if kind == "identity" or (same and kind != "projection"):
@@ -26,6 +30,11 @@ def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = Tr
         return b.add("zeropad_shortcut", x, node_id="shortcut", out_channels=out_channels, stride=stride)
     y = b.conv(x, out_channels, 1, stride, node_id="shortcut_conv")
     return b.bn(y, node_id="shortcut_bn") if bn else y
+
+
+def residual_add(b, branch: str, skip: str | None) -> str:
+    """branch + skip: the residual connection itself (just the branch when there is no shortcut)."""
+    return branch if skip is None else b.add("add", branch, skip, node_id="add")
 
 
 def squeeze_excite(b, x: str, reduction: int) -> str:

@@ -1,6 +1,6 @@
 """Basic residual block (He et al. 2015): y = ReLU(F(x) + shortcut(x)), F = two 3×3 convs."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
+from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -20,5 +20,5 @@ class BasicBlock(CompositeBlock):
         r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1")
         r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False)
         r = squeeze_excite(b, r, p["se_reduction"])
-        y = b.add("add", r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]), node_id="add")
+        y = residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")

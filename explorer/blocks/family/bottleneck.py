@@ -3,7 +3,7 @@
 ``groups`` > 1 turns the 3×3 into a grouped convolution, which is all a ResNeXt block is (see resnext.py).
 """
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
+from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -26,5 +26,5 @@ class BottleneckBlock(CompositeBlock):
         r = conv_bn_act(b, r, p["width"], 3, p["stride"], p["groups"], tag="2")
         r = conv_bn_act(b, r, p["out_channels"], 1, tag="3", act=False)
         r = squeeze_excite(b, r, p["se_reduction"])
-        y = b.add("add", r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"]), node_id="add")
+        y = residual_add(b, r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")

@@ -21,6 +21,8 @@ class HighwayBlock(CompositeBlock):
         c, stride = p["channels"], p["stride"]
         h = conv_bn_act(b, x, c, 3, stride, tag="1")
         h = conv_bn_act(b, h, c, 3, tag="2")
+        if p["shortcut"] == "none":
+            return h  # no carry path: nothing for a gate to choose between
         t = b.conv(x, c, 1, stride, bias=True, bias_init=p["gate_bias"], node_id="gate_conv")
         t = b.act(t, "sigmoid", node_id="gate")
         carry = shortcut(b, x, c, stride, p["shortcut"])

@@ -4,7 +4,7 @@ Basic (two 3×3) or bottleneck (1×1, 3×3, 1×1) variant; optional dropout betw
 what the wide block (wide.py) uses.
 """
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SE_REDUCTION, SHORTCUT, bn_act_conv, shortcut, squeeze_excite
+from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, bn_act_conv, shortcut, squeeze_excite
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Float, Int, ParamSet
 
@@ -40,8 +40,7 @@ class PreActBlock(CompositeBlock):
         r = squeeze_excite(b, r, p["se_reduction"])
         # The projection sees the pre-activated input, as in the authors' code; the identity sees x itself.
         same = b.channels(x) == out and stride == 1 and p["shortcut"] != "projection"
-        s = shortcut(b, x if same else pre, out, stride, p["shortcut"], bn=False)
-        return b.add("add", r, s, node_id="add")
+        return residual_add(b, r, shortcut(b, x if same else pre, out, stride, p["shortcut"], bn=False))
 
 
 def _dropout(b, x, rate):

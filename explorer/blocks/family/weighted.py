@@ -1,6 +1,6 @@
 """Weighted residual block (Shen et al. 2016): ReLU moved into the branch, branch scaled by a learned λ."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SHORTCUT, conv_bn_act, shortcut
+from explorer.blocks.parts import residual_add, SHORTCUT, conv_bn_act, shortcut
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
 
@@ -22,4 +22,4 @@ class WeightedResidualBlock(CompositeBlock):
         r = conv_bn_act(b, r, p["channels"], 3, p["stride"], tag="1")
         r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False)
         r = b.add("scale", r, node_id="weight", init=p["init_weight"])
-        return b.add("add", r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]), node_id="add")
+        return residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
