@@ -1,0 +1,1 @@
+"""What explains residual networks: gradient flow vs depth, lesion study, loss landscape."""
