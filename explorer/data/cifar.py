@@ -30,6 +30,9 @@ def find_cifar_folder(path: Path) -> Path:
     """Accept the batches folder itself or a parent containing it."""
     if not path.exists():
         raise DatasetError(f"cifar10: {path} does not exist; {LAYOUT}")
+    if path.is_file():
+        # Usually the downloaded cifar-10-python.tar.gz itself.
+        raise DatasetError(f"cifar10: {path} is a file, not a folder (extract the archive first); {LAYOUT}")
     for candidate in (path, path / "cifar-10-batches-py"):
         if (candidate / "data_batch_1").is_file():
             return candidate

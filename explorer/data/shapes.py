@@ -79,7 +79,9 @@ def generate_shapes(size: int, image_size: int, channels: int,
     cy = radius + 0.5 + room * torch.rand(n, generator=gen)
     bg, fg = _colours(n, channels, gen)
     noise_level = 0.1 * torch.rand(n, generator=gen)
-    noise = torch.randn(n, channels, s, s, generator=gen)
+    # One noise plane per image rather than per channel: a third of the random
+    # numbers (the slowest step here) and just as good at blurring the cues.
+    noise = torch.randn(n, 1, s, s, generator=gen)
 
     coords = torch.arange(s, dtype=torch.float32) + 0.5
     mask = torch.empty(n, s, s)
@@ -93,9 +95,10 @@ def generate_shapes(size: int, image_size: int, channels: int,
         # Coverage ramps over one pixel across the edge: cheap anti-aliasing.
         mask[idx] = (0.5 - sdf).clamp(0.0, 1.0)
 
-    mask = mask.unsqueeze(1)
-    images = bg.view(n, channels, 1, 1) * (1 - mask) + fg.view(n, channels, 1, 1) * mask
-    images += noise * noise_level.view(n, 1, 1, 1)
+    mask = torch.addcmul(mask.unsqueeze(1), noise, noise_level.view(n, 1, 1, 1))
+    # bg + (fg - bg) * coverage: the noise perturbs the coverage, so its size
+    # follows each image's contrast and the N×C×S×S result is written once.
+    images = torch.addcmul(bg.view(n, channels, 1, 1), (fg - bg).view(n, channels, 1, 1), mask)
     return images.clamp_(0.0, 1.0), labels
 
 
