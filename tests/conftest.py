@@ -8,3 +8,131 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci")
+
+
+# -- the real main window, built through a factory (napari's habit) ----------------------------------
+import pytest  # noqa: E402
+
+
+class FakeDialogs:
+    """Answers the window's questions without modal boxes and records what was asked."""
+
+    def __init__(self):
+        self.asked: list[tuple] = []
+        self.save_answer = "discard"
+        self.paths: list[str] = []
+        self.recover_answer = True
+
+    def save_changes(self, title):
+        self.asked.append(("save_changes", title))
+        return self.save_answer
+
+    def open_path(self, start):
+        self.asked.append(("open_path", start))
+        return self.paths.pop(0) if self.paths else ""
+
+    def save_path(self, start, filters=""):
+        self.asked.append(("save_path", start))
+        return self.paths.pop(0) if self.paths else ""
+
+    def error(self, title, text):
+        self.asked.append(("error", title, text))
+
+    def recover(self, when, original):
+        self.asked.append(("recover", when, original))
+        return self.recover_answer
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, monkeypatch):
+    """``make_window(graph=None)`` -> a shown MainWindow with isolated settings, recovery folder and
+    dialogs; on teardown it is closed and must have unsubscribed everything from the graph model."""
+    from PySide6.QtCore import QSettings, QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
+    import explorer.ui.document as document
+
+    monkeypatch.setattr(document, "recovery_dir", lambda: tmp_path / "recovery")
+    windows = []
+
+    def factory(graph=None, size=(1200, 800)):
+        from explorer.ui.main_window import MainWindow
+
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+        w = MainWindow(graph, settings=settings, dialogs=FakeDialogs())
+        qtbot.addWidget(w)
+        w.resize(*size)
+        w.show()
+        qtbot.waitExposed(w)
+        qtbot.wait(10)
+        windows.append(w)
+        return w
+
+    yield factory
+    for w in windows:
+        w.document.stack.setClean()
+        graph = w.document.graph
+        w.close()
+        assert not graph._listeners, f"views still subscribed after close: {graph._listeners}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _none_refcount_guard():
+    """PySide6 6.12 under-counts None on Python 3.11 and aborts after a few thousand Qt calls;
+    importing explorer.ui applies the guard (see explorer/ui/compat.py) before any test touches Qt."""
+    import explorer.ui  # noqa: F401
+    yield
+
+
+# -- training panel (tests/test_ui_training_*.py) ------------------------------------------------------
+def build_tiny_graph(block: str = "basic", name: str = "tiny_res"):
+    """Input 1×8×8 (the digits) -> conv/BN/ReLU -> a stage of two 8-channel blocks -> classifier: trains
+    a step in milliseconds, and has shortcuts for the plain-twin comparison."""
+    from explorer.blocks.builder import Builder
+
+    b = Builder(name)
+    x = b.input([1, 8, 8])
+    x = b.conv(x, 8, node_id="stem_conv")
+    x = b.bn(x, node_id="stem_bn")
+    x = b.act(x, node_id="stem_relu")
+    x = b.add(block, x, node_id="stage1", repeat=2, channels=8, stride=1)
+    x = b.add("global_avgpool", x, node_id="pool")
+    x = b.add("flatten", x, node_id="flatten")
+    x = b.add("linear", x, node_id="classifier", out_features=10)
+    b.output(x)
+    return b.finish().graph
+
+
+@pytest.fixture
+def tiny_graph():
+    return build_tiny_graph()
+
+
+@pytest.fixture
+def training_window(qtbot):
+    """``training_window(graph)`` -> (QMainWindow, TrainingDock), shown. Teardown stops any run and checks
+    that no training thread is left running."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from explorer.ui.training import TrainingDock
+
+    made = []
+
+    def factory(graph=None, size=(1300, 800)):
+        graph = graph if graph is not None else build_tiny_graph()
+        mw = QMainWindow()
+        mw.setCentralWidget(QLabel("canvas"))
+        dock = TrainingDock(lambda: graph, lambda: graph.name, mw)
+        mw.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        qtbot.addWidget(mw)
+        mw.resize(*size)
+        mw.show()
+        qtbot.waitExposed(mw)
+        made.append(dock)
+        return mw, dock
+
+    yield factory
+    for dock in made:
+        assert dock.controller.shutdown(30_000)
+        assert not dock.controller.session.is_active()

@@ -1,31 +1,101 @@
 """Layered auto-layout: each node sits one column after its furthest input, so the main path runs
-in a straight line and skip connections arc over it. Linear time; no Qt."""
+in a straight line and skip connections arc over it.
+
+Rows follow each node's *first* input (edge order 0 is the main path in every block: the residual
+branch comes before the skip), so a chain stays on one row and only side branches (projection
+shortcuts, SE gates) step down to the next free row. Linear time in nodes + edges; no Qt.
+"""
 from __future__ import annotations
 
 from explorer.graph.model import Graph
 
-COLUMN = 200.0
+COLUMN = 230.0  # node width (160) plus room for a shape label on the edge between two nodes
 ROW = 110.0
+BAND_GAP = 150.0  # between wrapped bands: room for skip arcs above a band and the edges that wrap
+DIRECTIONS = ("LR", "TB")
 
 
-def layered_positions(graph: Graph, direction: str = "LR") -> dict[str, tuple[float, float]]:
-    """Positions for every node; ``direction`` is "LR" (left to right) or "TB" (top to bottom)."""
+def _first_inputs(graph: Graph) -> dict[str, list[str]]:
+    """Each node's inputs in edge order, read straight from the networkx adjacency (the per-node
+    ``inputs_of`` sorts a fresh list each call: too slow for 5000-node graphs)."""
+    g = graph.networkx()
+    return {n: [s for s, _ in sorted(g.pred[n].items(), key=lambda kv: kv[1]["edge"].order)] for n in g}
+
+
+def layers(graph: Graph, inputs: dict[str, list[str]] | None = None) -> dict[str, int]:
+    """Column of every node: longest path from a source (sources of side inputs sit just before
+    their first consumer, so a stray constant does not drag an edge across the whole picture)."""
+    inputs = inputs if inputs is not None else _first_inputs(graph)
+    order = graph.topological_order()
+    succ = graph.networkx().succ
+    layer: dict[str, int] = {}
+    for nid in order:
+        layer[nid] = max((layer[s] + 1 for s in inputs[nid]), default=0)
+    for nid in order:
+        outs = succ[nid]
+        if not inputs[nid] and outs and graph.node(nid).type != "input":
+            layer[nid] = max(0, min(layer[d] for d in outs) - 1)
+    return layer
+
+
+def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4) -> int | None:
+    """How many layers per band make the picture about ``aspect`` (width / height) — like text
+    filling a page; None when the graph is short enough for one band."""
+    if graph.has_cycle() or len(graph) == 0:
+        return None
+    n = max(layers(graph).values()) + 1
+    if n <= min_columns:
+        return None
+    band = 1.6 * ROW + BAND_GAP  # a typical band: the main row plus some side branches
+    guess = max(min_columns, (aspect * n * band / COLUMN) ** 0.5)
+    bands = max(1, round(n / guess))
+    cols = -(-n // bands)  # equal bands, the last one not a stub
+    return None if cols >= n else cols
+
+
+def layered_positions(graph: Graph, direction: str = "LR", wrap: int | None = None) -> dict[str, tuple[float, float]]:
+    """Positions for every node; ``direction`` is "LR" (left to right) or "TB" (top to bottom).
+    ``wrap``: at most this many layers per band; further layers continue in the next band below
+    (beside, for TB), the way text wraps, so a long chain fills the screen instead of a thin strip."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if graph.has_cycle():
         return {n.id: n.pos for n in graph.nodes.values()}
-    layer: dict[str, int] = {}
-    for nid in graph.topological_order():
-        layer[nid] = max((layer[s] + 1 for s in graph.inputs_of(nid)), default=0)
-    rows: dict[int, int] = {}
-    pos = {}
-    for nid in graph.topological_order():
-        col = layer[nid]
-        row = rows.get(col, 0)
-        rows[col] = row + 1
-        a, b = col * COLUMN, row * ROW
-        pos[nid] = (a, b) if direction == "LR" else (b * 1.8, a * 0.6)
+    inputs = _first_inputs(graph)
+    layer = layers(graph, inputs)
+    used: dict[int, set[int]] = {}
+    row: dict[str, int] = {}
+    order = graph.topological_order()
+    for nid in order:
+        ins = inputs[nid]
+        r = row[ins[0]] if ins else 0
+        taken = used.setdefault(layer[nid], set())
+        while r in taken:  # side branches step down; the main path keeps its row
+            r += 1
+        taken.add(r)
+        row[nid] = r
+    wrap = wrap if wrap and wrap > 0 else None
+    band_top: dict[int, float] = {}
+    if wrap:
+        deepest: dict[int, int] = {}
+        for nid in order:
+            band = layer[nid] // wrap
+            deepest[band] = max(deepest.get(band, 0), row[nid])
+        top = 0.0
+        for band in sorted(deepest):
+            band_top[band] = top
+            top += (deepest[band] + 1) * ROW + BAND_GAP
+    pos: dict[str, tuple[float, float]] = {}
+    for nid in order:
+        col = layer[nid] % wrap if wrap else layer[nid]
+        a = col * COLUMN
+        b = row[nid] * ROW + (band_top[layer[nid] // wrap] if wrap else 0.0)
+        # top-down: columns become rows; nodes are wider than tall, so rows get the node height
+        # plus a label's room and columns the node width plus a gap
+        pos[nid] = (a, b) if direction == "LR" else (b * 1.8, a * 0.55)
     return pos
 
 
-def layered_layout(graph: Graph, direction: str = "LR") -> None:
-    for nid, p in layered_positions(graph, direction).items():
+def layered_layout(graph: Graph, direction: str = "LR", wrap: int | None = None) -> None:
+    for nid, p in layered_positions(graph, direction, wrap).items():
         graph.move_node(nid, p)

@@ -1,0 +1,180 @@
+"""An edge: a curve from an output port to an input port, labelled with the tensor shape it carries.
+
+Edges between neighbours are gentle S-curves; an edge that skips over nodes on its own row (a residual
+shortcut, a dense connection) arcs above them, higher the further it reaches, so skips stay readable
+instead of running through the nodes they skip.
+
+One item per edge, label included (no child item), pens and font shared by all edges: a fully
+expanded 1000-layer net has about 5000 of them.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyle
+
+NEIGHBOUR = 300.0      # beyond this an edge on one row is a skip and arcs
+LABELS_FROM = 0.45     # zoom below which shape labels are not drawn (unreadable)
+_FONT: QFont | None = None
+_METRICS: QFontMetricsF | None = None
+
+
+def label_font() -> QFont:
+    global _FONT, _METRICS
+    if _FONT is None:
+        _FONT = QFont()
+        _FONT.setPointSizeF(7.5)
+        _METRICS = QFontMetricsF(_FONT)
+    return _FONT
+
+
+def edge_path(p1: QPointF, p2: QPointF, direction: str = "LR") -> tuple[QPainterPath, QPointF, bool]:
+    """The curve, where its label goes, and whether it arcs (a skip): True, False, or None for an edge
+    that wraps back to the start of the next band."""
+    # Work in "flow" coordinates (a along the flow, b across it) so one rule serves both directions.
+    if direction == "LR":
+        a1, b1, a2, b2 = p1.x(), p1.y(), p2.x(), p2.y()
+    else:
+        a1, b1, a2, b2 = p1.y(), p1.x(), p2.y(), p2.x()
+    da, db = a2 - a1, b2 - b1
+
+    def pt(a, b):
+        return QPointF(a, b) if direction == "LR" else QPointF(b, a)
+
+    path = QPainterPath(p1)
+    skip = da > NEIGHBOUR and abs(db) < 1.0
+    if da < 0 and db > 55.0:
+        # Back to the start of the next band of a wrapped layout: out, down into the gap between
+        # the bands, back along it, and in, with rounded corners. Runs of different lengths sit at
+        # slightly different heights so parallel ones do not merge into one line.
+        run = b1 + db * 0.5 + ((int(-da) // 230) % 4) * 7.0 - 10.0
+        ax, bx = a1 + 30.0, a2 - 30.0
+        r = 12.0
+        path.lineTo(pt(ax - r, b1))
+        path.quadTo(pt(ax, b1), pt(ax, b1 + r))
+        path.lineTo(pt(ax, run - r))
+        path.quadTo(pt(ax, run), pt(ax - r, run))
+        path.lineTo(pt(bx + r, run))
+        path.quadTo(pt(bx, run), pt(bx, run + r))
+        path.lineTo(pt(bx, b2 - r))
+        path.quadTo(pt(bx, b2), pt(bx + r, b2))
+        path.lineTo(p2)
+        return path, pt(a2 - 15.0, b2), None  # None: a wrapped edge
+    if skip:
+        h = (48.0 + min(da, 4000.0) * 0.03) / 0.75  # apex of a cubic is 3/4 of its control height
+        path.cubicTo(pt(a1 + 30, b1 - h), pt(a2 - 30, b2 - h), p2)
+        label = pt((a1 + a2) / 2, b1 - 0.75 * h)
+    else:
+        k = max(40.0, abs(da) * 0.5) if da > 0 else max(90.0, abs(da) * 0.5)
+        path.cubicTo(pt(a1 + k, b1), pt(a2 - k, b2), p2)
+        label = path.pointAtPercent(0.5)
+    return path, label, skip
+
+
+class _Pens:
+    """Pens for one theme, made once and shared by every edge."""
+    theme = None
+    normal = hot = None
+
+    @classmethod
+    def for_theme(cls, theme):
+        if cls.theme is not theme:
+            cls.theme = theme
+            cls.normal, cls.hot = QPen(theme.edge, 1.4), QPen(theme.accent, 2.4)
+            for pen in (cls.normal, cls.hot):
+                pen.setCapStyle(Qt.RoundCap)
+        return cls
+
+
+class EdgeItem(QGraphicsItem):
+    def __init__(self, edge, src_item, dst_item, style):
+        super().__init__()
+        self.edge = edge
+        self.src_item, self.dst_item = src_item, dst_item
+        self.style = style
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setZValue(-1)  # under the nodes
+        self._text = ""
+        self._label_rect = QRectF()
+        self._highlight = False
+        self._shape = None
+        self._path = QPainterPath()
+        self._bounds = QRectF()
+        self.show_label = True
+        self.update_path()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.edge.src, self.edge.dst
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def apply_theme(self) -> None:
+        self.update()
+
+    def set_highlight(self, on: bool) -> None:
+        if on != self._highlight:
+            self._highlight = on
+            self.update()
+
+    def set_label(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self._place_label()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def update_path(self) -> None:
+        path, self._label_at, self._skip = edge_path(self.src_item.out_anchor(), self.dst_item.in_anchor(),
+                                                     self.style.direction)
+        self._shape = None
+        self._path = path
+        self._place_label()
+
+    def _place_label(self) -> None:
+        label_font()
+        at = self._label_at
+        if self._text:
+            w, h = _METRICS.horizontalAdvance(self._text) + 2, _METRICS.height()
+            if self.style.direction == "LR":
+                self._label_rect = QRectF(at.x() - w / 2, at.y() - h - 1, w, h)
+            else:
+                self._label_rect = QRectF(at.x() + 5, at.y() - h / 2, w, h)
+        else:
+            self._label_rect = QRectF()
+        self.prepareGeometryChange()
+        r = self._path.controlPointRect().adjusted(-2, -2, 2, 2)
+        self._bounds = r.united(self._label_rect) if self._text else r
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:  # a wide invisible band makes a thin curve easy to click
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+        return self._shape
+
+    def _label_wanted(self) -> bool:
+        if self._skip is not None:
+            return True
+        # A wrapped edge whose source feeds other edges too says nothing new (every edge out of a node
+        # carries the same shape), and its label would sit on top of another at the far end.
+        return sum(1 for e in self.src_item.edges if e.src_item is self.src_item) == 1
+
+    def paint(self, painter, option, widget=None):
+        pens = _Pens.for_theme(self.style.theme)
+        # Colour shows selection (no dashed box); deciding here needs no per-change Python hook.
+        hot = self._highlight or bool(option.state & QStyle.State_Selected)
+        painter.setPen(pens.hot if hot else pens.normal)
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self._path)
+        if (self._text and self.show_label and option.levelOfDetailFromTransform(painter.worldTransform()) >= LABELS_FROM
+                and self._label_wanted()):
+            painter.setFont(label_font())
+            painter.setPen(self.style.theme.accent if hot else self.style.theme.edge_label)
+            painter.drawText(self._label_rect, Qt.AlignCenter, self._text)

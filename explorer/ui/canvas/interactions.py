@@ -1,0 +1,165 @@
+"""Mouse gestures on the canvas, one small class each: draw a new link, move nodes, drop from the palette.
+
+A gesture reads the model, shows feedback on the canvas, and ends in at most one undo command; the
+model has the last word (it raises ``GraphError`` with a readable reason, shown in the status bar).
+"""
+from __future__ import annotations
+
+import networkx as nx
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph import Graph, GraphError
+from explorer.ui import commands
+from explorer.ui.canvas.edge_item import edge_path
+from explorer.ui.canvas.port_item import Port
+
+SNAP = 10.0
+
+
+def connection_problem(graph: Graph, src: str, dst: str) -> str | None:
+    """Why ``src → dst`` would be refused, or None. Mirrors ``Graph.connect``'s checks so the canvas can
+    mark a target red *while* dragging; the model still checks again when the edge is made."""
+    try:
+        sb, db = get_block(graph.node(src).type), get_block(graph.node(dst).type)
+    except (GraphError, UnknownBlockError) as e:
+        return str(e)
+    if not sb.has_output:
+        return f"{sb.title} has no output to connect from"
+    if db.max_inputs == 0:
+        return f"{db.title} takes no input"
+    if src == dst:
+        return "a node cannot feed itself"
+    if dst in graph.outputs_of(src):
+        return f"'{src}' is already connected to '{dst}'"
+    if nx.has_path(graph.networkx(), dst, src):
+        return f"'{dst}' already feeds '{src}': connecting them would make a cycle"
+    if len(graph.inputs_of(dst)) >= db.max_inputs:
+        return (f"{db.title} '{dst}' takes {'one input' if db.max_inputs == 1 else f'at most {db.max_inputs} inputs'} "
+                "and it is taken; delete that edge first, or merge with an Add/Concat")
+    return None
+
+
+class NewLinkInteraction:
+    """Drag from a port: a rubber-band edge follows the cursor; ports it may end on turn green,
+    ports it may not turn red; releasing on a green one makes the edge (one undo step)."""
+
+    def __init__(self, scene, port: Port):
+        self.scene = scene
+        self.start = port
+        self.from_output = port.kind == "out"
+        self.target: Port | None = None
+        self.problem: str | None = None
+        self.band = QGraphicsPathItem()
+        pen = QPen(scene.style.theme.accent, 1.6, Qt.DashLine)
+        self.band.setPen(pen)
+        self.band.setZValue(10)
+        scene.addItem(self.band)
+        port.set_state("hover")
+
+    def _anchor(self) -> QPointF:
+        return self.start.scenePos()
+
+    def _find_target(self, pos: QPointF) -> Port | None:
+        want = "in" if self.from_output else "out"
+        for item in self.scene.items(pos):
+            if hasattr(item, "port_at") and item is not self.start.node_item:
+                # anywhere on a node means its port of the right kind: easier than hitting a dot
+                return item.in_port if want == "in" else item.out_port
+        return None
+
+    def ends(self, target: Port) -> tuple[str, str]:
+        if self.from_output:
+            return self.start.node_id, target.node_id
+        return target.node_id, self.start.node_id
+
+    def move(self, pos: QPointF) -> None:
+        a, b = (self._anchor(), pos) if self.from_output else (pos, self._anchor())
+        self.band.setPath(edge_path(a, b, self.scene.style.direction)[0])
+        target = self._find_target(pos)
+        if target is self.target:
+            return
+        if self.target is not None:
+            self.target.set_state("")
+        self.target = target
+        self.problem = None
+        if target is not None:
+            self.problem = connection_problem(self.scene.graph, *self.ends(target))
+            target.set_state("refuse" if self.problem else "accept")
+            self.scene.message.emit(f"cannot connect: {self.problem}" if self.problem else
+                                    "release to connect {} → {}".format(*self.ends(target)))
+
+    def release(self, pos: QPointF) -> None:
+        self.move(pos)
+        target = self.target
+        self.finish()
+        if target is None:
+            return
+        src, dst = self.ends(target)
+        if self.problem:
+            self.scene.message.emit(f"cannot connect {src} → {dst}: {self.problem}")
+            return
+        try:
+            commands.execute(self.scene.stack, commands.Connect(self.scene.graph, src, dst))
+        except GraphError as e:
+            self.scene.message.emit(f"cannot connect {src} → {dst}: {e}")
+            return
+        self.scene.message.emit(f"connected {src} → {dst}")
+
+    def finish(self) -> None:
+        if self.target is not None:
+            self.target.set_state("")
+        self.start.set_state("")
+        self.scene.removeItem(self.band)
+
+
+class MoveInteraction:
+    """Remembers where the selected nodes were when the press started; one MoveNodes on release."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.before = {nid: scene.graph.node(nid).pos for nid in scene.selected_node_ids()}
+
+    def finish(self) -> None:
+        moves = {}
+        for nid, old in self.before.items():
+            item = self.scene.nodes.get(nid)
+            if item is None:
+                continue
+            p = item.pos()
+            new = (round(p.x() / SNAP) * SNAP, round(p.y() / SNAP) * SNAP)
+            if new != old:
+                moves[nid] = (old, new)
+        if moves:
+            commands.execute(self.scene.stack, commands.MoveNodes(self.scene.graph, moves))
+
+
+class DropInteraction:
+    """What a palette drop does: a block is added where it lands; a preset asks to be opened."""
+
+    @staticmethod
+    def drop(scene, kind: str, name: str, pos: QPointF) -> str | None:
+        if kind == "preset":
+            scene.presetDropped.emit(name)
+            return None
+        return add_block(scene, name, (pos.x(), pos.y()))
+
+
+def add_block(scene, type_name: str, pos: tuple[float, float]) -> str | None:
+    """Add a block at ``pos`` (snapped) through an undo command; returns the new id."""
+    try:
+        get_block(type_name)
+    except UnknownBlockError as e:
+        scene.message.emit(f"cannot add: {e}")
+        return None
+    x, y = (round(v / SNAP) * SNAP for v in pos)
+    cmd = commands.AddNode(scene.graph, type_name, (x, y))
+    try:
+        commands.execute(scene.stack, cmd)
+    except GraphError as e:
+        scene.message.emit(f"cannot add {type_name}: {e}")
+        return None
+    scene.select_node(cmd.node_id)
+    return cmd.node_id

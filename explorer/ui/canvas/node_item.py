@@ -1,0 +1,264 @@
+"""A node on the canvas: icon, type, key parameters, parameter count; red with a tooltip when invalid.
+
+The item is a view of one ``Node`` plus its ``NodeInfo``: ``set_node`` and ``set_info`` take new values
+and repaint only when something visible changed. It draws itself at three levels of detail (full,
+title only, bare box) and caches its picture in device coordinates, so panning blits pixmaps instead
+of calling Python for every node.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph.model import Node
+from explorer.ui.canvas.port_item import RADIUS, Port
+from explorer.ui.icons import block_color, draw_glyph
+
+NODE_W, NODE_H = 160.0, 64.0
+FULL_DETAIL = 0.55   # below this zoom only the title is drawn
+TITLE_ONLY = 0.22    # below this a coloured box
+
+
+def human(n: int) -> str:
+    """14528 -> '14.5k'; 19421274 -> '19.4M'."""
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            v = n / div
+            return f"{v:.1f}{unit}" if v < 100 else f"{v:.0f}{unit}"
+    return str(n)
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, node: Node, style, editable: bool = True):
+        super().__init__()
+        self.node_id = node.id
+        self.style = style  # the scene's CanvasStyle: theme, direction
+        # No itemChange hook: a Python call for every property change of thousands of nodes is what
+        # made opening slow. The scene moves attached edges itself (drag and model events).
+        flags = QGraphicsItem.ItemIsSelectable
+        if editable:
+            flags |= QGraphicsItem.ItemIsMovable
+        self.setFlags(flags)
+        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setAcceptHoverEvents(editable)
+        self.edges: list = []  # EdgeItems attached to this node, kept by the scene
+        self._type = ""
+        self._params: dict = {}
+        self._repeat = 1
+        self._title = self._detail = ""
+        self._composite = False
+        self._cost_text = ""
+        self._severity = ""   # "", "warning", "error"
+        self._tooltip_stale = True
+        self.problems: list[str] = []
+        self.in_port = self.out_port = None
+        self.set_node(node)
+        self.setPos(QPointF(*node.pos))
+
+    # -- model -> view --------------------------------------------------------------------------
+    def set_node(self, node: Node) -> None:
+        if (node.type, node.params, node.repeat) == (self._type, self._params, self._repeat):
+            return
+        self._type, self._params, self._repeat = node.type, dict(node.params), node.repeat
+        try:
+            block = get_block(node.type)
+            self._title = block.title
+            self._detail = block.describe(node.params)
+            self._composite = block.composite
+            has_in, has_out = block.max_inputs > 0, block.has_output
+        except UnknownBlockError:
+            self._title, self._detail, self._composite, has_in, has_out = node.type, "unknown block", False, True, True
+        if has_in and self.in_port is None:
+            self.in_port = Port(self, "in")
+        if has_out and self.out_port is None:
+            self.out_port = Port(self, "out")
+        self.place_ports()
+        self._refresh_tooltip()
+        self.update()
+
+    def set_info(self, info) -> None:
+        """Cost and problems from the analysis; repaint only when they changed."""
+        cost = f"{human(info.cost.params)} params" if info and info.out_shape is not None else ""
+        if info and info.cost.macs and info.out_shape is not None:
+            cost += f" · {human(info.cost.macs)} MACs"
+        problems = [p.message + (f" — {p.fix}" if p.fix else "") for p in (info.problems if info else [])]
+        severity = ""
+        if info and info.problems:
+            severity = "error" if any(p.severity == "error" for p in info.problems) else "warning"
+        if (cost, problems, severity) == (self._cost_text, self.problems, self._severity):
+            return
+        self._cost_text, self.problems, self._severity = cost, problems, severity
+        self._refresh_tooltip()
+        self.update()
+
+    @property
+    def severity(self) -> str:
+        return self._severity
+
+    @property
+    def type_name(self) -> str:
+        return self._type
+
+    def _refresh_tooltip(self) -> None:
+        # Built when the pointer arrives (hoverEnterEvent), not for each of thousands of nodes on open.
+        self._tooltip_stale = True
+
+    def tooltip_text(self) -> str:
+        from html import escape
+
+        badge = f" ×{self._repeat}" if self._repeat > 1 else ""
+        lines = [f"<b>{escape(self._title)}{badge}</b> &nbsp;<i>{self.node_id}</i>"]
+        if self._detail:
+            lines.append(escape(self._detail))
+        lines += [f"<span style='color:#d93025'>⚠ {escape(p)}</span>" for p in self.problems]
+        if self._composite:
+            lines.append("<small>Double-click to see inside</small>")
+        return "<br>".join(lines)
+
+    def port_at(self, scene_pos: QPointF) -> Port | None:
+        for port in (self.out_port, self.in_port):
+            if port is not None and port.contains(scene_pos):
+                return port
+        return None
+
+    def place_ports(self) -> None:
+        lr = self.style.direction == "LR"
+        if self.in_port is not None:
+            self.in_port.setPos(QPointF(-NODE_W / 2, 0) if lr else QPointF(0, -NODE_H / 2))
+        if self.out_port is not None:
+            self.out_port.setPos(QPointF(NODE_W / 2, 0) if lr else QPointF(0, NODE_H / 2))
+
+    def in_anchor(self) -> QPointF:
+        return self.mapToScene(self.in_port.pos()) if self.in_port is not None else self.scenePos()
+
+    def out_anchor(self) -> QPointF:
+        return self.mapToScene(self.out_port.pos()) if self.out_port is not None else self.scenePos()
+
+    # -- QGraphicsItem --------------------------------------------------------------------------
+    _BOUNDS = QRectF(-NODE_W / 2 - 10, -NODE_H / 2 - 10, NODE_W + 20, NODE_H + 20)  # ports stick out
+    _BODY = QRectF(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H)
+
+    def boundingRect(self) -> QRectF:
+        return self._BOUNDS
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.setFillRule(Qt.WindingFill)  # the port discs overlap the body; odd-even would cut holes
+        path.addRect(self._BODY)
+        for port in (self.in_port, self.out_port):
+            if port is not None:
+                path.addEllipse(port.pos(), RADIUS + 4, RADIUS + 4)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        theme = self.style.theme
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        hue = theme.block_color(block_color(self._type))
+        selected = self.isSelected()
+        border = theme.accent if selected else theme.error if self._severity == "error" else \
+            theme.warning if self._severity == "warning" else theme.node_border
+        fill = theme.error_fill if self._severity == "error" else theme.node
+        body = self._BODY
+        if lod < TITLE_ONLY:
+            painter.fillRect(body, border if (selected or self._severity) else hue)
+            return
+        self._paint_face(painter, lod, theme, hue, selected, border, fill, body)
+        self._paint_ports(painter, theme)
+
+    def _paint_face(self, painter, lod, theme, hue, selected, border, fill, body) -> None:
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(border, 3.0 if selected else 2.0 if self._severity else 1.0))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(body, 7, 7)
+        # the block's colour as a band on the left edge: the same hue as its palette icon
+        band = QPainterPath()
+        band.addRoundedRect(QRectF(body.left(), body.top(), 7, body.height()), 3.5, 3.5)
+        painter.fillPath(band, hue)
+        if self._composite:  # a composite block has an inside: a second outline says "there is more"
+            painter.setPen(QPen(hue, 1.0, Qt.DashLine))
+            painter.setBrush(Qt.NoBrush)
+            painter.drawRoundedRect(body.adjusted(3, 3, -3, -3), 5, 5)
+        text_x = body.left() + 34
+        big = lod < FULL_DETAIL  # zoomed out: only the title, in a bigger font
+        badge_w = self._paint_badge(painter, hue, body, 13.0 if big else 8.0) if self._repeat > 1 else 0.0
+        width = body.right() - text_x - 6
+        if big:
+            f = QFont(painter.font())
+            f.setPointSizeF(12)
+            f.setBold(True)
+            painter.setFont(f)
+            painter.setPen(theme.text)
+            w = body.width() - 18 - badge_w
+            painter.drawText(QRectF(body.left() + 12, body.top(), w, body.height()),
+                             Qt.AlignVCenter | Qt.AlignLeft, QFontMetricsF(f).elidedText(self._title, Qt.ElideRight, w))
+            return
+        draw_glyph(painter, QRectF(body.left() + 11, body.top() + 8, 20, 20), self._type, theme.text, theme.dark)
+        f = QFont(painter.font())
+        f.setPointSizeF(8.5)
+        f.setBold(True)
+        painter.setFont(f)
+        painter.setPen(theme.text)
+        fm = QFontMetricsF(f)
+        painter.drawText(QRectF(text_x, body.top() + 7, width, 16), Qt.AlignLeft | Qt.AlignVCenter,
+                         fm.elidedText(self._title, Qt.ElideRight, width))
+        f.setBold(False)
+        f.setPointSizeF(7.5)
+        painter.setFont(f)
+        fm = QFontMetricsF(f)
+        painter.drawText(QRectF(text_x, body.top() + 24, width, 14), Qt.AlignLeft | Qt.AlignVCenter,
+                         fm.elidedText(self._detail, Qt.ElideRight, width))
+        painter.setPen(theme.error if self._severity == "error" else theme.text_dim)
+        bottom = self._cost_text if not self._severity else ("⚠ " + self.problems[0])
+        w = body.width() - 18 - badge_w
+        painter.drawText(QRectF(body.left() + 12, body.top() + 42, w, 14),
+                         Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(bottom, Qt.ElideRight, w))
+
+    def _paint_badge(self, painter: QPainter, hue, body: QRectF, size: float) -> float:
+        """The repeat count of a stage as a pill in the top-right corner; returns its width."""
+        f = QFont(painter.font())
+        f.setPointSizeF(size)
+        f.setBold(True)
+        text = f"×{self._repeat}"
+        fm = QFontMetricsF(f)
+        w, h = fm.horizontalAdvance(text) + size, fm.height() + 2
+        top = body.bottom() - h - 5 if size < 10 else body.center().y() - h / 2
+        r = QRectF(body.right() - w - 6, top, w, h)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(hue)
+        painter.drawRoundedRect(r, h / 2, h / 2)
+        painter.setFont(f)
+        painter.setPen(Qt.white)
+        painter.drawText(r, Qt.AlignCenter, text)
+        return w + 6
+
+    def _paint_ports(self, painter: QPainter, theme) -> None:
+        colors = {"accept": theme.accept, "refuse": theme.refuse, "hover": theme.accent}
+        for port in (self.in_port, self.out_port):
+            if port is None:
+                continue
+            c = colors.get(port.state, theme.port)
+            painter.setPen(QPen(c.darker(120), 1.2))
+            painter.setBrush(QBrush(c if port.state else theme.node))
+            painter.drawEllipse(port.pos(), port.radius(), port.radius())
+
+    def hoverEnterEvent(self, event):
+        if self._tooltip_stale:
+            self._tooltip_stale = False
+            self.setToolTip(self.tooltip_text())
+        super().hoverEnterEvent(event)
+
+    def hoverMoveEvent(self, event):
+        port = self.port_at(event.scenePos())
+        for p in (self.in_port, self.out_port):
+            if p is not None and p.state in ("", "hover"):
+                p.set_state("hover" if p is port else "")
+        self.setCursor(Qt.CrossCursor if port is not None else Qt.OpenHandCursor)
+        super().hoverMoveEvent(event)
+
+    def hoverLeaveEvent(self, event):
+        for p in (self.in_port, self.out_port):
+            if p is not None and p.state == "hover":
+                p.set_state("")
+        super().hoverLeaveEvent(event)

@@ -1,0 +1,238 @@
+"""The open document: one graph model, its undo stack, file path, dirty state, recent files, autosave.
+
+The ``Graph`` object lives as long as the window; opening a file swaps its content in with one
+``reset`` event, so every view subscribed to it stays subscribed. Reading a file happens completely
+before anything is swapped, so a file that fails to load leaves the open graph untouched.
+
+Autosave writes the graph every minute while there are unsaved changes to a per-process recovery file
+(atomically, like every save). A clean exit deletes it; after a crash the next start finds it and
+offers it back (``pending_recoveries``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtGui import QUndoStack
+
+from explorer.graph import Graph
+from explorer.graph.fileio import dumps_graph, load_graph, loads_graph, save_graph, write_atomic
+
+MAX_RECENT = 10
+DEFAULT_PRESET = "resnet20"
+DEFAULT_INPUT = (1, 8, 8)   # the built-in digits data: 1×8×8 images, 10 classes
+DEFAULT_DATASET = "digits"
+
+
+def arrange(graph: Graph, direction: str = "LR", aspect: float | None = 1.35) -> Graph:
+    """Lay out a graph that has no positions of its own yet (a preset, the default): layered, and
+    wrapped into bands so it fills a view of this ``aspect`` instead of a thin strip."""
+    from explorer.graph.layout import layered_layout, suggest_wrap
+
+    layered_layout(graph, direction, suggest_wrap(graph, aspect) if aspect else None)
+    return graph
+
+
+def default_graph(aspect: float | None = 1.35) -> Graph:
+    """The network the window opens on: CIFAR ResNet-20 adapted to the built-in digits."""
+    from explorer.presets import build_preset
+
+    g = build_preset(DEFAULT_PRESET, input_shape=DEFAULT_INPUT)
+    g.name = "resnet20_digits"
+    return arrange(g, aspect=aspect)
+
+
+def blank_graph() -> Graph:
+    """What File ▸ New starts from: an Input for the digits data and an Output, ready to fill in."""
+    g = Graph(name="untitled")
+    g.add_node("input", {"shape": list(DEFAULT_INPUT)}, node_id="input", pos=(0.0, 0.0))
+    g.add_node("output", node_id="output", pos=(460.0, 0.0))
+    return g
+
+
+def recovery_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or str(Path.home() / ".residual-explorer")
+    return Path(base) / "recovery"
+
+
+@dataclass
+class Recovery:
+    graph_file: Path
+    original: Path | None
+    saved_at: float
+
+    def load(self) -> Graph:
+        return loads_graph(self.graph_file.read_bytes(), source="recovered work")
+
+    def discard(self) -> None:
+        for f in (self.graph_file, self.graph_file.with_suffix(".meta")):
+            try:
+                f.unlink()
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists but not ours, or we cannot tell: leave its file alone
+    return True
+
+
+def pending_recoveries() -> list[Recovery]:
+    """Recovery files left by instances that are no longer running, newest first."""
+    found = []
+    for f in sorted(recovery_dir().glob("autosave-*.json")):
+        try:
+            pid = int(f.stem.split("-")[1])
+            meta = json.loads(f.with_suffix(".meta").read_text("utf-8"))
+        except (ValueError, IndexError, OSError):
+            meta, pid = {}, -1
+        if pid > 0 and _alive(pid):
+            continue
+        original = meta.get("path") if isinstance(meta, dict) else None
+        saved = meta.get("saved_at", f.stat().st_mtime) if isinstance(meta, dict) else f.stat().st_mtime
+        found.append(Recovery(f, Path(original) if isinstance(original, str) else None, float(saved)))
+    return sorted(found, key=lambda r: -r.saved_at)
+
+
+class Autosave(QObject):
+    def __init__(self, doc: "Document", interval_ms: int = 60_000):
+        super().__init__(doc)
+        self.doc = doc
+        self.file = recovery_dir() / f"autosave-{os.getpid()}.json"
+        self._written_revision = -1
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.write_now)
+        self.timer.start()
+
+    def write_now(self) -> bool:
+        """Write the recovery file if there is unsaved work it does not hold yet."""
+        if not self.doc.dirty:
+            self.discard()
+            return False
+        if self.doc.graph.revision == self._written_revision and self.file.exists():
+            return False
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.file, dumps_graph(self.doc.graph))
+            meta = {"path": str(self.doc.path) if self.doc.path else None, "saved_at": time.time()}
+            write_atomic(self.file.with_suffix(".meta"), json.dumps(meta))
+        except OSError:
+            return False  # a full disk must not interrupt editing; the next tick tries again
+        self._written_revision = self.doc.graph.revision
+        return True
+
+    def discard(self) -> None:
+        Recovery(self.file, None, 0).discard()
+        self._written_revision = -1
+
+
+class Document(QObject):
+    pathChanged = Signal(object)      # Path | None
+    dirtyChanged = Signal(bool)
+    recentChanged = Signal(list)
+    opened = Signal()                 # the whole graph was replaced: views re-fit
+
+    def __init__(self, graph: Graph | None = None, settings: QSettings | None = None,
+                 parent: QObject | None = None, autosave_ms: int = 60_000):
+        super().__init__(parent)
+        self.graph = Graph()
+        if graph is not None:
+            self.graph.replace_with(graph)
+        self.graph.revision = 0
+        self.stack = QUndoStack(self)
+        self.path: Path | None = None
+        self.settings = settings or QSettings()
+        self.dataset = DEFAULT_DATASET
+        self.stack.cleanChanged.connect(self._clean_changed)
+        self.autosave = Autosave(self, autosave_ms)
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.dirtyChanged.emit(not clean)
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return not self.stack.isClean()
+
+    @property
+    def title(self) -> str:
+        return self.path.name if self.path else (self.graph.name or "untitled")
+
+    # -- replacing the whole graph --------------------------------------------------------------
+    def set_graph(self, graph: Graph, path: Path | None = None, dirty: bool = False) -> None:
+        self.graph.replace_with(graph)
+        self.stack.clear()
+        self.stack.setClean()
+        if dirty:
+            # a recovered graph is unsaved work: make the window say so until it is saved
+            self.stack.resetClean()
+        self._set_path(path)
+        self.opened.emit()
+
+    def new(self) -> None:
+        self.set_graph(blank_graph())
+
+    def open(self, path: str | os.PathLike) -> None:
+        """Open a graph file; raises FileFormatError (with a message for the user) and changes nothing."""
+        path = Path(path)
+        graph = load_graph(path)
+        self.set_graph(graph, path.resolve())
+        self.add_recent(path)
+
+    def open_preset(self, name: str, direction: str = "LR", aspect: float | None = 1.35) -> None:
+        from explorer.presets import build_preset
+
+        self.set_graph(arrange(build_preset(name), direction, aspect))
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Save (atomically) to ``path`` or the current file; raises OSError with the reason."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name yet: use Save As")
+        if target.suffix.lower() != ".json":
+            target = target.with_suffix(".json")
+        save_graph(self.graph, target)
+        self.stack.setClean()
+        self._set_path(target.resolve())
+        self.add_recent(target)
+        self.autosave.discard()
+        return target
+
+    def _set_path(self, path: Path | None) -> None:
+        if path != self.path:
+            self.path = path
+            self.pathChanged.emit(path)
+
+    # -- recent files ---------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recentFiles", [])
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+            value = [value]
+        return [v for v in (value or []) if isinstance(v, str)]
+
+    def add_recent(self, path: str | os.PathLike) -> None:
+        p = str(Path(path).resolve())
+        files = [p] + [f for f in self.recent_files() if f != p]
+        self.settings.setValue("recentFiles", files[:MAX_RECENT])
+        self.recentChanged.emit(files[:MAX_RECENT])
+
+    def clear_recent(self) -> None:
+        self.settings.setValue("recentFiles", [])
+        self.recentChanged.emit([])
+
+    def close(self) -> None:
+        """A clean exit: no recovery file is left behind."""
+        self.autosave.timer.stop()
+        self.autosave.discard()

@@ -1,0 +1,278 @@
+"""The Edit and Arrange actions: undo/redo, delete, copy/paste/duplicate, select all, auto-layout, open a
+block's inside, expand in place, split a stage, collapse a chain into a stage.
+
+Each action reads the canvas selection and runs one undo command; a refusal from the model is shown
+as a status message that says what to do.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph import GraphError
+from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph
+from explorer.graph.layout import layered_layout, layered_positions, suggest_wrap
+from explorer.graph.transforms import (collapse_to_stage, expand_all, expand_in_place, extract, prepare_paste,
+                                       split_stage)
+from explorer.ui import commands
+from explorer.ui.mime import GRAPH_MIME
+
+
+def _action(parent, text, slot, shortcut=None, tip="", context=None) -> QAction:
+    a = QAction(text, parent)
+    if shortcut is not None:
+        keys = shortcut if isinstance(shortcut, list) else [shortcut]
+        a.setShortcuts([QKeySequence(k) for k in keys])
+    if context is not None:
+        a.setShortcutContext(context)
+    if tip:
+        a.setToolTip(tip)
+        a.setStatusTip(tip)
+    a.triggered.connect(slot)
+    return a
+
+
+class EditActions(QObject):
+    message = Signal(str)
+    openInside = Signal(str)  # node id: the window shows that block's inside
+
+    def __init__(self, document, scene, view, parent=None):
+        super().__init__(parent)
+        self.doc, self.scene, self.view = document, scene, view
+        self.direction = "LR"
+        stack = document.stack
+        self.undo = stack.createUndoAction(self, "&Undo")
+        self.undo.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo = stack.createRedoAction(self, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        # Canvas edits only fire while the canvas has focus: Delete in a text field deletes text.
+        canvas = Qt.WidgetWithChildrenShortcut
+        self.delete = _action(self, "&Delete", self.delete_selection, [QKeySequence.Delete, "Backspace"],
+                              "delete the selected nodes and edges", canvas)
+        self.copy = _action(self, "&Copy", self.copy_selection, QKeySequence.Copy, "copy the selected nodes", canvas)
+        self.cut = _action(self, "Cu&t", self.cut_selection, QKeySequence.Cut, "cut the selected nodes", canvas)
+        self.paste = _action(self, "&Paste", self.paste_clipboard, QKeySequence.Paste, "paste nodes", canvas)
+        self.duplicate = _action(self, "D&uplicate", self.duplicate_selection, "Ctrl+D",
+                                 "copy and paste the selection in one step", canvas)
+        self.select_all = _action(self, "Select &All", self.select_everything, QKeySequence.SelectAll, "", canvas)
+        self.layout_lr = _action(self, "Auto-layout &Left to Right", lambda: self.auto_layout("LR"), "Ctrl+L",
+                                 "arrange in layers, flowing left to right; skips arc over the main path")
+        self.layout_tb = _action(self, "Auto-layout &Top to Bottom", lambda: self.auto_layout("TB"), "Ctrl+Shift+L",
+                                 "arrange in layers, flowing downwards")
+        self.open_inside = _action(self, "&Open Inside…", self.open_inside_selected, "Ctrl+I",
+                                   "show the primitives inside the selected block (read-only)")
+        self.expand = _action(self, "&Expand in Place", self.expand_selected, "Ctrl+E",
+                              "replace the selected block (every repetition of a stage) by its primitives")
+        self.split = _action(self, "&Split Stage", self.split_selected, "Ctrl+Shift+E",
+                             "turn a stage of N repetitions into N single blocks")
+        self.collapse = _action(self, "&Collapse into Stage", self.collapse_selected, "Ctrl+G",
+                                "turn a chain of identical blocks into one stage with a repeat count")
+        self.expand_all = _action(self, "Expand &All Blocks", self.expand_everything, None,
+                                  "replace every residual block by its primitives (a 1000-layer net has thousands)")
+        for a in (self.delete, self.copy, self.cut, self.paste, self.duplicate, self.select_all):
+            view.addAction(a)
+        scene.selectionChanged.connect(self._update_enabled)  # edges count too, not just nodes
+        document.stack.indexChanged.connect(self._update_enabled)  # a stage may have become a block
+        view.contextMenuRequested.connect(self.show_context_menu)
+        self._update_enabled()
+
+    def detach(self) -> None:
+        """Stop following the stack and selection (the window is closing; the scene may go first)."""
+        for signal, slot in ((self.doc.stack.indexChanged, self._update_enabled),
+                             (self.scene.selectionChanged, self._update_enabled)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+
+    @property
+    def graph(self):
+        return self.doc.graph
+
+    def _run(self, cmd) -> bool:
+        try:
+            commands.execute(self.doc.stack, cmd)
+            return True
+        except GraphError as e:
+            self.message.emit(str(e))
+            return False
+
+    def _update_enabled(self, *_) -> None:
+        ids = self.scene.selected_node_ids()
+        one = ids[0] if len(ids) == 1 else None
+        composite = False
+        stage = False
+        if one and one in self.graph:
+            try:
+                composite = get_block(self.graph.node(one).type).composite
+            except UnknownBlockError:
+                composite = False
+            stage = self.graph.node(one).repeat > 1
+        has = bool(ids) or bool(self.scene.selected_edges())
+        for a in (self.delete, self.copy, self.cut, self.duplicate):
+            a.setEnabled(has)
+        self.open_inside.setEnabled(composite)
+        self.expand.setEnabled(composite)
+        self.split.setEnabled(stage)
+        self.collapse.setEnabled(len(ids) >= 2)
+
+    # -- delete, copy, paste --------------------------------------------------------------------
+    def delete_selection(self) -> None:
+        ids, edges = self.scene.selected_node_ids(), self.scene.selected_edges()
+        if ids or edges:
+            self._run(commands.RemoveItems(self.graph, ids, edges))
+
+    def copy_selection(self) -> bool:
+        ids = self.scene.selected_node_ids()
+        if not ids:
+            return False
+        sub = extract(self.graph, ids)
+        data = QMimeData()
+        text = dumps_graph(sub)
+        data.setData(GRAPH_MIME, text.encode("utf-8"))
+        data.setText(text)
+        QGuiApplication.clipboard().setMimeData(data)
+        _clear_clipboard_at_exit()
+        self.message.emit(f"copied {len(ids)} node{'s' * (len(ids) != 1)}")
+        return True
+
+    def cut_selection(self) -> None:
+        if self.copy_selection():
+            ids = self.scene.selected_node_ids()
+            cmd = commands.RemoveItems(self.graph, ids, self.scene.selected_edges())
+            cmd.setText(f"Cut {len(ids)} node{'s' * (len(ids) != 1)}")
+            self._run(cmd)
+
+    def paste_clipboard(self) -> None:
+        data = QGuiApplication.clipboard().mimeData()
+        raw = bytes(data.data(GRAPH_MIME)) if data is not None and data.hasFormat(GRAPH_MIME) else None
+        if raw is None and data is not None and data.hasText() and '"residual-explorer-graph"' in data.text():
+            raw = data.text().encode("utf-8")
+        if raw is None:
+            self.message.emit("nothing to paste: copy nodes first (Ctrl+C)")
+            return
+        try:
+            sub = loads_graph(raw, source="clipboard")
+        except FileFormatError as e:
+            self.message.emit(str(e))
+            return
+        self._add_copy(sub, "Paste")
+
+    def duplicate_selection(self) -> None:
+        ids = self.scene.selected_node_ids()
+        if ids:
+            self._add_copy(extract(self.graph, ids), "Duplicate")
+
+    def _add_copy(self, sub, text) -> None:
+        nodes, edges = prepare_paste(self.graph, sub, (40.0, 60.0))
+        if self._run(commands.AddSubgraph(self.graph, nodes, edges, f"{text} {len(nodes)} nodes")):
+            self.scene.select_nodes([n.id for n in nodes])
+
+    def select_everything(self) -> None:
+        self.scene.select_nodes(list(self.scene.nodes))
+
+    # -- arrange --------------------------------------------------------------------------------
+    def aspect(self) -> float:
+        vp = self.view.viewport()
+        return max(0.3, min(4.0, vp.width() / max(1, vp.height()))) if vp.width() > 50 else 1.35
+
+    def layout_hint(self) -> tuple[str, float]:
+        return self.direction, (self.aspect() if self.direction == "LR" else 1.0 / self.aspect())
+
+    def auto_layout(self, direction: str | None = None) -> None:
+        """Layered layout, wrapped into bands to fill the view (Ctrl+L again after resizing)."""
+        self.direction = direction or self.direction
+        self.scene.set_direction(self.direction)
+        _, aspect = self.layout_hint()
+        pos = layered_positions(self.graph, self.direction, suggest_wrap(self.graph, aspect))
+        moves = {nid: (self.graph.node(nid).pos, p) for nid, p in pos.items() if self.graph.node(nid).pos != p}
+        if moves:
+            self._run(commands.MoveNodes(self.graph, moves, "Auto-layout"))
+        self.view.fit()
+
+    # -- composite blocks -----------------------------------------------------------------------
+    def _one_selected(self) -> str | None:
+        ids = self.scene.selected_node_ids()
+        if len(ids) != 1:
+            self.message.emit("select one block first")
+            return None
+        return ids[0]
+
+    def open_inside_selected(self) -> None:
+        nid = self._one_selected()
+        if nid:
+            self.openInside.emit(nid)
+
+    def expand_selected(self) -> None:
+        nid = self._one_selected()
+        if nid and self._run(commands.Restructure(self.graph, f"Expand {nid}", lambda g: expand_in_place(g, nid))):
+            self.message.emit(f"expanded {nid} into primitives (Ctrl+Z puts the block back)")
+
+    def split_selected(self) -> None:
+        nid = self._one_selected()
+        if nid and self._run(commands.Restructure(self.graph, f"Split {nid}", lambda g: split_stage(g, nid))):
+            self.message.emit(f"split {nid} into single blocks")
+
+    def collapse_selected(self) -> None:
+        ids = self.scene.selected_node_ids()
+        cmd = commands.Restructure(self.graph, "Collapse into stage", lambda g: collapse_to_stage(g, ids))
+        if self._run(cmd):
+            self.scene.select_node(cmd.result)
+            self.message.emit(f"collapsed {len(ids)} blocks into stage {cmd.result}")
+
+    def expand_everything(self) -> None:
+        def fn(g):
+            work = g.copy()
+            n = expand_all(work, layout=None)
+            direction, aspect = self.layout_hint()
+            layered_layout(work, direction, suggest_wrap(work, aspect))
+            g.replace_with(work)  # one reset instead of thousands of events
+            return n
+
+        cmd = commands.Restructure(self.graph, "Expand all blocks", fn)
+        if self._run(cmd):
+            self.message.emit(f"expanded {cmd.result} blocks into primitives")
+            self.view.fit_or_start()
+
+    # -- context menu ---------------------------------------------------------------------------
+    def show_context_menu(self, global_pos, node_id: str) -> None:
+        menu = QMenu(self.view)
+        if node_id:
+            for a in (self.open_inside, self.expand, self.split, self.collapse):
+                if a.isEnabled():
+                    menu.addAction(a)
+            menu.addSeparator()
+            for a in (self.cut, self.copy, self.duplicate, self.delete):
+                menu.addAction(a)
+        else:
+            for a in (self.paste, self.select_all):
+                menu.addAction(a)
+            menu.addSeparator()
+            menu.addAction(self.layout_lr)
+            menu.addAction(self.layout_tb)
+        menu.exec(global_pos)
+
+
+_exit_hook = False
+
+
+def _clear_clipboard_at_exit() -> None:
+    """Qt crashes at interpreter exit while the clipboard still holds data we put there (PySide 6.12,
+    seen off-screen); taking our own data back at exit avoids it. Someone else's clipboard is left alone."""
+    global _exit_hook
+    if _exit_hook:
+        return
+    _exit_hook = True
+    import atexit
+
+    def clear():
+        if QGuiApplication.instance() is None:
+            return
+        board = QGuiApplication.clipboard()
+        data = board.mimeData() if board is not None else None
+        if data is not None and data.hasFormat(GRAPH_MIME):
+            board.clear()
+
+    atexit.register(clear)

@@ -1,0 +1,109 @@
+"""Export the graph picture as PNG or SVG: every node at full detail, no selection, theme background.
+
+PNG is rendered at 2× for sharp text, scaled down for graphs that would exceed ``MAX_SIDE`` pixels;
+SVG is vector. Files are written atomically (to a temporary name, then renamed).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QImage, QPainter
+
+MAX_SIDE = 16000
+MARGIN = 30.0
+
+
+@contextmanager
+def _print_state(scene):
+    """Full detail, nothing selected, for the duration of the export; everything restored after."""
+    overview = scene.overview
+    selected = scene.selected_node_ids()
+    scene.blockSignals(True)  # the inspector should not notice a selection that lasts one render
+    items = list(scene.nodes.values())
+    try:
+        scene.clearSelection()
+        scene.set_overview(False)
+        for item in items:  # cached pixmaps would go into the file as bitmaps: draw vectors instead
+            item.setCacheMode(item.CacheMode.NoCache)
+        yield
+    finally:
+        for item in items:
+            item.setCacheMode(item.CacheMode.DeviceCoordinateCache)
+        scene.set_overview(overview)
+        for nid in selected:
+            if nid in scene.nodes:
+                scene.nodes[nid].setSelected(True)
+        scene.blockSignals(False)
+
+
+def _source(scene) -> QRectF:
+    return scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+
+
+def _atomic_target(path: Path):
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    return tmp
+
+
+def render_image(scene, scale: float = 2.0) -> QImage:
+    src = _source(scene)
+    scale = min(scale, MAX_SIDE / max(src.width(), src.height(), 1.0))
+    size = QSize(max(1, int(src.width() * scale)), max(1, int(src.height() * scale)))
+    img = QImage(size, QImage.Format_ARGB32_Premultiplied)
+    img.fill(scene.style.theme.canvas)
+    with _print_state(scene):
+        p = QPainter(img)
+        p.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
+        scene.render(p, QRectF(0, 0, size.width(), size.height()), src, Qt.KeepAspectRatio)
+        p.end()
+    return img
+
+
+def export_png(scene, path, scale: float = 2.0) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    img = render_image(scene, scale)
+    tmp = _atomic_target(path)
+    try:
+        if not img.save(tmp, "PNG"):
+            raise OSError(f"could not write {path}")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def export_svg(scene, path) -> Path:
+    from PySide6.QtSvg import QSvgGenerator
+
+    path = Path(path)
+    if path.suffix.lower() != ".svg":
+        path = path.with_suffix(".svg")
+    src = _source(scene)
+    tmp = _atomic_target(path)
+    try:
+        gen = QSvgGenerator()
+        gen.setFileName(tmp)
+        gen.setSize(QSize(int(src.width()), int(src.height())))
+        gen.setViewBox(QRectF(0, 0, src.width(), src.height()))
+        gen.setTitle(scene.graph.name)
+        gen.setDescription("Residual Explorer graph")
+        with _print_state(scene):
+            p = QPainter(gen)
+            p.fillRect(QRectF(0, 0, src.width(), src.height()), scene.style.theme.canvas)
+            scene.render(p, QRectF(0, 0, src.width(), src.height()), src, Qt.KeepAspectRatio)
+            p.end()
+        if not os.path.getsize(tmp):
+            raise OSError(f"could not write {path}")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,223 @@
+"""The File actions: New, Open, Save, Save As, recent files, presets, export picture, and the questions
+they ask (unsaved changes, crash recovery).
+
+Every question goes through a ``Dialogs`` object, so tests (and a future headless mode) answer them
+without a modal box; the real one uses QMessageBox and QFileDialog.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from explorer.graph.fileio import FileFormatError
+
+GRAPH_FILTER = "Residual Explorer graph (*.json)"
+
+
+class Dialogs:
+    """The questions the window asks, as plain methods. Replace for tests."""
+
+    def __init__(self, parent=None):
+        self.parent = parent
+
+    def save_changes(self, title: str) -> str:
+        box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
+                          f"“{title}” has changes that are not saved.",
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self.parent)
+        box.setInformativeText("Save them before closing it?")
+        box.setDefaultButton(QMessageBox.Save)
+        answer = box.exec()
+        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+    def open_path(self, start: str) -> str:
+        return QFileDialog.getOpenFileName(self.parent, "Open graph", start, GRAPH_FILTER)[0]
+
+    def save_path(self, start: str, filters: str = GRAPH_FILTER) -> str:
+        return QFileDialog.getSaveFileName(self.parent, "Save as", start, filters)[0]
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self.parent, title, text)
+
+    def recover(self, when: str, original: str) -> bool:
+        answer = QMessageBox.question(
+            self.parent, "Recover unsaved work?",
+            f"Residual Explorer did not close properly last time. Unsaved work from {when}"
+            f"{f' (on {original})' if original else ''} was kept.\n\nOpen it now? "
+            "If you choose No it is deleted.", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+        return answer == QMessageBox.Yes
+
+
+class FileActions(QObject):
+    message = Signal(str)
+
+    def __init__(self, document, scene, dialogs: Dialogs, parent=None):
+        super().__init__(parent)
+        self.doc, self.scene, self.dialogs = document, scene, dialogs
+        self.layout_hint = lambda: ("LR", 1.35)  # (direction, view aspect): the window supplies the real one
+        self.new = self._action("&New", self.new_graph, QKeySequence.New, "start a new graph (Input and Output)")
+        self.open = self._action("&Open…", self.open_dialog, QKeySequence.Open, "open a graph file")
+        self.save = self._action("&Save", self.save_graph, QKeySequence.Save, "save the graph")
+        self.save_as = self._action("Save &As…", self.save_graph_as, QKeySequence("Ctrl+Shift+S"),
+                                    "save the graph under a new name")
+        self.export_png = self._action("Export Picture as &PNG…", lambda: self.export("png"), None,
+                                       "write the graph picture as a PNG image")
+        self.export_svg = self._action("Export Picture as S&VG…", lambda: self.export("svg"), None,
+                                       "write the graph picture as an SVG drawing")
+        self.recent_menu = QMenu("Open &Recent")
+        self.presets_menu = QMenu("Open &Preset")
+        self._fill_presets()
+        document.recentChanged.connect(lambda _: self._fill_recent())
+        self._fill_recent()
+
+    def _action(self, text, slot, keys, tip) -> QAction:
+        a = QAction(text, self)
+        if keys is not None:
+            a.setShortcut(QKeySequence(keys))
+        a.setStatusTip(tip)
+        a.triggered.connect(slot)
+        return a
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.doc.recent_files()
+        for f in files:
+            a = self.recent_menu.addAction(Path(f).name)
+            a.setToolTip(f)
+            a.setStatusTip(f)
+            a.triggered.connect(lambda _=False, f=f: self.open_path(f))
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu").triggered.connect(self.doc.clear_recent)
+        self.recent_menu.setEnabled(bool(files))
+
+    def _fill_presets(self) -> None:
+        try:
+            from explorer.presets import list_presets
+            presets = list_presets()
+        except Exception:
+            presets = []
+        families: dict[str, QMenu] = {}
+        for info in presets:
+            menu = families.get(info.family)
+            if menu is None:
+                menu = families[info.family] = self.presets_menu.addMenu(info.family)
+            a = menu.addAction(info.name)
+            a.setStatusTip(info.description)
+            a.triggered.connect(lambda _=False, n=info.name: self.open_preset(n))
+
+    # -- unsaved changes ------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """True when it is fine to throw the current graph away (saved, discarded, or unchanged)."""
+        if not self.doc.dirty:
+            return True
+        answer = self.dialogs.save_changes(self.doc.title)
+        if answer == "save":
+            return self.save_graph()
+        return answer == "discard"
+
+    # -- actions --------------------------------------------------------------------------------
+    def new_graph(self) -> None:
+        if self.maybe_save():
+            self.doc.new()
+            self.message.emit("new graph: drag blocks from the palette between Input and Output")
+
+    def open_dialog(self) -> None:
+        if not self.maybe_save():
+            return
+        start = str(self.doc.path.parent) if self.doc.path else os.getcwd()
+        path = self.dialogs.open_path(start)
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str, ask: bool = True) -> bool:
+        if ask and not self.maybe_save():
+            return False
+        try:
+            self.doc.open(path)
+        except FileFormatError as e:
+            self.dialogs.error("Cannot open graph",
+                               f"{e}\n\nThe graph you have open was not changed. Check that the file is a Residual "
+                               "Explorer graph (.json) saved by this program, or open another one.")
+            self.message.emit(f"could not open {Path(path).name}; nothing changed")
+            return False
+        self.message.emit(f"opened {path}")
+        return True
+
+    def open_preset(self, name: str) -> bool:
+        if not self.maybe_save():
+            return False
+        try:
+            self.doc.open_preset(name, *self.layout_hint())
+        except Exception as e:  # a broken preset must not take the window down
+            self.dialogs.error("Cannot open preset", f"{name}: {e}")
+            return False
+        self.message.emit(f"opened preset {name}")
+        return True
+
+    def save_graph(self) -> bool:
+        if self.doc.path is None:
+            return self.save_graph_as()
+        return self._save_to(self.doc.path)
+
+    def save_graph_as(self) -> bool:
+        start = str(self.doc.path) if self.doc.path else str(Path(os.getcwd()) / f"{self.doc.graph.name}.json")
+        path = self.dialogs.save_path(start)
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        try:
+            written = self.doc.save(path)
+        except OSError as e:
+            self.dialogs.error("Cannot save", f"{path}: {e.strerror or e}\n\nNothing was overwritten. "
+                                              "Choose another folder with Save As, or free some space.")
+            return False
+        self.message.emit(f"saved {written}")
+        return True
+
+    def export(self, kind: str) -> bool:
+        from explorer.ui.export_image import export_png, export_svg
+
+        start = str((self.doc.path.with_suffix(f".{kind}") if self.doc.path else
+                     Path(os.getcwd()) / f"{self.doc.graph.name}.{kind}"))
+        path = self.dialogs.save_path(start, f"{kind.upper()} image (*.{kind})")
+        if not path:
+            return False
+        try:
+            out = (export_png if kind == "png" else export_svg)(self.scene, path)
+        except OSError as e:
+            self.dialogs.error("Cannot export", f"{path}: {e}")
+            return False
+        self.message.emit(f"exported {out}")
+        return True
+
+    def offer_recovery(self, env_skip: str = "RESIDUAL_EXPLORER_NO_AUTOSAVE_PROMPT") -> bool:
+        """After a crash: offer the newest recovery file. Returns True when one was opened."""
+        if os.environ.get(env_skip):
+            return False
+        from explorer.ui.document import pending_recoveries
+
+        found = pending_recoveries()
+        if not found:
+            return False
+        newest, older = found[0], found[1:]
+        for r in older:
+            r.discard()
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.saved_at))
+        if not self.dialogs.recover(when, str(newest.original or "")):
+            newest.discard()
+            return False
+        try:
+            graph = newest.load()
+        except (FileFormatError, OSError) as e:
+            self.dialogs.error("Cannot recover", f"{e}\n\nThe recovery file is damaged and was deleted.")
+            newest.discard()
+            return False
+        self.doc.set_graph(graph, newest.original, dirty=True)
+        newest.discard()
+        self.message.emit("recovered unsaved work: save it to keep it")
+        return True
