@@ -6,7 +6,6 @@ canvas can sit on top without the model knowing about them.
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -168,23 +167,34 @@ class Graph:
         """Put back a node returned by ``remove_node`` (same id, params, position)."""
         self.add_node(node.type, node.params, node_id=node.id, pos=node.pos, repeat=node.repeat)
 
-    def connect(self, src: str, dst: str, order: int | None = None) -> Edge:
-        s, d = self.node(src), self.node(dst)
+    def connection_problem(self, src: str, dst: str) -> GraphError | None:
+        """Why ``connect(src, dst)`` would be refused (a typed error to raise or show), or None.
+        The canvas asks this while a link is dragged, so the rules live only here."""
+        try:
+            s, d = self.node(src), self.node(dst)
+        except GraphError as e:
+            return e
         sb, db = get_block(s.type), get_block(d.type)
         if not sb.has_output:
-            raise PortError(f"'{src}' ({sb.title}) has no output to connect from", src)
+            return PortError(f"'{src}' ({sb.title}) has no output to connect from", src)
         if db.max_inputs == 0:
-            raise PortError(f"'{dst}' ({db.title}) takes no input", dst)
+            return PortError(f"'{dst}' ({db.title}) takes no input", dst)
         if src == dst:
-            raise CycleError(f"cannot connect '{src}' to itself", src)
+            return CycleError(f"cannot connect '{src}' to itself", src)
         if self._g.has_edge(src, dst):
-            raise DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
+            return DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
         if nx.has_path(self._g, dst, src):
-            raise CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
+            return CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
         if self._g.in_degree(dst) >= db.max_inputs:
             what = "one input" if db.max_inputs == 1 else f"at most {db.max_inputs} inputs"
-            raise PortError(f"'{dst}' ({db.title}) takes {what} and it is already connected; "
-                            f"disconnect it first or use an Add/Concat node", dst)
+            return PortError(f"'{dst}' ({db.title}) takes {what} and it is already connected; "
+                             f"disconnect it first or use an Add/Concat node", dst)
+        return None
+
+    def connect(self, src: str, dst: str, order: int | None = None) -> Edge:
+        problem = self.connection_problem(src, dst)
+        if problem is not None:
+            raise problem
         if order is None:
             order = max((e.order for e in self.in_edges(dst)), default=-1) + 1
         edge = Edge(src, dst, int(order))
@@ -231,8 +241,8 @@ class Graph:
     def replace_with(self, other: "Graph") -> None:
         """Take over another graph's content (open file, new) with one 'reset' event."""
         self._g = other._g.copy()
-        for n in self._g.nodes:
-            self._g.nodes[n]["node"] = copy.deepcopy(other._g.nodes[n]["node"])
+        for n, data in self._g.nodes(data=True):
+            data["node"] = _copy_node(data["node"])
         self.name = other.name
         self._changed(GraphEvent("reset"), structure=True)
 
@@ -263,6 +273,12 @@ class Graph:
         mine = {n.id: (n.type, n.params, n.pos, n.repeat) for n in self.nodes.values()}
         theirs = {n.id: (n.type, n.params, n.pos, n.repeat) for n in other.nodes.values()}
         return mine == theirs and set(self.edges) == set(other.edges)
+
+
+def _copy_node(n: Node) -> Node:
+    """Parameter values are JSON scalars or flat lists, so this is a full copy, much cheaper than deepcopy."""
+    params = {k: (list(v) if isinstance(v, list) else v) for k, v in n.params.items()}
+    return Node(n.id, n.type, params, n.pos, n.repeat)
 
 
 def _check_repeat(repeat: Any, repeatable: bool, node_id: str) -> int:

@@ -5,7 +5,6 @@ model has the last word (it raises ``GraphError`` with a readable reason, shown 
 """
 from __future__ import annotations
 
-import networkx as nx
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem
@@ -20,26 +19,9 @@ SNAP = 10.0
 
 
 def connection_problem(graph: Graph, src: str, dst: str) -> str | None:
-    """Why ``src → dst`` would be refused, or None. Mirrors ``Graph.connect``'s checks so the canvas can
-    mark a target red *while* dragging; the model still checks again when the edge is made."""
-    try:
-        sb, db = get_block(graph.node(src).type), get_block(graph.node(dst).type)
-    except (GraphError, UnknownBlockError) as e:
-        return str(e)
-    if not sb.has_output:
-        return f"{sb.title} has no output to connect from"
-    if db.max_inputs == 0:
-        return f"{db.title} takes no input"
-    if src == dst:
-        return "a node cannot feed itself"
-    if dst in graph.outputs_of(src):
-        return f"'{src}' is already connected to '{dst}'"
-    if nx.has_path(graph.networkx(), dst, src):
-        return f"'{dst}' already feeds '{src}': connecting them would make a cycle"
-    if len(graph.inputs_of(dst)) >= db.max_inputs:
-        return (f"{db.title} '{dst}' takes {'one input' if db.max_inputs == 1 else f'at most {db.max_inputs} inputs'} "
-                "and it is taken; delete that edge first, or merge with an Add/Concat")
-    return None
+    """Why ``src → dst`` would be refused, or None: the model's own rules, asked while dragging."""
+    problem = graph.connection_problem(src, dst)
+    return None if problem is None else str(problem)
 
 
 class NewLinkInteraction:
