@@ -1,0 +1,74 @@
+"""Optimisers and learning-rate schedules.
+
+The schedule is a pure function of the step number (``lr_factor``) that the engine applies before each
+step, so there is no scheduler object whose state could drift from the step count after a resume.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from explorer.train.config import TrainConfig
+
+ONECYCLE_PCT = 0.3          # share of the steps spent rising (Smith & Topin 2019; torch's default)
+ONECYCLE_DIV = 25.0         # start at max lr / 25
+ONECYCLE_FINAL_DIV = 1e4    # end at start / 1e4
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on conv/linear weights only: decaying BatchNorm scales and biases only fights the
+    normalisation (a common choice since Goyal et al. 2017)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim > 1 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return [g for g in groups if g["params"]]
+
+
+def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    groups = param_groups(model, cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+
+
+def lr_factor(step: int, total_steps: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
+    """Multiplier of ``cfg.lr`` for the step with 0-based index ``step`` of ``total_steps``."""
+    total = max(1, total_steps)
+    if cfg.schedule == "onecycle":
+        up = max(1, int(ONECYCLE_PCT * total))
+        lo = 1.0 / ONECYCLE_DIV
+        if step < up:
+            return lo + (1.0 - lo) * _cos_ramp(step / up)
+        end = lo / ONECYCLE_FINAL_DIV
+        return end + (1.0 - end) * (1.0 - _cos_ramp((step - up) / max(1, total - 1 - up)))
+    warmup_epochs = cfg.warmup_epochs or (1.0 if cfg.schedule == "warmup" else 0.0)
+    # Capped at a third of the run: a 1-epoch run still spends most of its steps at a useful rate.
+    warm = min(int(round(warmup_epochs * steps_per_epoch)), total // 3)
+    factor = 1.0
+    if warm > 0 and step < warm:
+        factor = (step + 1) / (warm + 1)
+    t = min(1.0, max(0.0, (step - warm) / max(1, total - warm)))  # progress after warm-up
+    if cfg.schedule == "cosine":
+        factor *= 0.5 * (1.0 + math.cos(math.pi * t))
+    elif cfg.schedule == "linear":
+        factor *= 1.0 - t
+    elif cfg.schedule == "step":
+        if cfg.step_epochs:
+            drops = step // (cfg.step_epochs * steps_per_epoch)
+        else:
+            drops = int(step >= 0.5 * total) + int(step >= 0.75 * total)  # He et al.: ÷10 at 50 % and 75 %
+        factor *= cfg.step_gamma ** drops
+    return factor
+
+
+def _cos_ramp(t: float) -> float:
+    """0 -> 1 along half a cosine."""
+    return 0.5 * (1.0 - math.cos(math.pi * min(1.0, max(0.0, t))))

@@ -1,0 +1,166 @@
+"""Gradient magnitude against layer depth at the newest step: the picture of vanishing and exploding
+gradients. A plain deep net's curve falls towards the input; its residual twin's stays level.
+
+One curve per visible run (the focus run and the ticked ones), log y; the highlighted node's layers are
+marked on the focus run's curve with one scatter item.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
+from explorer.ui.training.plots.ranges import RangeKeeper
+from explorer.ui.training.plots.style import fmt_value, new_plot_widget, pen, run_color
+from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
+
+MAX_TICKS = 12
+SYMBOLS_UP_TO = 64
+
+
+class DepthProfile(QWidget):
+    def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.quantity = "grad_norm"
+        self.widget = new_plot_widget(LAYER_QUANTITIES[self.quantity], "layer depth (input → output)",
+                                      "By depth, newest step")
+        self.plot = self.widget.getPlotItem()
+        self.plot.setLogMode(y=True)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.marks = pg.ScatterPlotItem(size=11, pen=pg.mkPen("#ff5252", width=2), brush=None)
+        self.marks.setZValue(10)
+        self.plot.addItem(self.marks)
+        self.readout = QLabel(" ", self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.widget, 1)
+        lay.addWidget(self.readout)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._names: dict[str, str] = {}
+        self._highlight = ""
+        self._tick_keys: list[str] = []
+        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
+                                                                                   visible=self.isVisible)
+        self.widget.on_paint = self.throttle.note_paint
+        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
+        self.widget.scene().sigMouseMoved.connect(self._hover)
+        controller.dataArrived.connect(self._on_data)
+        for sig in (controller.overlayChanged, controller.focusChanged, controller.runRemoved,
+                    controller.runChanged, controller.trainingChanged):
+            sig.connect(lambda *_: self._sync())
+
+    def set_quantity(self, quantity: str) -> None:
+        self.quantity = quantity
+        self.plot.setLabel("left", LAYER_QUANTITIES[quantity])
+        self.ranges.reset()
+
+    def highlight_node(self, node_id: str) -> None:
+        self._highlight = node_id or ""
+        self.throttle.request()
+
+    def _run_ids(self) -> list[str]:
+        ids = self.controller.visible_ids()
+        focus = self.controller.focus
+        return ([focus] if focus and focus not in ids else []) + ids
+
+    def _on_data(self, run_id: str) -> None:
+        if run_id in self.curves:
+            self.throttle.request()
+
+    def _sync(self) -> None:
+        want = self._run_ids()
+        for rid in [r for r in self.curves if r not in want]:
+            self.legend.removeItem(self.curves[rid])
+            self.plot.removeItem(self.curves.pop(rid))
+            self._names.pop(rid, None)
+        for rid in want:
+            rec = self.controller.record(rid)
+            if rid not in self.curves:
+                i = self.controller.color_index(rid)
+                self.curves[rid] = pg.PlotDataItem(pen=pen(i, 1.0), symbolSize=5, symbolBrush=run_color(i),
+                                                   symbolPen=None, name=rec.name)
+                self.plot.addItem(self.curves[rid])
+                self._names[rid] = rec.name
+            elif self._names.get(rid) != rec.name:
+                self.legend.removeItem(self.curves[rid])
+                self.legend.addItem(self.curves[rid], rec.name)
+                self._names[rid] = rec.name
+        self.throttle.request()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.throttle.shown()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._tick_keys = []  # how many layer names fit depends on the width
+        self.throttle.request()
+
+    def profile(self, run_id: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        feed = self.controller.feed(run_id)
+        v = feed.latest_values(self.quantity) if feed else None
+        if v is None:
+            return np.empty(0), np.empty(0), []
+        keep = np.isfinite(v) & (v > 0)   # a log axis cannot show 0; NaN = no gradient reached the layer
+        depth = np.arange(len(v), dtype=float)
+        return depth[keep], v[keep], [k for k, ok in zip(feed.keys, keep) if ok]
+
+    def redraw(self) -> None:
+        focus_keys = None
+        n, lo, hi = 0, math.inf, -math.inf
+        for rid, curve in self.curves.items():
+            x, y, keys = self.profile(rid)
+            if len(y):
+                n = max(n, int(x[-1]) + 1)
+                lo, hi = min(lo, float(y.min())), max(hi, float(y.max()))
+            # Dots mark the layers of shallow nets; on deep ones 1,000 symbols cost more than they show.
+            symbol = "o" if len(x) <= SYMBOLS_UP_TO else None
+            if curve.opts["symbol"] != symbol:
+                curve.setSymbol(symbol)
+            curve.setData(x, y)
+            if rid == self.controller.focus or focus_keys is None:
+                focus_keys, fx, fy = keys, x, y
+        if hi >= lo:
+            self.ranges.update(-0.5, n - 0.5, math.log10(lo), math.log10(hi))
+        if focus_keys is None:
+            self.marks.setData([], [])
+            return
+        self._set_ticks(focus_keys, fx)
+        sel = [i for i, k in enumerate(focus_keys) if self._highlight and node_of_key(k) == self._highlight]
+        if sel:  # a bare scatter item ignores the plot's log mode: give it log10 of the values
+            self.marks.setData(fx[sel], np.log10(fy[sel]))
+        else:
+            self.marks.setData([], [])
+
+    def _set_ticks(self, keys: list[str], x: np.ndarray) -> None:
+        if keys == self._tick_keys:
+            return
+        self._tick_keys = list(keys)
+        fit = max(2, min(MAX_TICKS, self.widget.width() // 90))  # labels about 90 px apart
+        every = max(1, -(-len(keys) // fit))
+        self.plot.getAxis("bottom").setTicks([[(float(x[i]), keys[i]) for i in range(0, len(keys), every)], []])
+
+    def curve_data(self):
+        for rid in self.curves:
+            x, y, keys = self.profile(rid)
+            yield self.controller.record(rid).name, self.quantity, x, y
+
+    def _hover(self, pos) -> None:
+        if not self.plot.sceneBoundingRect().contains(pos) or not self.curves:
+            return
+        x = self.plot.getViewBox().mapSceneToView(pos).x()
+        parts = []
+        for rid in self.curves:
+            xs, ys, keys = self.profile(rid)
+            if not len(xs):
+                continue
+            i = int(np.argmin(np.abs(xs - x)))
+            parts.append(f"<b style='color:{run_color(self.controller.color_index(rid)).name()}'>"
+                         f"{self._names.get(rid, '')}</b> {keys[i]}: {fmt_value(float(ys[i]))}")
+        self.readout.setText(" · ".join(parts) or " ")

@@ -1,0 +1,77 @@
+"""Export a plot as a PNG picture and its data as CSV, and the small "Export" button that offers both.
+
+Pictures are grabs of the plot widget as shown (colour bar and legend included); data are what the plot
+draws (``curve_data()`` for curve plots, the step × layer table for the heatmap).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton, QWidget
+
+from explorer.runs.csv_io import write_curves_csv, write_matrix_csv
+
+
+class ExportError(OSError):
+    pass
+
+
+def export_png(widget: QWidget, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    if hasattr(widget, "throttle"):
+        widget.throttle.flush()  # a pending redraw belongs in the picture
+    if not widget.grab().save(str(path), "PNG"):
+        raise ExportError(f"could not write {path}; check the folder exists and is writable")
+    return path
+
+
+def export_csv(plot: QWidget, path: str | Path) -> int:
+    """Write what ``plot`` shows; returns the number of data rows."""
+    path = Path(path)
+    if hasattr(plot, "throttle"):
+        plot.throttle.flush()
+    try:
+        if hasattr(plot, "image_array"):  # the heatmap: one row per step, one column per layer (log10)
+            feed = plot.controller.feed(plot.controller.focus)
+            s = feed.layers.get(plot.quantity) if feed else None
+            if s is None or not len(s):
+                return write_matrix_csv(path, "step", [], [], [])
+            return write_matrix_csv(path, f"step \\ log10 {plot.quantity}", s.keys, s.steps, s.log10)
+        return write_curves_csv(path, plot.curve_data(), x_name=getattr(plot, "x_mode", "x"),
+                                y_name=getattr(plot, "quantity", getattr(plot, "metric_name", "y")))
+    except OSError as e:
+        raise ExportError(f"could not write {path} ({e.strerror or e}); choose another folder") from None
+
+
+class ExportButton(QToolButton):
+    """"Export ▾" with "Picture (PNG)…" and "Data (CSV)…"; errors go to ``on_error`` (the dock's banner)."""
+
+    def __init__(self, plot: QWidget, picture_of: QWidget | None, stem: str, on_error=None, parent=None):
+        super().__init__(parent)
+        self.plot, self.picture_of, self.stem, self.on_error = plot, picture_of or plot, stem, on_error
+        self.setText("Export")
+        self.setToolTip("Save this plot as a picture or its data as CSV")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        menu.addAction("Picture (PNG)…", self._png)
+        menu.addAction("Data (CSV)…", self._csv)
+        self.setMenu(menu)
+
+    def _png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot picture", f"{self.stem}.png", "PNG image (*.png)")
+        if path:
+            self._try(lambda: export_png(self.picture_of, path))
+
+    def _csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot data", f"{self.stem}.csv", "CSV (*.csv)")
+        if path:
+            self._try(lambda: export_csv(self.plot, path))
+
+    def _try(self, fn) -> None:
+        try:
+            fn()
+        except ExportError as e:
+            if self.on_error:
+                self.on_error(str(e))

@@ -1,0 +1,75 @@
+"""The "Gradients" tab: heatmap (layers × steps) on top, the by-depth profile and the selected layers'
+curves below, one choice of quantity for all three, and node highlighting passed to each."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+
+from explorer.runs.feed import LAYER_QUANTITIES
+from explorer.ui.training.plots.depth_profile import DepthProfile
+from explorer.ui.training.plots.export import ExportButton
+from explorer.ui.training.plots.grad_heatmap import GradHeatmap
+from explorer.ui.training.plots.layer_curves import LayerCurves
+from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
+
+
+class GradientPanel(QWidget):
+    layerClicked = Signal(str)
+
+    def __init__(self, controller, on_error=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        # One throttle for the three views: they change together (a LayerStatsReport of the focus run).
+        self.throttle = Throttle(None, GRADIENT_HZ, parent=self, visible=self.isVisible)
+        self.heatmap = GradHeatmap(controller, throttle=self.throttle)
+        self.by_depth = DepthProfile(controller, throttle=self.throttle)
+        self.curves = LayerCurves(controller, throttle=self.throttle)
+        self.quantity = QComboBox()
+        for key, label in LAYER_QUANTITIES.items():
+            self.quantity.addItem(label, key)
+        self.quantity.setToolTip("Which per-layer statistic the three views show")
+        self.run_label = QLabel("")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("show"))
+        bar.addWidget(self.quantity)
+        bar.addWidget(self.run_label, 1)
+        bar.addWidget(ExportButton(self.heatmap, None, "gradient_heatmap", on_error))
+        bar.addWidget(ExportButton(self.by_depth, None, "gradient_by_depth", on_error))
+        bar.addWidget(ExportButton(self.curves, None, "gradient_layers", on_error))
+        lower = QSplitter()
+        lower.addWidget(self.by_depth)
+        lower.addWidget(self.curves)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.heatmap)
+        split.addWidget(lower)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+        self.quantity.currentIndexChanged.connect(self._quantity)
+        self.heatmap.layerClicked.connect(self._clicked)
+        controller.focusChanged.connect(self._focus)
+        controller.runChanged.connect(lambda rid: self._focus(controller.focus) if rid == controller.focus else None)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.throttle.shown()
+
+    def _quantity(self) -> None:
+        q = self.quantity.currentData()
+        for view in (self.heatmap, self.by_depth, self.curves):
+            view.set_quantity(q)
+
+    def _focus(self, run_id: str) -> None:
+        rec = self.controller.record(run_id)
+        self.run_label.setText(f"run: <b>{rec.name}</b> ({rec.status})" if rec else "no run selected")
+
+    def _clicked(self, node_id: str) -> None:
+        self.highlight_node(node_id)
+        self.layerClicked.emit(node_id)
+
+    def highlight_node(self, node_id: str) -> None:
+        for view in (self.heatmap, self.by_depth, self.curves):
+            view.highlight_node(node_id)

@@ -1,0 +1,212 @@
+"""Loss or accuracy of every visible run: training raw (faint) and smoothed, validation per epoch.
+
+One set of three curve items per visible run, made when the run becomes visible and removed when it
+is hidden; redraws only call ``setData``. The x axis is steps or epochs (steps ÷ steps per epoch, so
+runs with different batch sizes line up by epoch), the y axis optionally logarithmic (loss only).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from explorer.runs.smoothing import ema
+from explorer.ui.training.plots.ranges import RangeKeeper
+from explorer.ui.training.plots.style import fast_curve, fmt_value, new_plot_widget, pen, run_color
+from explorer.ui.training.throttle import Throttle
+
+METRICS = {  # metric -> (train series, validation series, y label, scale)
+    "loss": ("train_loss", "val_loss", "loss", 1.0),
+    "acc": ("train_acc", "val_acc", "accuracy (%)", 100.0),
+}
+
+
+class _RunCurves:
+    def __init__(self, plot: pg.PlotItem, index: int, name: str):
+        # One-pixel pens: Qt's raster engine draws wide lines several times slower.
+        self.raw = fast_curve(pg.PlotDataItem(pen=pen(index, 1.0, alpha=70)))
+        self.smooth = fast_curve(pg.PlotDataItem(pen=pen(index, 1.0), name=name))
+        self.val = pg.PlotDataItem(pen=pen(index, 1.0, dashed=True), symbol="o", symbolSize=6,
+                                   symbolBrush=run_color(index), symbolPen=None)
+        self.items = (self.raw, self.smooth, self.val)
+        for it in self.items:
+            plot.addItem(it)
+        self.index, self.name = index, name
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        for it in self.items:
+            plot.removeItem(it)
+
+
+class MetricPlot(QWidget):
+    def __init__(self, controller, metric: str, parent: QWidget | None = None, throttle: Throttle | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.metric_name = metric  # not "metric": that would hide QWidget.metric(), which painting calls
+        self.train_key, self.val_key, ylabel, self.scale = METRICS[metric]
+        self.x_mode = "step"
+        self.smoothing = 0.6
+        self.show_raw = True
+        self.log_y = False
+        self.widget = new_plot_widget(ylabel, "step", "Loss" if metric == "loss" else "Accuracy")
+        self.plot = self.widget.getPlotItem()
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120)))
+        self.crosshair.setVisible(False)
+        self.plot.addItem(self.crosshair, ignoreBounds=True)
+        self.readout = QLabel(" ", self)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.widget, 1)
+        lay.addWidget(self.readout)
+        self.curves: dict[str, _RunCurves] = {}
+        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, parent=self,
+                                                                                   visible=self.isVisible)
+        self.widget.on_paint = self.throttle.note_paint
+        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
+        self.widget.scene().sigMouseMoved.connect(self._hover)
+        controller.dataArrived.connect(self._on_data)
+        controller.overlayChanged.connect(self._sync)
+        controller.runChanged.connect(self._on_run_changed)
+        controller.runRemoved.connect(lambda _id: self._sync())
+        controller.runStarted.connect(lambda _id: self._sync())
+        controller.trainingChanged.connect(lambda _on: self._sync())
+        controller.focusChanged.connect(lambda _id: self._sync())
+
+    # -- options ----------------------------------------------------------------------------------
+    def set_x_mode(self, mode: str) -> None:
+        self.x_mode = mode
+        self.plot.setLabel("bottom", mode)
+        self.ranges.reset()
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = weight
+        self.throttle.request()
+
+    def set_show_raw(self, on: bool) -> None:
+        self.show_raw = on
+        for c in self.curves.values():
+            c.raw.setVisible(on)
+        self.throttle.request()
+
+    def set_log_y(self, on: bool) -> None:
+        self.log_y = on
+        self.plot.setLogMode(y=on)
+        self.plot.getAxis("left").enableAutoSIPrefix(not on)
+        self.ranges.reset()
+
+    # -- keeping the curve set in step with the visible runs ----------------------------------------
+    def _on_data(self, run_id: str) -> None:
+        if run_id in self.curves or run_id in self.controller.visible_ids():
+            self.throttle.request()
+
+    def _on_run_changed(self, run_id: str) -> None:
+        c = self.curves.get(run_id)
+        rec = self.controller.record(run_id)
+        if c is not None and rec is not None and rec.name != c.name:
+            self.legend.removeItem(c.smooth)
+            self.legend.addItem(c.smooth, rec.name)
+            c.name = rec.name
+        self._sync()
+
+    def _sync(self) -> None:
+        want = self.controller.visible_ids()
+        for rid in [r for r in self.curves if r not in want]:
+            self.legend.removeItem(self.curves[rid].smooth)
+            self.curves.pop(rid).remove(self.plot)
+        for rid in want:
+            if rid not in self.curves:
+                rec = self.controller.record(rid)
+                c = self.curves[rid] = _RunCurves(self.plot, self.controller.color_index(rid), rec.name)
+                c.raw.setVisible(self.show_raw)
+        self.throttle.request()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.throttle.shown()
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _xy(self, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+        feed = self.controller.feed(run_id)
+        s = feed.record.series.get(key) if feed else None
+        if s is None or not len(s):
+            return np.empty(0), np.empty(0)
+        x = s.x / feed.steps_per_epoch if self.x_mode == "epoch" else s.x
+        y = s.y * self.scale
+        if self.log_y:  # a log axis cannot show 0 or less; such points are left out
+            keep = y > 0
+            x, y = x[keep], y[keep]
+        return x, y
+
+    def _planned_end(self, run_id: str, x: np.ndarray) -> float:
+        """Where the x axis should end for this run: its planned last step while it trains."""
+        feed = self.controller.feed(run_id)
+        end = float(x[-1]) if len(x) else 0.0
+        if feed is not None and feed.active and feed.record.final.get("total_steps"):
+            total = float(feed.record.final["total_steps"])
+            end = max(end, total / feed.steps_per_epoch if self.x_mode == "epoch" else total)
+        return end
+
+    def redraw(self) -> None:
+        x_end, lo, hi = 0.0, math.inf, -math.inf
+        for rid, c in self.curves.items():
+            x, y = self._xy(rid, self.train_key)
+            sm = ema(y, self.smoothing) if len(y) else y
+            if self.show_raw:
+                c.raw.setData(x, y)
+            c.smooth.setData(x, sm)
+            xv, yv = self._xy(rid, self.val_key)
+            c.val.setData(xv, yv)
+            x_end = max(x_end, self._planned_end(rid, x))
+            for v in ((y if self.show_raw else sm), sm, yv):
+                v = v[np.isfinite(v)]
+                if len(v):
+                    lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+        if self.metric_name == "acc":
+            self.ranges.update(0.0, x_end, 0.0, 100.0)  # bounded: a fixed axis never needs re-rendering
+        elif hi >= lo:
+            if self.log_y:
+                lo, hi = math.log10(lo), math.log10(hi)
+            self.ranges.update(0.0, x_end, lo, hi)
+
+    def curve_data(self):
+        """(run name, series name, x, y) of everything drawn: the CSV export."""
+        for rid, c in self.curves.items():
+            x, y = self._xy(rid, self.train_key)
+            yield c.name, self.train_key, x, y
+            yield c.name, f"{self.train_key}_smoothed", x, ema(y, self.smoothing) if len(y) else y
+            xv, yv = self._xy(rid, self.val_key)
+            yield c.name, self.val_key, xv, yv
+
+    # -- hover ------------------------------------------------------------------------------------
+    def _hover(self, pos) -> None:
+        vb = self.plot.getViewBox()
+        if not self.plot.sceneBoundingRect().contains(pos) or not self.curves:
+            self.crosshair.setVisible(False)
+            return
+        x = vb.mapSceneToView(pos).x()
+        parts = []
+        for rid, c in self.curves.items():
+            xs, ys = self._xy(rid, self.train_key)
+            if not len(xs):
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                i -= 1
+            sm = ema(ys, self.smoothing)[i]
+            text = f"<b style='color:{run_color(c.index).name()}'>{c.name}</b> {self.x_mode} {xs[i]:.4g}: " \
+                   f"train {fmt_value(ys[i])} (smoothed {fmt_value(sm)})"
+            xv, yv = self._xy(rid, self.val_key)
+            if len(xv):
+                j = int(np.clip(np.searchsorted(xv, xs[i]) - 1, 0, len(xv) - 1))
+                if xv[j] <= xs[i]:
+                    text += f", validation {fmt_value(yv[j])}"
+            parts.append(text)
+        self.crosshair.setPos(x)
+        self.crosshair.setVisible(True)
+        self.readout.setText(" · ".join(parts) or " ")

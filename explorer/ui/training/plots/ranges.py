@@ -1,0 +1,60 @@
+"""Keeps a plot's view still while its data grow, so axes are not re-rendered on every frame.
+
+pyqtgraph's auto-range moves the view with every new point, and a moved view re-renders both axes
+(text layout: most of a frame's cost). Here the x range is set once to where the run will end (its
+planned steps) and the y range only changes when data leave it or shrink to a small part of it, with a
+margin. Panning or zooming by hand hands the view to the person until the plot's "A" button is pressed.
+All values are in view coordinates (log10 for a log axis).
+"""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+
+PAD = 0.06        # margin around the data, as a share of the range
+GROW = 0.25       # extra room on a side the data outgrew: a rising curve re-fits a few times, not per point
+SHRINK = 0.35     # re-fit when the data use less than this share of the view
+
+
+class RangeKeeper:
+    def __init__(self, plot: pg.PlotItem, on_reset=None):
+        self.plot = plot
+        self.vb = plot.getViewBox()
+        self.manual = False
+        self._x: tuple[float, float] | None = None
+        self._y: tuple[float, float] | None = None
+        self._on_reset = on_reset
+        self.vb.disableAutoRange()
+        self.vb.sigRangeChangedManually.connect(self._by_hand)
+        plot.autoBtn.clicked.connect(self.reset)  # after pyqtgraph's own handler, which enables auto-range
+
+    def _by_hand(self, *_):
+        self.manual = True
+
+    def reset(self, *_):
+        """Fit the data again (and keep following them)."""
+        self.manual = False
+        self._x = self._y = None
+        self.vb.disableAutoRange()
+        if self._on_reset:
+            self._on_reset()
+
+    def update(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        # Python floats: numpy float32 (LayerSeries) compared with pyqtgraph's float64 limits overflows.
+        x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
+        if self.manual or not all(math.isfinite(v) for v in (x0, x1, y0, y1)):
+            return
+        if x1 <= x0:
+            x1 = x0 + 1.0
+        x = (x0, x1 + 0.02 * (x1 - x0))  # room for the last point's marker
+        y = self._y
+        if y is None or (y1 - y0) < SHRINK * (y[1] - y[0]):
+            span = max(y1 - y0, abs(y1) * 1e-3, 1e-9)
+            y = (y0 - PAD * span, y1 + PAD * span)
+        elif y0 < y[0] or y1 > y[1]:
+            span = max(y1 - y0, abs(y1) * 1e-3, 1e-9)
+            y = (y0 - (GROW if y0 < y[0] else PAD) * span, y1 + (GROW if y1 > y[1] else PAD) * span)
+        if x != self._x or y != self._y:
+            self._x, self._y = x, y
+            self.vb.setRange(xRange=x, yRange=y, padding=0.0, update=True)

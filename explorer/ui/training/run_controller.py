@@ -1,0 +1,318 @@
+"""The run model of the window: every run (live or reopened), which are overlaid, which one the
+gradient views show, and the lifecycle of the one that trains.
+
+Views read runs from here and call its methods; they never write a RunRecord. Reports from the worker
+go through ``RunFeed`` (Qt-free) so the same bookkeeping serves the command line. Finished runs are
+saved to the project's runs folder on a background thread (a 1,000-layer run is megabytes of JSON).
+
+Training always works on a copy of the graph taken at ``start``: the document stays editable, edits
+apply to the next run, and each run keeps the graph it trained (``record.graph_json``).
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from explorer.graph.fileio import dumps_graph
+from explorer.graph.model import Graph
+from explorer.graph.twins import plain_twin
+from explorer.runs import RunRecord, RunStore
+from explorer.runs.feed import ACTIVE, RunFeed
+from explorer.runs.layer_extras import delete_extra_layers, load_extra_layers, save_extra_layers
+from explorer.train import FailedReport, StepReport, TrainConfig
+from explorer.ui.training.worker import TrainingSession, TrainJob
+
+log = logging.getLogger(__name__)
+
+
+class RunController(QObject):
+    runAdded = Signal(str)
+    runRemoved = Signal(str)
+    runChanged = Signal(str)          # status, name, final metrics
+    dataArrived = Signal(str)         # new points in a run's series
+    overlayChanged = Signal()         # the set of ticked runs
+    focusChanged = Signal(str)        # the run the gradient views show ("" = none)
+    progress = Signal(str, object)    # run id, newest StepReport
+    trainingChanged = Signal(bool)    # a run is training (or queued) / nothing trains
+    runStarted = Signal(str)
+    runFinished = Signal(str)
+    notice = Signal(str, str)         # text, level: "info" | "error"
+    _saveFailed = Signal(str)         # from the saver thread, queued to the GUI thread
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.feeds: dict[str, RunFeed] = {}       # in creation order
+        self.overlay: set[str] = set()
+        self.focus = ""
+        self.store: RunStore | None = None
+        self.session = TrainingSession(self)
+        self.session.reportsReady.connect(self._on_reports)
+        self.session.failed.connect(self._on_failed)
+        self.session.ended.connect(self._on_ended)
+        self._queue: list[TrainJob] = []
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-saver")
+        self._saveFailed.connect(self._on_save_failed)  # a slot of this GUI-thread object: queued
+
+    # -- queries ----------------------------------------------------------------------------------
+    def feed(self, run_id: str) -> RunFeed | None:
+        return self.feeds.get(run_id)
+
+    def record(self, run_id: str) -> RunRecord | None:
+        f = self.feeds.get(run_id)
+        return f.record if f else None
+
+    def run_ids(self) -> list[str]:
+        return list(self.feeds)
+
+    @property
+    def training_id(self) -> str | None:
+        return self.session.run_id if self.session.is_active() else None
+
+    def is_training(self) -> bool:
+        return self.session.is_active() or bool(self._queue)
+
+    def visible_ids(self) -> list[str]:
+        """Runs the plots draw, in run-list order: the ticked ones, the one training and the one selected
+        (so a run that just finished stays on screen until another is chosen)."""
+        shown = {self.training_id, self.focus}
+        return [i for i in self.feeds if i in self.overlay or i in shown]
+
+    def color_index(self, run_id: str) -> int:
+        return list(self.feeds).index(run_id) if run_id in self.feeds else 0
+
+    # -- starting runs ----------------------------------------------------------------------------
+    def start(self, graph: Graph, dataset: str, config: TrainConfig, arch: str | None = None,
+              name: str | None = None, auto_log: bool = True, auto_stats: bool = True) -> str:
+        """Queue a run of a copy of ``graph``; it starts now when nothing trains. Returns its id."""
+        job = self._make_job(graph, dataset, config, arch, name, auto_log, auto_stats)
+        self._queue.append(job)
+        self._next()
+        return job.run_id
+
+    def start_comparison(self, graph: Graph, dataset: str, config: TrainConfig, arch: str | None = None,
+                         auto_log: bool = True, auto_stats: bool = True) -> tuple[str, str]:
+        """Train the plain twin of ``graph`` and then ``graph`` itself, same settings and seed, overlaid.
+        Raises ValueError when the graph has no shortcut to remove."""
+        if self.is_training():
+            raise RuntimeError("a run is already training; stop it or wait for it to finish")
+        twin, notices = plain_twin(graph)
+        if not any("removed" in n for n in notices):
+            raise ValueError("this network has no shortcuts to remove, so its plain twin would be the same "
+                             "network; open a residual network (e.g. a ResNet preset) to compare")
+        arch = arch or graph.name
+        twin_job = self._make_job(twin, dataset, config, f"{arch} (plain twin)", None, auto_log, auto_stats)
+        res_job = self._make_job(graph, dataset, config, arch, None, auto_log, auto_stats)
+        self.overlay = {i for i in self.overlay if i in (twin_job.run_id, res_job.run_id)}
+        self.overlay |= {twin_job.run_id, res_job.run_id}
+        self.overlayChanged.emit()
+        self._queue += [twin_job, res_job]
+        self.notice.emit(f"comparing {arch} with its plain twin ({len(notices)} change(s): "
+                         + "; ".join(notices[:3]) + ("; …" if len(notices) > 3 else "") + ")", "info")
+        self._next()
+        return twin_job.run_id, res_job.run_id
+
+    def _make_job(self, graph, dataset, config, arch, name, auto_log, auto_stats) -> TrainJob:
+        graph = graph.copy()  # frozen: this run trains the graph as it is now
+        arch = arch or graph.name or "network"
+        if name is None:
+            n = 1 + sum(1 for f in self.feeds.values() if f.record.arch == arch)
+            name = f"{arch} #{n}"
+        cfg = dict(config.to_dict(), auto_log=auto_log, auto_stats=auto_stats)
+        rec = RunRecord(name=name, arch=arch, dataset=dataset, config=cfg, graph_json=dumps_graph(graph))
+        self._add(RunFeed(rec))
+        return TrainJob(rec.id, graph, dataset, config, auto_log, auto_stats)
+
+    def _next(self) -> None:
+        if self.session.is_active():
+            return
+        if not self._queue:
+            self.trainingChanged.emit(False)
+            return
+        job = self._queue.pop(0)
+        feed = self.feeds.get(job.run_id)
+        if feed is None:  # deleted while queued
+            return self._next()
+        feed.record.status = "running"
+        self.session.start(job)
+        self.set_focus(job.run_id)
+        self.trainingChanged.emit(True)
+        self.runChanged.emit(job.run_id)
+        self.runStarted.emit(job.run_id)
+        self._save(feed)  # a record exists even if the app dies mid-run
+
+    # -- control ----------------------------------------------------------------------------------
+    def pause(self) -> None:
+        self.session.pause()
+
+    def resume(self) -> None:
+        self.session.resume()
+
+    def stop(self) -> None:
+        """Stop the training run within one step and drop queued runs (e.g. the comparison's second)."""
+        for job in self._queue:
+            feed = self.feeds.get(job.run_id)
+            if feed:
+                feed.record.status, feed.record.message = "stopped", "cancelled before it started"
+                self.runChanged.emit(job.run_id)
+        self._queue.clear()
+        self.session.stop()
+        if not self.session.is_active():
+            self.trainingChanged.emit(False)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop training and wait for the thread (window closing); pending saves are written."""
+        self._queue.clear()
+        ok = self.session.shutdown(timeout_ms)
+        self._saver.shutdown(wait=True)
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-saver")
+        return ok
+
+    # -- worker signals ---------------------------------------------------------------------------
+    @Slot(str, object)
+    def _on_reports(self, run_id: str, batch: list) -> None:
+        feed = self.feeds.get(run_id)
+        if feed is None:
+            return
+        status = feed.record.status
+        last_step = None
+        for r in batch:
+            feed.apply(r)
+            if isinstance(r, StepReport):
+                last_step = r
+            elif isinstance(r, FailedReport):
+                self.notice.emit(f"run '{feed.record.name}' failed: {r.text}", "error")
+        for n in feed.notices:
+            self.notice.emit(n, "info")
+        feed.notices.clear()
+        if last_step is not None:
+            self.progress.emit(run_id, last_step)
+        self.dataArrived.emit(run_id)
+        if feed.record.status != status:
+            self.runChanged.emit(run_id)
+
+    @Slot(str, str, str)
+    def _on_failed(self, run_id: str, kind: str, message: str) -> None:
+        feed = self.feeds.get(run_id)
+        if feed is not None:
+            feed.fail(message, kind)
+            self.runChanged.emit(run_id)
+            self.notice.emit(f"run '{feed.record.name}' failed: {message}", "error")
+
+    @Slot(str)
+    def _on_ended(self, run_id: str) -> None:
+        feed = self.feeds.get(run_id)
+        if feed is not None:
+            rec = feed.record
+            if rec.status in ACTIVE:  # the worker ended without a final report (cannot happen; never hang on it)
+                rec.status, rec.message = "stopped", rec.message or "ended without a final report"
+            self._save(feed)
+            self.runChanged.emit(run_id)
+            self.runFinished.emit(run_id)
+        self._next()
+
+    @Slot(str)
+    def _on_save_failed(self, message: str) -> None:
+        self.notice.emit(message, "error")
+
+    # -- editing the run list ---------------------------------------------------------------------
+    def set_overlay(self, run_id: str, on: bool) -> None:
+        if run_id not in self.feeds or (run_id in self.overlay) == on:
+            return
+        (self.overlay.add if on else self.overlay.discard)(run_id)
+        self.overlayChanged.emit()
+
+    def set_focus(self, run_id: str) -> None:
+        run_id = run_id if run_id in self.feeds else ""
+        if run_id != self.focus:
+            self.focus = run_id
+            self.focusChanged.emit(run_id)
+
+    def rename(self, run_id: str, name: str) -> None:
+        feed = self.feeds.get(run_id)
+        name = name.strip()
+        if feed is None or not name or name == feed.record.name:
+            return
+        feed.record.name = name
+        self.runChanged.emit(run_id)
+        if not feed.active:
+            self._save(feed)
+
+    def delete(self, run_id: str) -> None:
+        feed = self.feeds.get(run_id)
+        if feed is None:
+            return
+        if run_id == self.training_id:
+            raise RuntimeError("stop the run before deleting it")
+        self._queue = [j for j in self._queue if j.run_id != run_id]
+        del self.feeds[run_id]
+        self.overlay.discard(run_id)
+        if self.store is not None:
+            folder = self.store.folder
+            self._saver.submit(lambda: (self.store.delete(run_id), delete_extra_layers(folder, run_id)))
+        self.runRemoved.emit(run_id)
+        self.overlayChanged.emit()
+        if self.focus == run_id:
+            self.set_focus("")
+
+    def _add(self, feed: RunFeed) -> None:
+        self.feeds[feed.id] = feed
+        self.runAdded.emit(feed.id)
+
+    # -- persistence ------------------------------------------------------------------------------
+    def set_folder(self, folder: str | Path | None, carry_over: bool) -> None:
+        """Use ``folder`` as the project's runs folder. ``carry_over``: the project was saved under a
+        new name, so its runs move with it (saved there); otherwise it is another project, whose runs
+        replace the list (the live run, if any, stays)."""
+        self.store = RunStore(folder) if folder else None
+        if self.store is None:  # no project file (yet): runs stay in memory until there is one
+            return
+        if carry_over:
+            for feed in self.feeds.values():
+                self._save(feed)
+        else:
+            live = self.training_id
+            queued = {j.run_id for j in self._queue}
+            for rid in [r for r in self.feeds if r != live and r not in queued]:
+                del self.feeds[rid]
+                self.overlay.discard(rid)
+                self.runRemoved.emit(rid)
+            if self.focus not in self.feeds:
+                self.set_focus("")
+        self.load_folder()
+
+    def load_folder(self) -> list[str]:
+        """Add the runs saved in the store's folder (skipping ones already listed); returns problems."""
+        if self.store is None:
+            return []
+        runs, problems = self.store.load_all()
+        for rec in runs:
+            if rec.id in self.feeds:
+                continue
+            if rec.status in ACTIVE:  # the app ended while it trained
+                rec.status, rec.message = "stopped", rec.message or "the app closed while this run trained"
+            self._add(RunFeed(rec, load_extra_layers(self.store.folder, rec.id)))
+        for p in problems:
+            self.notice.emit(f"could not read a saved run ({p}); it was skipped", "error")
+        self.overlayChanged.emit()
+        return problems
+
+    def _save(self, feed: RunFeed) -> None:
+        if self.store is None:
+            return
+        store, rec = self.store, feed.record
+        extras = {k: v for k, v in feed.layers.items() if k != "grad_norm"}
+
+        def write():
+            try:
+                store.save(rec)
+                save_extra_layers(store.folder, rec.id, extras)
+            except Exception as e:  # a full disk must not take the window down; say where and why
+                self._saveFailed.emit(f"could not save run '{rec.name}' to {store.folder}: {e}; "
+                                      "check the folder is writable and has space")
+        if feed.active:
+            write()  # small (nothing trained yet): write now so the file exists
+        else:
+            self._saver.submit(write)

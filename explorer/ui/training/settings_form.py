@@ -1,0 +1,198 @@
+"""The training settings: data set, schedule, optimiser, device, seed. A form that produces a
+``TrainConfig`` and a data set spec; it holds no state of its own beyond its fields.
+
+Data sets that live on disk (CIFAR-10, MNIST, Fashion-MNIST, an image folder) take a folder chosen with
+"Browse…"; the spec is then ``name:path`` exactly as the command line's ``--dataset`` takes it. Only
+devices present on this machine are offered; mixed precision only when the device is CUDA.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
+                               QPushButton, QSpinBox, QWidget)
+
+from explorer.data import DATASET_HELP
+from explorer.data.registry import parse_spec
+from explorer.train import AMP_MODES, OPTIMIZERS, SCHEDULES, ConfigError, TrainConfig
+from explorer.train.device import available_devices, resolve_device
+
+BUILT_IN = ("digits", "shapes")
+ON_DISK = (("cifar10", "CIFAR-10 (folder)…"), ("mnist", "MNIST (folder)…"),
+           ("fashion-mnist", "Fashion-MNIST (folder)…"), ("folder", "Image folder…"))
+GUI_DEFAULTS = dict(epochs=3, batch_size=64, lr=0.05, optimizer="sgd", schedule="cosine", weight_decay=5e-4, seed=0)
+
+
+class SettingsForm(QWidget):
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+        self.dataset = QComboBox()
+        for name in BUILT_IN:
+            self.dataset.addItem(name, name)
+            self.dataset.setItemData(self.dataset.count() - 1, DATASET_HELP.get(name, ""), Qt.ItemDataRole.ToolTipRole)
+        for name, label in ON_DISK:
+            self.dataset.addItem(label, name)
+            self.dataset.setItemData(self.dataset.count() - 1, DATASET_HELP.get(name, ""), Qt.ItemDataRole.ToolTipRole)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("folder of the data set")
+        self.browse = QPushButton("Browse…")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.path, 1)
+        row.addWidget(self.browse)
+        self.path_row = QWidget()
+        self.path_row.setLayout(row)
+        form.addRow("Data", self.dataset)
+        form.addRow("", self.path_row)
+
+        self.epochs = _spin(1, 10_000, GUI_DEFAULTS["epochs"])
+        self.batch_size = _spin(1, 65_536, GUI_DEFAULTS["batch_size"])
+        self.optimizer = _combo(OPTIMIZERS, GUI_DEFAULTS["optimizer"])
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 10.0)
+        self.lr.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.lr.setValue(GUI_DEFAULTS["lr"])
+        self.schedule = _combo(SCHEDULES, GUI_DEFAULTS["schedule"])
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setDecimals(5)
+        self.weight_decay.setRange(0.0, 1.0)
+        self.weight_decay.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.weight_decay.setValue(GUI_DEFAULTS["weight_decay"])
+        self.device = QComboBox()
+        auto = resolve_device("auto").type
+        self.device.addItem(f"auto ({auto})", "auto")
+        for d in available_devices():
+            self.device.addItem(d, d)
+        self.amp = _combo(AMP_MODES, "off")
+        self.amp.setToolTip("Mixed precision: only on CUDA")
+        self.seed = _spin(0, 2**31 - 1, GUI_DEFAULTS["seed"])
+        self.log_every = _spin(0, 100_000, 0)
+        self.log_every.setSpecialValueText("auto")
+        self.log_every.setSuffix(" steps")
+        self.log_every.setToolTip("Steps between loss points (auto: about 400 points per run)")
+        self.stats_every = _spin(0, 100_000, 0)
+        self.stats_every.setSpecialValueText("auto")
+        self.stats_every.setSuffix(" steps")
+        self.stats_every.setToolTip("Steps between per-layer gradient samples (auto: about 300 per run)")
+        for label, w in (("Epochs", self.epochs), ("Batch size", self.batch_size), ("Optimizer", self.optimizer),
+                         ("Learning rate", self.lr), ("Schedule", self.schedule), ("Weight decay", self.weight_decay),
+                         ("Device", self.device), ("Mixed precision", self.amp), ("Seed", self.seed),
+                         ("Log every", self.log_every), ("Gradients every", self.stats_every)):
+            form.addRow(label, w)
+
+        self.dataset.currentIndexChanged.connect(self._dataset_changed)
+        self.device.currentIndexChanged.connect(self._device_changed)
+        self.browse.clicked.connect(self._browse)
+        for w in (self.epochs, self.batch_size, self.seed, self.log_every, self.stats_every):
+            w.valueChanged.connect(self.changed)
+        for w in (self.lr, self.weight_decay):
+            w.valueChanged.connect(self.changed)
+        for w in (self.optimizer, self.schedule, self.amp):
+            w.currentIndexChanged.connect(self.changed)
+        self.path.textChanged.connect(self.changed)
+        self._dataset_changed()
+        self._device_changed()
+
+    # -- what the form says -----------------------------------------------------------------------
+    def dataset_spec(self) -> str:
+        name = self.dataset.currentData()
+        if name in BUILT_IN:
+            return name
+        return f"{name}:{self.path.text().strip()}"
+
+    def config(self) -> TrainConfig:
+        """The settings as a TrainConfig (auto intervals as the engine's defaults until the worker sets them)."""
+        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
+                           optimizer=self.optimizer.currentText(), lr=self.lr.value(),
+                           schedule=self.schedule.currentText(), weight_decay=self.weight_decay.value(),
+                           device=self.device.currentData(),
+                           amp=self.amp.currentText() if self.amp.isEnabled() else "off",
+                           seed=self.seed.value(), log_every=self.log_every.value() or 10,
+                           stats_every=self.stats_every.value() or 10)
+
+    @property
+    def auto_log(self) -> bool:
+        return self.log_every.value() == 0
+
+    @property
+    def auto_stats(self) -> bool:
+        return self.stats_every.value() == 0
+
+    def problem(self) -> str | None:
+        """What stops a run from starting, as a sentence that says what to do; None when all is well."""
+        if self.dataset.currentData() not in BUILT_IN and not self.path.text().strip():
+            return f"choose the folder of the {self.dataset.currentText().split(' (')[0].rstrip('…')} data " \
+                   "set with Browse…, or pick digits or shapes"
+        try:
+            self.config().check()
+        except ConfigError as e:
+            return str(e)
+        return None
+
+    def apply(self, config: dict, dataset: str) -> None:
+        """Fill the form from a run's settings ("train again with these settings")."""
+        try:
+            name, path = parse_spec(dataset)
+        except Exception:
+            name, path = "digits", None
+        i = self.dataset.findData(name)
+        if i >= 0:
+            self.dataset.setCurrentIndex(i)
+        self.path.setText(path or "")
+        for key, w in (("epochs", self.epochs), ("batch_size", self.batch_size), ("seed", self.seed)):
+            if isinstance(config.get(key), int):
+                w.setValue(config[key])
+        for key, w in (("lr", self.lr), ("weight_decay", self.weight_decay)):
+            if isinstance(config.get(key), (int, float)):
+                w.setValue(float(config[key]))
+        for key, w in (("optimizer", self.optimizer), ("schedule", self.schedule), ("amp", self.amp)):
+            if w.findText(str(config.get(key))) >= 0:
+                w.setCurrentText(str(config[key]))
+        i = self.device.findData(config.get("device"))
+        if i >= 0:
+            self.device.setCurrentIndex(i)
+        self.log_every.setValue(0 if config.get("auto_log", True) else int(config.get("log_every", 0)))
+        self.stats_every.setValue(0 if config.get("auto_stats", True) else int(config.get("stats_every", 0)))
+
+    # -- reactions --------------------------------------------------------------------------------
+    def _dataset_changed(self) -> None:
+        on_disk = self.dataset.currentData() not in BUILT_IN
+        self.path_row.setVisible(on_disk)
+        self.dataset.setToolTip(DATASET_HELP.get(self.dataset.currentData(), ""))
+        self.changed.emit()
+
+    def _device_changed(self) -> None:
+        try:
+            cuda = resolve_device(self.device.currentData()).type == "cuda"
+        except Exception:
+            cuda = False
+        self.amp.setEnabled(cuda)
+        if not cuda:
+            self.amp.setCurrentText("off")
+        self.changed.emit()
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, f"Folder of the {self.dataset.currentText()} data",
+                                                  self.path.text())
+        if folder:
+            self.path.setText(folder)
+
+
+def _spin(lo: int, hi: int, value: int) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+def _combo(items, current: str) -> QComboBox:
+    c = QComboBox()
+    c.addItems(list(items))
+    c.setCurrentText(current)
+    return c

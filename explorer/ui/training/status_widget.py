@@ -1,0 +1,77 @@
+"""Progress of the training run for the window's status bar: a bar and "epoch · step · samples/s · ETA".
+
+Redrawn at most ``STATUS_HZ`` times a second: reports can come dozens of times a second, and each
+label or bar change repaints part of the window.
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
+
+from explorer.train.progress import format_duration
+from explorer.ui.training.throttle import Throttle
+
+STATUS_HZ = 2.0
+
+
+def progress_text(r) -> str:
+    return (f"epoch {r.epoch}/{r.epochs} · step {r.step:,}/{r.total_steps:,} · "
+            f"{r.samples_per_s:,.0f} samples/s · ETA {format_duration(r.eta_s)}")
+
+
+class TrainingStatus(QWidget):
+    def __init__(self, controller, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.c = controller
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(140)
+        self.bar.setFixedHeight(12)
+        self.label = QLabel("")
+        # A fixed width: text of changing length must not re-layout the window (that repaints every plot).
+        self.label.setFixedWidth(self.label.fontMetrics().horizontalAdvance("x" * 84))
+        self.label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 0, 4, 0)
+        lay.addWidget(self.label)
+        lay.addWidget(self.bar)
+        self.setVisible(False)
+        self.setAutoFillBackground(True)  # opaque: an update repaints this strip, not the window behind it
+        self._latest = None
+        self.throttle = Throttle(self._show_progress, STATUS_HZ, parent=self, duty=1.0)
+        controller.progress.connect(self._progress)
+        controller.runChanged.connect(self._changed)
+        controller.runStarted.connect(self._started)
+
+    def _started(self, run_id: str) -> None:
+        rec = self.c.record(run_id)
+        self.bar.setValue(0)
+        self.label.setText(f"{rec.name}: loading {rec.dataset}…")
+        self.setVisible(True)
+
+    def _progress(self, run_id: str, r) -> None:
+        if run_id == self.c.training_id:
+            self._latest = (run_id, r)
+            self.throttle.request()
+
+    def _show_progress(self) -> None:
+        if self._latest is None or self._latest[0] != self.c.training_id:
+            return
+        run_id, r = self._latest
+        if self.c.record(run_id).status != "running":
+            return
+        self.bar.setValue(int(1000 * r.step / max(1, r.total_steps)))
+        self.label.setText(f"{self.c.record(run_id).name}: {progress_text(r)}")
+
+    def _changed(self, run_id: str) -> None:
+        rec = self.c.record(run_id)
+        if rec is None or run_id != (self.c.training_id or run_id):
+            return
+        if rec.status == "paused":
+            self.label.setText(f"{rec.name}: paused")
+        elif rec.status in ("finished", "stopped", "failed"):
+            acc = rec.final.get("final_val_acc")
+            tail = f", validation accuracy {100 * acc:.1f} %" if isinstance(acc, float) else ""
+            self.label.setText(f"{rec.name}: {rec.status}{tail}")
+            if rec.status == "finished":
+                self.bar.setValue(1000)
