@@ -60,6 +60,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.summary, 1)
         self._build_menus()
         self._connect()
+        from explorer.ui.training import install_training
+
+        self.training_dock = install_training(self)
         self.setAcceptDrops(True)
         self.resize(1500, 940)
         self._fitted = False
@@ -244,6 +247,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.setValue("window/state", self.saveState())
+        self.training_dock.shutdown()
         self.document.close()
         self.edit.detach()
         self.scene.detach()
