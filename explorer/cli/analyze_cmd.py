@@ -120,9 +120,12 @@ def _landscape(args, graph, x, y) -> dict:
 
 def _lesion(args, graph, ds) -> dict:
     from explorer.analysis.lesion import lesion_study
-    from explorer.train import TrainConfig, train_module
+    from explorer.train import TrainConfig, TrainingError, train_module
 
-    module = train_module(graph, ds, TrainConfig(epochs=args.epochs, seed=args.seed), quiet=args.json)
+    try:
+        module = train_module(graph, ds, TrainConfig(epochs=args.epochs, seed=args.seed), quiet=args.json)
+    except TrainingError as e:
+        raise UserError(str(e)) from None
     module = module.cpu()
     base, results = lesion_study(module, ds.x_val, ds.y_val)
     if not args.json:
