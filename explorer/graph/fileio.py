@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.blocks.registry import UnknownBlockError
 from explorer.graph.model import Graph, GraphError
 from explorer.graph.params import ParamError
 
@@ -49,11 +49,16 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    write_atomic_with(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def write_atomic_with(path: Path, write) -> None:
+    """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it over ``path``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

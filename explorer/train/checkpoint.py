@@ -7,14 +7,13 @@ never leaves half a checkpoint in place of the last good one.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph
+from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph, write_atomic_with
 from explorer.graph.model import Graph
 from explorer.train.config import TrainConfig
 
@@ -57,19 +56,7 @@ class Checkpoint:
 def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> str:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(ckpt.to_payload(), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic_with(path, lambda f: torch.save(ckpt.to_payload(), f))
     return str(path)
 
 
