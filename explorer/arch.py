@@ -41,8 +41,8 @@ def load_arch(arch: str, num_classes: int | None = None, input_shape: tuple[int,
     except FileFormatError as e:
         raise ArchError(str(e)) from None
     if num_classes is not None or input_shape is not None:
-        from explorer.graph.adapt import adapt_to_data
-        from explorer.graph.inference import analyze
+        from explorer.network.adapt import adapt_to_data
+        from explorer.network.inference import analyze
 
         a = analyze(graph)
         graph, _ = adapt_to_data(graph, input_shape or a.input_shape, num_classes or (a.output_shape or (0,))[0])

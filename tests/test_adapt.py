@@ -3,8 +3,8 @@ import subprocess
 import sys
 
 from explorer.blocks.builder import Builder
-from explorer.graph.adapt import adapt_to_data, find_classifier
-from explorer.graph.inference import analyze
+from explorer.network.adapt import adapt_to_data, find_classifier
+from explorer.network.inference import analyze
 from explorer.presets import build_preset
 
 
@@ -56,5 +56,5 @@ def test_no_classifier_is_reported_not_invented():
 
 
 def test_the_graph_layer_imports_no_torch():
-    code = "import sys, explorer.graph.adapt; sys.exit('torch' in sys.modules)"
+    code = "import sys, explorer.network.adapt; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -5,7 +5,7 @@ import torch
 from explorer.blocks import all_blocks, get_block
 from explorer.blocks.builder import Builder
 from explorer.compile import compile_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 
 # One small configuration per block type (input shape, params) that exercises its interesting path.
 CASES = {

@@ -7,7 +7,7 @@ from explorer.blocks import get_block
 from explorer.blocks.base import run_block
 from explorer.compile import compile_graph
 from explorer.graph import Graph, ShapeError
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 
 SMALL = st.integers(1, 12)
 STEPS = st.one_of(

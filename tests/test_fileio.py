@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from explorer.compile import compile_graph
 from explorer.graph.fileio import FORMAT, MAX_BYTES, FileFormatError, dumps_graph, load_graph, loads_graph, save_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.presets import build_preset, list_presets
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "resources" / "examples").glob("*.json"))
@@ -71,7 +71,9 @@ def good_dict():
     (lambda d: d["nodes"][1].update(pos="here"), "'pos' must be two numbers"),
     (lambda d: d["edges"].append({"from": "output", "to": "input"}), "has no output"),
     (lambda d: d["edges"].append({"from": "ghost", "to": "input"}), "missing node 'ghost'"),
-    (lambda d: d["edges"].append({"from": "classifier", "to": "stem_conv"}), "cycle"),
+    (lambda d: d["edges"].append({"from": "classifier", "to": "stem_conv"}), "takes one input"),
+    (lambda d: d.update(edges=[e for e in d["edges"] if e["to"] != "stem_conv"]
+                        + [{"from": "classifier", "to": "stem_conv"}]), "part of a cycle"),
     (lambda d: d["nodes"].append(dict(d["nodes"][1])), "already exists"),
 ])
 def test_bad_content_is_refused_with_a_reason(mutate, message):

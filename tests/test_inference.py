@@ -1,7 +1,7 @@
 """Shape inference and validation: every problem names the node and, where obvious, the fix."""
 from explorer.blocks.builder import Builder
 from explorer.graph import Graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.presets import build_preset
 
 

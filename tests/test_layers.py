@@ -35,8 +35,8 @@ def test_graph_imports_neither_qt_nor_torch():
 
 
 def test_graph_blocks_and_presets_load_without_torch_or_qt():
-    code = ("import sys; import explorer.graph, explorer.graph.inference, explorer.graph.fileio, explorer.presets;"
-            "from explorer.presets import build_preset; from explorer.graph.inference import analyze;"
+    code = ("import sys; import explorer.graph, explorer.network.inference, explorer.graph.fileio, explorer.presets;"
+            "from explorer.presets import build_preset; from explorer.network.inference import analyze;"
             "analyze(build_preset('densenet121'));"
             "bad = [m for m in ('torch', 'PySide6', 'pyqtgraph') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from explorer.compile import compile_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.presets import PresetError, build_preset, list_presets
 
 # Papers' tables and torchvision / timm implementations (exact counts of trainable parameters).

@@ -3,9 +3,9 @@ import pytest
 
 from explorer.graph import Graph
 from explorer.graph.fileio import dumps_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.graph.layout import layered_positions
-from explorer.graph.transforms import TransformError, collapse_to_stage, expand_in_place, split_stage
+from explorer.network.transforms import TransformError, collapse_to_stage, expand_in_place, split_stage
 from explorer.presets import build_preset
 
 
@@ -104,7 +104,7 @@ def test_layout_keeps_main_path_on_one_row():
 
 
 def test_copy_paste_gets_fresh_ids_and_keeps_inner_edges():
-    from explorer.graph.transforms import extract, prepare_paste
+    from explorer.network.transforms import extract, prepare_paste
 
     g = build_preset("resnet20")
     sub = extract(g, ["stem_conv", "stem_bn", "stage1"])

@@ -2,8 +2,8 @@
 from pathlib import Path
 
 from explorer.graph.fileio import load_graph
-from explorer.graph.inference import analyze
-from explorer.graph.twins import plain_twin
+from explorer.network.inference import analyze
+from explorer.network.twins import plain_twin
 from explorer.presets import build_preset
 
 EXAMPLES = Path(__file__).parent.parent / "resources" / "examples"

@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QSpinBox
 
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.presets import list_presets
 
 ROOT = Path(__file__).resolve().parents[1]

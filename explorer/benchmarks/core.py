@@ -31,7 +31,7 @@ def bench(name: str) -> dict:
     import torch
 
     from explorer.compile import compile_graph
-    from explorer.graph.inference import analyze
+    from explorer.network.inference import analyze
     from explorer.presets import build_preset
 
     def cold_build():

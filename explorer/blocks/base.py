@@ -1,5 +1,6 @@
 """What every block type declares: parameters, ports, shape rule, cost and how to build its module.
 
+Declarations (parameters, ports, role, colour, twin rule) come from ``explorer.graph.catalog.BlockSpec``.
 Primitive blocks implement ``infer``, ``cost`` and ``build`` directly. Composite blocks implement only
 ``expand`` (their inside as a small graph of primitives); shape, cost and module are derived from that
 expansion, so the picture a person opens, the numbers in the summary and the trained module cannot
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from explorer.graph.params import ParamSet
-from explorer.graph.shapes import ShapeError, TensorShape
+from explorer.graph.catalog import BlockSpec
+from explorer.graph.shapes import TensorShape
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,9 @@ def freeze(value: Any) -> Any:
     return value
 
 
-class BlockType:
-    """Base of all block types; subclasses are registered once in ``explorer.blocks.registry``."""
-
-    name: ClassVar[str] = ""          # the type id stored in graph files
-    title: ClassVar[str] = ""         # what the palette shows
-    category: ClassVar[str] = "Primitives"
-    help: ClassVar[str] = ""
-    params: ClassVar[ParamSet] = ParamSet()
-    min_inputs: ClassVar[int] = 1     # 0: a source (Input)
-    max_inputs: ClassVar[int] = 1     # >1: Add, Concat, ...; edges keep their order
-    has_output: ClassVar[bool] = True
-    composite: ClassVar[bool] = False
-    face: ClassVar[tuple[str, ...]] = ()  # parameters shown on the canvas node
-    repeatable: ClassVar[bool] = False
+class BlockType(BlockSpec):
+    """Base of all block types: the declarations of ``BlockSpec`` plus shape rule, cost and module.
+    Subclasses are registered once with ``explorer.blocks.registry.register``."""
 
     # -- shape and cost -------------------------------------------------------------------------
     def infer(self, p: dict, in_shapes: list[TensorShape]) -> TensorShape:
@@ -60,8 +50,13 @@ class BlockType:
         return Cost()
 
     def build(self, p: dict, in_shapes: list[TensorShape]):
-        """An ``nn.Module`` taking the inputs in edge order. Imports torch lazily."""
+        """An ``nn.Module`` taking the inputs in edge order (primitives only; the compiler builds
+        composites from their expansion). Imports torch lazily."""
         raise NotImplementedError
+
+    def as_classifier(self, p: dict, num_classes: int) -> dict:
+        """Parameters that make this block (a ``classifier_param`` block) produce ``num_classes`` outputs."""
+        return {**p, self.classifier_param: int(num_classes)}
 
     def repeat_params(self, p: dict, index: int) -> dict:
         """Parameters of repetition ``index`` (> 0) in a stage: by default the same, stride 1."""
@@ -107,10 +102,6 @@ class CompositeBlock(BlockType):
     def cost(self, p, in_shapes, out_shape):
         return self.expansion(p, in_shapes[0]).cost
 
-    def build(self, p, in_shapes):
-        from explorer.compile.graph_module import GraphModule
-        return GraphModule(self.expansion(p, in_shapes[0]).graph)
-
 
 @lru_cache(maxsize=4096)
 def _expansion(type_name: str, frozen_params: tuple, in_shape: tuple):
@@ -121,11 +112,7 @@ def _expansion(type_name: str, frozen_params: tuple, in_shape: tuple):
     p = {k: (list(v) if isinstance(v, tuple) else v) for k, v in frozen_params}
     b = Builder(name=type_name)
     x = b.input(in_shape)
-    try:
-        y = block.expand(p, b, x)
-    except ShapeError:
-        raise
-    b.output(y)
+    b.output(block.expand(p, b, x))
     return b.finish()
 
 

@@ -1,48 +1,41 @@
 """The one registry of block types. Modules under ``primitives/`` and ``family/`` register themselves.
 
-Discovery is lazy (first lookup) so that importing the graph model stays cheap and free of torch.
-A second registration under a taken name is an error, never a silent overwrite.
+Registering puts the block type into the graph's catalog of descriptions, so the graph model sees every
+type without importing this package; ``get_block`` returns the same object with its behaviour. A
+second registration under a taken name is an error, never a silent overwrite.
 """
 from __future__ import annotations
 
 import importlib
 import pkgutil
-
 from typing import TYPE_CHECKING
+
+from explorer.graph.catalog import CATALOG, DuplicateBlockError, UnknownBlockError
 
 if TYPE_CHECKING:
     from explorer.blocks.base import BlockType
 
-_BLOCKS: dict[str, "BlockType"] = {}
+__all__ = ["DuplicateBlockError", "UnknownBlockError", "all_blocks", "discover", "get_block", "register",
+           "unregister"]
+
 _discovered = False
 _PACKAGES = ("explorer.blocks.primitives", "explorer.blocks.family")
-
-
-class UnknownBlockError(KeyError):
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
-
-    def __str__(self) -> str:
-        return f"unknown block type '{self.name}'"
-
-
-class DuplicateBlockError(ValueError):
-    pass
+_CATEGORY_ORDER = {"Primitives": 0, "Residual blocks": 1}
 
 
 def register(cls):
     """Class decorator: add a block type under ``cls.name``."""
-    if not cls.name:
-        raise DuplicateBlockError(f"{cls.__name__} has no name")
-    if cls.name in _BLOCKS and type(_BLOCKS[cls.name]) is not cls:
-        raise DuplicateBlockError(f"block type '{cls.name}' is registered twice "
-                                  f"({type(_BLOCKS[cls.name]).__module__} and {cls.__module__})")
-    _BLOCKS[cls.name] = cls()
+    CATALOG.add(cls())
     return cls
 
 
-def _discover() -> None:
+def unregister(name: str) -> None:
+    """Remove a block type (tests and plug-ins that add a type for a while)."""
+    CATALOG.remove(name)
+
+
+def discover() -> None:
+    """Import every block module once, so that each registers itself."""
     global _discovered
     if _discovered:
         return
@@ -54,15 +47,11 @@ def _discover() -> None:
 
 
 def get_block(name: str) -> "BlockType":
-    _discover()
-    try:
-        return _BLOCKS[name]
-    except KeyError:
-        raise UnknownBlockError(name) from None
+    discover()
+    return CATALOG.get(name)  # type: ignore[return-value]
 
 
 def all_blocks() -> list:
     """Every block type, primitives first, in a stable order."""
-    _discover()
-    order = {"Primitives": 0, "Residual blocks": 1}
-    return sorted(_BLOCKS.values(), key=lambda b: (order.get(b.category, 2), b.name))
+    discover()
+    return sorted(CATALOG, key=lambda b: (_CATEGORY_ORDER.get(b.category, 2), b.name))

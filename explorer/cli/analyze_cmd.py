@@ -15,9 +15,9 @@ import torch
 from explorer.arch import ArchError, load_arch
 from explorer.cli import UserError
 from explorer.data import DatasetError, load_dataset
-from explorer.graph.adapt import adapt_to_data
-from explorer.graph.inference import analyze
-from explorer.graph.twins import plain_twin
+from explorer.network.adapt import adapt_to_data
+from explorer.network.inference import analyze
+from explorer.network.twins import plain_twin
 
 
 def add_arguments(p) -> None:

@@ -6,7 +6,7 @@ import json
 from explorer.arch import ArchError, load_arch, parse_shape
 from explorer.blocks import get_block
 from explorer.cli import UserError
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.graph.shapes import fmt_shape
 
 

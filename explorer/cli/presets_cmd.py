@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.graph.shapes import fmt_shape
 from explorer.presets import build_preset, list_presets
 

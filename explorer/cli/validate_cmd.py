@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from explorer.cli import UserError
 from explorer.graph.fileio import FileFormatError, load_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 
 
 def add_arguments(p) -> None:

@@ -1,16 +1,28 @@
-"""Graph -> nn.Module: runs the nodes in topological order, one submodule per node.
+"""Graph -> nn.Module with a generated, straight-line ``forward``.
 
-Submodules live in ``self.nodes[node_id]`` (a stage of N repeats is an ``nn.Sequential``), so every
-parameter name reads ``nodes.<node id>[.<repeat>].<inner>``: gradients and lesions map straight back
-to the canvas. Nothing is generated as source code.
+Submodules live in ``self.nodes[node_id]`` (a stage of N repeats is an ``nn.Sequential``; a composite
+block is compiled from its expansion into a nested ``GraphModule``), so every parameter name reads
+``nodes.<node id>[.<repeat>].<inner>``: gradients and lesions map straight back to the canvas.
+
+``forward`` is generated once per module as one call per node, the way a person writes a torchvision
+block, instead of walking a plan on every call. The generated text contains no name taken from the
+graph: modules are looked up by string literals (``repr``) and values are numbered, so a node id can
+never become code. Submodules are still called through ``__call__``, so forward hooks (the per-layer
+statistics, lesions) see every node.
 """
 from __future__ import annotations
+
+import itertools
+import linecache
+import types
 
 from torch import nn
 
 from explorer.blocks.base import repeats
 from explorer.blocks.registry import get_block
 from explorer.graph.model import Graph
+
+_serial = itertools.count()
 
 
 class CompileError(ValueError):
@@ -21,15 +33,41 @@ class CompileError(ValueError):
         self.problem = problem
 
 
+def _build_one(block, params: dict, in_shapes: list) -> nn.Module:
+    if block.composite:
+        return GraphModule(block.expansion(params, tuple(in_shapes[0])).graph)
+    return block.build(params, in_shapes)
+
+
 def build_node(block, params: dict, repeat: int, in_shapes: list) -> nn.Module:
-    parts = [block.build(p, shapes) for p, shapes, _ in repeats(block, params, repeat, in_shapes)]
+    parts = [_build_one(block, p, shapes) for p, shapes, _ in repeats(block, params, repeat, in_shapes)]
     return parts[0] if repeat == 1 else nn.Sequential(*parts)
+
+
+def forward_source(plan: list[tuple[str, tuple[int, ...]]], out_slot: int) -> str:
+    """Python source of ``forward(self, x)`` for a plan of ``(node id, input slots)``; slot 0 is ``x``
+    and the k-th planned node writes slot k."""
+    lines = ["def forward(self, x):", "    n = self.nodes._modules", "    v0 = x"]
+    for k, (nid, srcs) in enumerate(plan, start=1):
+        args = ", ".join(f"v{i}" for i in srcs)
+        lines.append(f"    v{k} = n[{nid!r}]({args})")
+    lines.append(f"    return v{out_slot}")
+    return "\n".join(lines) + "\n"
+
+
+def _make_forward(source: str, label: str):
+    filename = f"<compiled network {next(_serial)}: {label}>"
+    # Registered so that a traceback through the generated forward shows its lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict = {}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - source built above from numbers and repr()
+    return namespace["forward"]
 
 
 class GraphModule(nn.Module):
     def __init__(self, graph: Graph, analysis=None):
         super().__init__()
-        from explorer.graph.inference import analyze
+        from explorer.network.inference import analyze
 
         analysis = analysis or analyze(graph)
         errors = [p for p in analysis.problems if p.severity == "error"]
@@ -38,34 +76,29 @@ class GraphModule(nn.Module):
         self.node_ids: list[str] = []
         self.repeats: dict[str, int] = {}
         self.nodes = nn.ModuleDict()
-        slot = {}
-        plan = []
-        self._out_slot = 0
+        slot: dict[str, int] = {}
+        plan: list[tuple[str, tuple[int, ...]]] = []
+        out_slot = 0
         for nid in graph.topological_order():
             node = graph.node(nid)
-            if node.type == "input":
+            block = get_block(node.type)
+            if block.role == "input":
                 slot[nid] = 0
                 continue
-            srcs = [slot[s] for s in graph.inputs_of(nid) if s in slot]
-            if node.type == "output":
-                self._out_slot = srcs[0]
+            srcs = tuple(slot[s] for s in graph.inputs_of(nid) if s in slot)
+            if block.role == "output":
+                out_slot = srcs[0]
                 continue
             info = analysis.nodes[nid]
-            self.nodes[nid] = build_node(get_block(node.type), node.params, node.repeat, info.in_shapes)
+            self.nodes[nid] = build_node(block, node.params, node.repeat, info.in_shapes)
             slot[nid] = len(plan) + 1
-            plan.append((nid, tuple(srcs)))
+            plan.append((nid, srcs))
             self.node_ids.append(nid)
             self.repeats[nid] = node.repeat
-        self._plan = plan
+        self.forward_source = forward_source(plan, out_slot)
+        self.forward = types.MethodType(_make_forward(self.forward_source, graph.name), self)
         self.input_shape = analysis.input_shape
         self.output_shape = analysis.output_shape
-
-    def forward(self, x):
-        values = [x]
-        nodes = self.nodes
-        for nid, srcs in self._plan:
-            values.append(nodes[nid](*[values[i] for i in srcs]))
-        return values[self._out_slot]
 
 
 def node_of_param(name: str) -> str:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from explorer.blocks.registry import UnknownBlockError
+from explorer.graph.catalog import UnknownBlockError
 from explorer.graph.model import Graph, GraphError
 from explorer.graph.params import ParamError
+from explorer.util.atomic import write_atomic
 
 FORMAT = "residual-explorer-graph"
 VERSION = 1
@@ -46,28 +46,6 @@ def dumps_graph(graph: Graph) -> str:
 def save_graph(graph: Graph, path: str | os.PathLike) -> None:
     """Write atomically: a crash mid-save leaves the old file, never half a file."""
     write_atomic(Path(path), dumps_graph(graph))
-
-
-def write_atomic(path: Path, text: str) -> None:
-    write_atomic_with(path, lambda f: f.write(text.encode("utf-8")))
-
-
-def write_atomic_with(path: Path, write) -> None:
-    """Call ``write(binary_file)`` on a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def load_graph(path: str | os.PathLike) -> Graph:
@@ -163,9 +141,12 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
             if end not in g:
                 fail(f"edge #{i + 1} refers to a missing node '{end}'")
         try:
-            g.connect(src, dst, order=order)
+            g.connect(src, dst, order=order, check_cycle=False)
         except GraphError as e:
             fail(f"edge {src} → {dst}: {e}")
+    cycle = g.find_cycle()  # once for the whole file: a per-edge path search is quadratic
+    if cycle:
+        fail(f"node '{cycle[0]}' is part of a cycle ({' → '.join(cycle + cycle[:1])}); remove one of these edges")
     g.revision = 0
     return g
 

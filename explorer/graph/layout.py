@@ -33,9 +33,14 @@ def layers(graph: Graph, inputs: dict[str, list[str]] | None = None) -> dict[str
         layer[nid] = max((layer[s] + 1 for s in inputs[nid]), default=0)
     for nid in order:
         outs = succ[nid]
-        if not inputs[nid] and outs and graph.node(nid).type != "input":
+        if not inputs[nid] and outs and not _is_input(graph, nid):
             layer[nid] = max(0, min(layer[d] for d in outs) - 1)
     return layer
+
+
+def _is_input(graph: Graph, nid: str) -> bool:
+    typ = graph.node(nid).type
+    return typ in graph.catalog and graph.catalog.get(typ).role == "input"
 
 
 def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4) -> int | None:

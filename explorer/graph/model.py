@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from explorer.blocks.registry import get_block
+from explorer.graph.catalog import CATALOG, Catalog
 from explorer.graph.params import ParamError
 
-ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # always with fullmatch: "$" would let a final newline pass
 
 
 class GraphError(ValueError):
@@ -77,6 +77,7 @@ class Graph:
     _listeners: list[Callable[[GraphEvent], None]] = field(default_factory=list, repr=False)
     revision: int = 0
     _topo: list[str] | None = field(default=None, repr=False)
+    catalog: Catalog = field(default=CATALOG, repr=False, compare=False)
 
     # -- queries --------------------------------------------------------------------------------
     @property
@@ -127,6 +128,16 @@ class Graph:
     def nodes_of_type(self, type_name: str) -> list[str]:
         return [n for n, d in self._g.nodes(data=True) if d["node"].type == type_name]
 
+    def nodes_with_role(self, role: str) -> list[str]:
+        """The network's ``"input"`` or ``"output"`` nodes, as their block types declare."""
+        specs = self.catalog
+        return [n for n, d in self._g.nodes(data=True)
+                if d["node"].type in specs and specs.get(d["node"].type).role == role]
+
+    def spec(self, node_id: str):
+        """The description of a node's block type."""
+        return self.catalog.get(self.node(node_id).type)
+
     def networkx(self) -> nx.DiGraph:
         """A read-only view for algorithms (layout, paths)."""
         return self._g.copy(as_view=True)
@@ -141,10 +152,10 @@ class Graph:
 
     def add_node(self, type_name: str, params: dict | None = None, *, node_id: str | None = None,
                  pos: tuple[float, float] = (0.0, 0.0), repeat: int = 1) -> str:
-        block = get_block(type_name)
+        block = self.catalog.get(type_name)
         full = block.params.complete(type_name, params)
         node_id = node_id or self.new_id(type_name)
-        if not ID_RE.match(node_id):
+        if not isinstance(node_id, str) or not ID_RE.fullmatch(node_id):
             raise NodeIdError(f"node id '{node_id}' must be letters, digits and _ and not start with a digit", node_id)
         if node_id in self._g:
             raise NodeIdError(f"a node called '{node_id}' already exists", node_id)
@@ -167,14 +178,15 @@ class Graph:
         """Put back a node returned by ``remove_node`` (same id, params, position)."""
         self.add_node(node.type, node.params, node_id=node.id, pos=node.pos, repeat=node.repeat)
 
-    def connection_problem(self, src: str, dst: str) -> GraphError | None:
+    def connection_problem(self, src: str, dst: str, check_cycle: bool = True) -> GraphError | None:
         """Why ``connect(src, dst)`` would be refused (a typed error to raise or show), or None.
-        The canvas asks this while a link is dragged, so the rules live only here."""
+        The canvas asks this while a link is dragged, so the rules live only here. ``check_cycle=False``
+        skips the path search (linear in the graph) for bulk loads, which check once at the end."""
         try:
             s, d = self.node(src), self.node(dst)
         except GraphError as e:
             return e
-        sb, db = get_block(s.type), get_block(d.type)
+        sb, db = self.catalog.get(s.type), self.catalog.get(d.type)
         if not sb.has_output:
             return PortError(f"'{src}' ({sb.title}) has no output to connect from", src)
         if db.max_inputs == 0:
@@ -183,7 +195,7 @@ class Graph:
             return CycleError(f"cannot connect '{src}' to itself", src)
         if self._g.has_edge(src, dst):
             return DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
-        if nx.has_path(self._g, dst, src):
+        if check_cycle and nx.has_path(self._g, dst, src):
             return CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
         if self._g.in_degree(dst) >= db.max_inputs:
             what = "one input" if db.max_inputs == 1 else f"at most {db.max_inputs} inputs"
@@ -191,8 +203,8 @@ class Graph:
                              f"disconnect it first or use an Add/Concat node", dst)
         return None
 
-    def connect(self, src: str, dst: str, order: int | None = None) -> Edge:
-        problem = self.connection_problem(src, dst)
+    def connect(self, src: str, dst: str, order: int | None = None, check_cycle: bool = True) -> Edge:
+        problem = self.connection_problem(src, dst, check_cycle)
         if problem is not None:
             raise problem
         if order is None:
@@ -212,7 +224,7 @@ class Graph:
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         node = self.node(node_id)
-        p = get_block(node.type).params.get(name)
+        p = self.catalog.get(node.type).params.get(name)
         if p is None:
             raise ParamError(f"{node.type} has no parameter '{name}'")
         value = p.coerce(value)
@@ -224,7 +236,7 @@ class Graph:
 
     def set_repeat(self, node_id: str, repeat: int) -> None:
         node = self.node(node_id)
-        repeat = _check_repeat(repeat, get_block(node.type).repeatable, node_id)
+        repeat = _check_repeat(repeat, self.catalog.get(node.type).repeatable, node_id)
         if repeat == node.repeat:
             return
         old, node.repeat = node.repeat, repeat
@@ -247,7 +259,7 @@ class Graph:
         self._changed(GraphEvent("reset"), structure=True)
 
     def copy(self) -> "Graph":
-        g = Graph(name=self.name)
+        g = Graph(name=self.name, catalog=self.catalog)
         g.replace_with(self)
         g.revision = 0
         return g

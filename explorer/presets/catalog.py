@@ -32,6 +32,17 @@ class PresetInfo:
     num_classes: int
     build: Callable[[Builder, str, int], str]  # (builder, input handle, classes) -> last handle before Output
 
+    @property
+    def icon_block(self) -> str:
+        """The block type whose icon stands for this preset's family."""
+        return FAMILY_ICON_BLOCK.get(self.family, "basic")
+
+
+FAMILY_ICON_BLOCK = {
+    "ResNet": "basic", "Plain": "plain", "Highway": "highway", "Weighted residual": "weighted",
+    "Squeeze-excitation": "basic", "Pre-activation": "preact", "Wide ResNet": "wide", "ResNeXt": "resnext",
+    "DenseNet": "dense", "Dual path": "dual_path",
+}
 
 PRESETS: dict[str, PresetInfo] = {}
 

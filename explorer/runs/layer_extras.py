@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.graph.fileio import write_atomic
+from explorer.util.atomic import write_atomic
 from explorer.runs.series import LayerSeries
 
 FORMAT = "residual-explorer-run-layers"

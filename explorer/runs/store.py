@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.graph.fileio import write_atomic
+from explorer.util.atomic import write_atomic
 from explorer.runs.series import LayerSeries, Series
 
 RUN_FORMAT = "residual-explorer-run"

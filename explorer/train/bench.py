@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from explorer.compile import compile_graph
-from explorer.graph.adapt import adapt_to_data
+from explorer.network.adapt import adapt_to_data
 from explorer.train import device as devices
 from explorer.train.config import TrainConfig
 from explorer.train.engine import run_training, steps_per_epoch

@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph, write_atomic_with
+from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph
+from explorer.util.atomic import write_atomic_with
 from explorer.graph.model import Graph
 from explorer.train.config import TrainConfig
 

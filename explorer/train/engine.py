@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from explorer.compile import CompileError, compile_graph, layer_units
-from explorer.graph.adapt import adapt_to_data
+from explorer.network.adapt import adapt_to_data
 from explorer.graph.fileio import save_graph
-from explorer.graph.inference import analyze
+from explorer.network.inference import analyze
 from explorer.graph.model import Graph
 from explorer.graph.shapes import fmt_shape
 from explorer.train import device as devices

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
 
     from explorer.graph.fileio import save_graph
-    from explorer.graph.transforms import expand_all
+    from explorer.network.transforms import expand_all
     from explorer.presets import build_preset
     from explorer.ui.app import make_application
     from explorer.ui.main_window import MainWindow

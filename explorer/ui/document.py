@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from explorer.graph import Graph
-from explorer.graph.fileio import dumps_graph, load_graph, loads_graph, save_graph, write_atomic
+from explorer.graph.fileio import dumps_graph, load_graph, loads_graph, save_graph
+from explorer.util.atomic import write_atomic
 
 MAX_RECENT = 10
 DEFAULT_PRESET = "resnet20"

@@ -14,7 +14,7 @@ from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph import GraphError
 from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph
 from explorer.graph.layout import layered_layout, layered_positions, suggest_wrap
-from explorer.graph.transforms import (collapse_to_stage, expand_all, expand_in_place, extract, prepare_paste,
+from explorer.network.transforms import (collapse_to_stage, expand_all, expand_in_place, extract, prepare_paste,
                                        split_stage)
 from explorer.ui import commands
 from explorer.ui.mime import GRAPH_MIME

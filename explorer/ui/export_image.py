@@ -1,17 +1,17 @@
 """Export the graph picture as PNG or SVG: every node at full detail, no selection, theme background.
 
 PNG is rendered at 2× for sharp text, scaled down for graphs that would exceed ``MAX_SIDE`` pixels;
-SVG is vector. Files are written atomically (to a temporary name, then renamed).
+SVG is vector. Both are rendered into memory and written with the shared atomic writer.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
+
+from explorer.util.atomic import write_atomic
 
 MAX_SIDE = 16000
 MARGIN = 30.0
@@ -44,12 +44,6 @@ def _source(scene) -> QRectF:
     return scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
-def _atomic_target(path: Path):
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
-    return tmp
-
-
 def render_image(scene, scale: float = 2.0) -> QImage:
     src = _source(scene)
     scale = min(scale, MAX_SIDE / max(src.width(), src.height(), 1.0))
@@ -69,14 +63,13 @@ def export_png(scene, path, scale: float = 2.0) -> Path:
     if path.suffix.lower() != ".png":
         path = path.with_suffix(".png")
     img = render_image(scene, scale)
-    tmp = _atomic_target(path)
-    try:
-        if not img.save(tmp, "PNG"):
-            raise OSError(f"could not write {path}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.WriteOnly)
+    if not img.save(buf, "PNG"):
+        raise OSError(f"could not encode {path.name} as PNG")
+    buf.close()
+    write_atomic(path, bytes(data))
     return path
 
 
@@ -87,23 +80,22 @@ def export_svg(scene, path) -> Path:
     if path.suffix.lower() != ".svg":
         path = path.with_suffix(".svg")
     src = _source(scene)
-    tmp = _atomic_target(path)
-    try:
-        gen = QSvgGenerator()
-        gen.setFileName(tmp)
-        gen.setSize(QSize(int(src.width()), int(src.height())))
-        gen.setViewBox(QRectF(0, 0, src.width(), src.height()))
-        gen.setTitle(scene.graph.name)
-        gen.setDescription("Residual Explorer graph")
-        with _print_state(scene):
-            p = QPainter(gen)
-            p.fillRect(QRectF(0, 0, src.width(), src.height()), scene.style.theme.canvas)
-            scene.render(p, QRectF(0, 0, src.width(), src.height()), src, Qt.KeepAspectRatio)
-            p.end()
-        if not os.path.getsize(tmp):
-            raise OSError(f"could not write {path}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(QSize(int(src.width()), int(src.height())))
+    gen.setViewBox(QRectF(0, 0, src.width(), src.height()))
+    gen.setTitle(scene.graph.name)
+    gen.setDescription("Residual Explorer graph")
+    with _print_state(scene):
+        p = QPainter(gen)
+        p.fillRect(QRectF(0, 0, src.width(), src.height()), scene.style.theme.canvas)
+        scene.render(p, QRectF(0, 0, src.width(), src.height()), src, Qt.KeepAspectRatio)
+        p.end()
+    buf.close()
+    if not data.size():
+        raise OSError(f"could not render {path.name} as SVG")
+    write_atomic(path, bytes(data))
     return path

@@ -1,8 +1,8 @@
 """Block icons drawn with QPainter: one small picture per block type, each residual block in its own style.
 
 Glyphs are vector drawings in a unit square, so the same function paints the palette icon and the
-node face, sharp at any size and device pixel ratio. ``block_color`` is a block's hue everywhere
-(palette, node header, overview).
+node face, sharp at any size and device pixel ratio. Colour and glyph are declared on
+each block type; this module only knows how to draw the glyph styles.
 """
 from __future__ import annotations
 
@@ -12,27 +12,22 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-HUES = {
-    # primitives, grouped by what they do
-    "conv2d": "#3b78c4", "linear": "#3b8f5a", "batchnorm": "#2a9d8f", "activation": "#d08b16",
-    "maxpool": "#8d6e63", "avgpool": "#8d6e63", "global_avgpool": "#8d6e63", "flatten": "#78909c",
-    "dropout": "#90a4ae", "add": "#c2185b", "concat": "#7b1fa2", "multiply": "#ad1457", "subtract": "#c2185b",
-    "scale": "#ad1457", "zeropad_shortcut": "#607d8b", "channel_slice": "#607d8b",
-    "input": "#546e7a", "output": "#546e7a",
-    # the residual family
-    "plain": "#757575", "basic": "#1e88e5", "bottleneck": "#3949ab", "preact": "#00897b", "wide": "#43a047",
-    "resnext": "#8e24aa", "dense": "#f4511e", "transition": "#bf360c", "dual_path": "#6d4c41",
-    "weighted": "#d81b60", "highway": "#fb8c00",
-}
-FAMILY_BLOCK = {  # preset family -> the block whose icon stands for it
-    "ResNet": "basic", "Plain": "plain", "Highway": "highway", "Weighted residual": "weighted",
-    "Squeeze-excitation": "basic", "Pre-activation": "preact", "Wide ResNet": "wide", "ResNeXt": "resnext",
-    "DenseNet": "dense", "Dual path": "dual_path",
-}
-
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph.catalog import BlockSpec
 
 def block_color(type_name: str) -> QColor:
-    return QColor(HUES.get(type_name, "#78909c"))
+    """The hue a block type declares (grey for a type nobody registered)."""
+    try:
+        return QColor(get_block(type_name).color)
+    except UnknownBlockError:
+        return QColor(BlockSpec.color)
+
+
+def _glyph_name(type_name: str) -> str:
+    try:
+        return get_block(type_name).glyph
+    except UnknownBlockError:
+        return BlockSpec.glyph
 
 
 # -- glyphs: each draws into the unit square with painter ``p`` already scaled ----------------------
@@ -282,15 +277,15 @@ def _g_io(into: bool):
     return draw
 
 
-GLYPHS = {
-    "plain": _g_plain, "basic": _g_basic, "bottleneck": _g_bottleneck, "preact": _g_preact, "wide": _g_wide,
-    "resnext": _g_resnext, "dense": _g_dense, "transition": _g_transition, "dual_path": _g_dual_path,
-    "weighted": _g_weighted, "highway": _g_highway,
-    "conv2d": _g_conv, "batchnorm": _g_bn, "activation": _g_act, "maxpool": _g_pool, "avgpool": _g_pool,
-    "global_avgpool": _g_gpool, "linear": _g_linear, "flatten": _g_flatten, "dropout": _g_dropout,
-    "add": _g_merge("+"), "subtract": _g_merge("-"), "multiply": _g_merge("x"), "concat": _g_concat,
-    "scale": _g_scale, "zeropad_shortcut": _g_zeropad, "channel_slice": _g_slice,
-    "input": _g_io(True), "output": _g_io(False),
+GLYPHS = {  # drawing styles, named for what they show; block types choose one with ``glyph``
+    "two_layers": _g_plain, "two_layers_skip": _g_basic, "narrow_middle_skip": _g_bottleneck,
+    "preact_skip": _g_preact, "wide_skip": _g_wide, "parallel_paths": _g_resnext, "concat_stack": _g_dense,
+    "shrink": _g_transition, "dual_paths": _g_dual_path, "scaled_skip": _g_weighted, "gated_skip": _g_highway,
+    "kernel_grid": _g_conv, "box": _g_conv, "bell": _g_bn, "ramp": _g_act, "pool": _g_pool,
+    "global_pool": _g_gpool, "fully_connected": _g_linear, "unroll": _g_flatten, "dropped_units": _g_dropout,
+    "plus": _g_merge("+"), "minus": _g_merge("-"), "times": _g_merge("x"), "stacked": _g_concat,
+    "scalar": _g_scale, "pad": _g_zeropad, "slice": _g_slice,
+    "arrow_in": _g_io(True), "arrow_out": _g_io(False),
 }
 
 
@@ -309,7 +304,7 @@ def draw_glyph(painter: QPainter, rect: QRectF, type_name: str, fg: QColor, dark
     pen.setJoinStyle(Qt.RoundJoin)
     painter.setPen(pen)
     painter.setBrush(Qt.NoBrush)
-    GLYPHS.get(type_name, _g_conv)(painter, fill)
+    GLYPHS.get(_glyph_name(type_name), _g_conv)(painter, fill)
     painter.restore()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from explorer.graph import Graph
-from explorer.graph.inference import Analysis, analyze
+from explorer.network.inference import Analysis, analyze
 
 
 class LiveAnalysis(QObject):

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDrag
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from explorer.blocks.registry import all_blocks
-from explorer.ui.icons import FAMILY_BLOCK, block_icon
+from explorer.ui.icons import block_icon
 from explorer.ui.mime import palette_mime
 
 KIND, NAME, SEARCH = Qt.UserRole, Qt.UserRole + 1, Qt.UserRole + 2
@@ -89,7 +89,7 @@ class Palette(QWidget):
         for info in presets:
             shape = "×".join(map(str, info.input_shape))
             self._add(self._groups["Presets"], "preset", info.name, info.name,
-                      f"{info.description}\n{info.family} · input {shape}", FAMILY_BLOCK.get(info.family, "basic"),
+                      f"{info.description}\n{info.family} · input {shape}", info.icon_block,
                       extra=info.family)
         for g in ("Primitives", "Residual blocks"):
             self._groups[g].setExpanded(True)

@@ -8,6 +8,8 @@ from explorer.graph.params import Int, ParamSet
 @register
 class BasicBlock(CompositeBlock):
     name = "basic"
+    color = "#1e88e5"
+    glyph = "two_layers_skip"
     title = "Basic residual"
     help = ("Two 3×3 convs plus an identity shortcut, so the block learns a residual F(x) = H(x) − x. "
             "When the shape changes the shortcut zero-pads or projects.")

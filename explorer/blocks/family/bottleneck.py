@@ -11,6 +11,8 @@ from explorer.graph.params import Int, ParamSet
 @register
 class BottleneckBlock(CompositeBlock):
     name = "bottleneck"
+    color = "#3949ab"
+    glyph = "narrow_middle_skip"
     title = "Bottleneck residual"
     help = ("1×1 conv reduces channels, 3×3 conv works on the narrow tensor, 1×1 conv expands (usually ×4). "
             "Cheaper than two 3×3 convs at the same output width; used by ResNet-50 and deeper.")

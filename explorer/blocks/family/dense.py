@@ -8,6 +8,9 @@ from explorer.graph.params import Bool, Float, Int, ParamSet
 @register
 class DenseBlock(CompositeBlock):
     name = "dense"
+    color = "#f4511e"
+    glyph = "concat_stack"
+    twin_note = "keeps its concatenations (it has no identity shortcut to remove)"
     title = "Dense block"
     help = ("L layers, each adding k (growth rate) new feature maps to the running concatenation: "
             "features are reused instead of re-learned. Follow it with a transition to shrink.")

@@ -12,6 +12,9 @@ from explorer.graph.params import Choice, Int, ParamSet
 @register
 class DualPathBlock(CompositeBlock):
     name = "dual_path"
+    color = "#6d4c41"
+    glyph = "dual_paths"
+    twin_note = "keeps its concatenations (it has no identity shortcut to remove)"
     title = "Dual path (DPN)"
     help = ("Residual paths re-use features, dense paths explore new ones; DPN shares one grouped bottleneck "
             "between both and splits its output.")

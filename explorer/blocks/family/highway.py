@@ -8,6 +8,8 @@ from explorer.graph.params import Float, Int, ParamSet
 @register
 class HighwayBlock(CompositeBlock):
     name = "highway"
+    color = "#fb8c00"
+    glyph = "gated_skip"
     title = "Highway (gated)"
     help = ("A sigmoid gate T decides per unit how much of the transform H(x) and how much of x passes. "
             "A negative gate bias starts the block close to carrying x; residual blocks are the gate fixed open.")

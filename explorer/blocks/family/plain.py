@@ -8,6 +8,8 @@ from explorer.graph.params import Int, ParamSet
 @register
 class PlainBlock(CompositeBlock):
     name = "plain"
+    color = "#757575"
+    glyph = "two_layers"
     title = "Plain (no shortcut)"
     help = ("Two 3×3 conv-BN-ReLU layers without a shortcut. Stack many and training gets worse, not better: "
             "the degradation problem residual learning solves (He et al. 2015).")

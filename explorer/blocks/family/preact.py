@@ -12,6 +12,8 @@ from explorer.graph.params import Choice, Float, Int, ParamSet
 @register
 class PreActBlock(CompositeBlock):
     name = "preact"
+    color = "#00897b"
+    glyph = "preact_skip"
     title = "Pre-activation residual"
     help = ("BN and ReLU come before each conv, and nothing follows the addition, so the identity path "
             "carries the signal unchanged from block to block: 1000-layer networks still train.")

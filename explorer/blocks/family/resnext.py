@@ -8,6 +8,8 @@ from explorer.graph.params import Int, ParamSet
 @register
 class ResNeXtBlock(CompositeBlock):
     name = "resnext"
+    color = "#8e24aa"
+    glyph = "parallel_paths"
     title = "ResNeXt (grouped)"
     help = ("Aggregated transformations: C parallel paths of width d, implemented as one grouped 3×3 conv. "
             "More paths (cardinality) help more than more width or depth at the same cost.")

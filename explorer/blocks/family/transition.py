@@ -10,6 +10,8 @@ from explorer.graph.params import Float, ParamSet
 @register
 class TransitionBlock(CompositeBlock):
     name = "transition"
+    color = "#bf360c"
+    glyph = "shrink"
     title = "Dense transition"
     help = "Between dense blocks: compress channels by θ (0.5 in DenseNet-BC) and halve the resolution."
     params = ParamSet((Float("compression", 0.5, 0.01, 1.0, "θ: output channels = floor(θ · input channels)"),))

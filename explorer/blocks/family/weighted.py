@@ -8,6 +8,8 @@ from explorer.graph.params import Float, Int, ParamSet
 @register
 class WeightedResidualBlock(CompositeBlock):
     name = "weighted"
+    color = "#d81b60"
+    glyph = "scaled_skip"
     title = "Weighted residual"
     help = ("y = x + λ·F(x) with F = ReLU-conv-BN-ReLU-conv-BN and a learnable λ starting small, so a very "
             "deep stack starts close to identity and the shortcut stays free of ReLU.")

@@ -8,6 +8,8 @@ from explorer.graph.params import Float, Int, ParamSet
 @register
 class WideBlock(CompositeBlock):
     name = "wide"
+    color = "#43a047"
+    glyph = "wide_skip"
     title = "Wide residual"
     help = ("Fewer, wider blocks: a pre-activation basic block with channels × k and dropout between the convs. "
             "WRN-28-10 beats a 1001-layer thin ResNet and trains several times faster.")

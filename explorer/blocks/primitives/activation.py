@@ -11,6 +11,9 @@ KINDS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "identi
 @register
 class Activation(BlockType):
     name = "activation"
+    color = "#d08b16"
+    glyph = "ramp"
+    keeps_features = True
     title = "Activation"
     help = "Element-wise non-linearity: ReLU (the residual papers' choice), sigmoid (gates), and friends."
     params = ParamSet((Choice("kind", "relu", KINDS, "which function"),))

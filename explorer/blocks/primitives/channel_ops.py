@@ -10,6 +10,8 @@ from explorer.graph.shapes import ShapeError, need_image
 @register
 class ZeroPadShortcut(BlockType):
     name = "zeropad_shortcut"
+    color = "#607d8b"
+    glyph = "pad"
     title = "Zero-pad shortcut"
     help = ("Parameter-free shortcut (ResNet option A): subsample by the stride and pad the new channels "
             "with zeros.")
@@ -25,13 +27,15 @@ class ZeroPadShortcut(BlockType):
         return (p["out_channels"], (h + s - 1) // s, (w + s - 1) // s)
 
     def build(self, p, in_shapes):
-        from explorer.compile import ops
+        from explorer.blocks import ops
         return ops.ZeroPadShortcut(p["out_channels"] - in_shapes[0][0], p["stride"])
 
 
 @register
 class ChannelSlice(BlockType):
     name = "channel_slice"
+    color = "#607d8b"
+    glyph = "slice"
     title = "Channel slice"
     help = "Keeps channels start..stop-1 (stop 0 = to the end). Dual path blocks split residual and dense parts."
     params = ParamSet((Int("start", 0, 0, 100000, "first channel kept"),
@@ -46,13 +50,15 @@ class ChannelSlice(BlockType):
         return (stop - p["start"],) + tuple(in_shapes[0][1:])
 
     def build(self, p, in_shapes):
-        from explorer.compile import ops
+        from explorer.blocks import ops
         return ops.ChannelSlice(p["start"], p["stop"] or in_shapes[0][0])
 
 
 @register
 class Scale(BlockType):
     name = "scale"
+    color = "#ad1457"
+    glyph = "scalar"
     title = "Scale"
     help = "Multiplies by one learnable scalar (the weight of a weighted residual branch)."
     params = ParamSet((Float("init", 0.1, -100, 100, "initial value of the scalar"),))
@@ -65,5 +71,5 @@ class Scale(BlockType):
         return Cost(1, 0, 0)
 
     def build(self, p, in_shapes):
-        from explorer.compile import ops
+        from explorer.blocks import ops
         return ops.Scale(p["init"])

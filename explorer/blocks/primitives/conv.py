@@ -14,6 +14,9 @@ def _padding(p) -> int:
 @register
 class Conv2d(BlockType):
     name = "conv2d"
+    color = "#3b78c4"
+    glyph = "kernel_grid"
+    classifier_param = "out_channels"
     title = "Conv2d"
     help = "2-D convolution. Stride 2 halves the resolution; groups > 1 splits channels into independent groups."
     params = ParamSet((
@@ -27,6 +30,10 @@ class Conv2d(BlockType):
         Float("bias_init", 0.0, -20, 20, "initial bias value, e.g. a negative highway gate bias"),
     ))
     face = ("out_channels", "kernel_size", "stride", "groups")
+
+    def as_classifier(self, p, num_classes):
+        # A grouped conv could not produce an arbitrary number of outputs.
+        return {**p, "out_channels": int(num_classes), "groups": 1}
 
     def infer(self, p, in_shapes):
         c, h, w = need_image(in_shapes[0], "Conv2d")

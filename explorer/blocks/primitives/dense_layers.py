@@ -12,6 +12,9 @@ from explorer.graph.shapes import ShapeError, fmt_shape
 @register
 class Flatten(BlockType):
     name = "flatten"
+    color = "#78909c"
+    glyph = "unroll"
+    keeps_features = True
     title = "Flatten"
     help = "Turns C×H×W into one vector of C·H·W features for a Linear layer."
 
@@ -26,6 +29,9 @@ class Flatten(BlockType):
 @register
 class Linear(BlockType):
     name = "linear"
+    color = "#3b8f5a"
+    glyph = "fully_connected"
+    classifier_param = "out_features"
     title = "Linear"
     help = "Fully connected layer; as the last layer its outputs are the class scores."
     params = ParamSet((Int("out_features", 10, 1, 100000, "number of outputs (classes for the last layer)"),
@@ -50,6 +56,9 @@ class Linear(BlockType):
 @register
 class Dropout(BlockType):
     name = "dropout"
+    color = "#90a4ae"
+    glyph = "dropped_units"
+    keeps_features = True
     title = "Dropout"
     help = "Zeros a random fraction of activations while training (Wide ResNets use it between convs)."
     params = ParamSet((Float("p", 0.3, 0.0, 0.99, "fraction of activations dropped"),))

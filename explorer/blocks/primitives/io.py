@@ -9,6 +9,9 @@ from explorer.graph.params import ParamSet, Shape
 @register
 class Input(BlockType):
     name = "input"
+    role = "input"
+    color = "#546e7a"
+    glyph = "arrow_in"
     title = "Input"
     help = "Where a batch of images enters. Shape is channels, height, width (without the batch)."
     params = ParamSet((Shape("shape", [3, 32, 32], 1, 4096, help="C,H,W of one sample, e.g. 3,32,32 for CIFAR"),))
@@ -22,6 +25,9 @@ class Input(BlockType):
 @register
 class Output(BlockType):
     name = "output"
+    role = "output"
+    color = "#546e7a"
+    glyph = "arrow_out"
     title = "Output"
     help = "The network's result: class scores (logits) for each sample."
     has_output = False

@@ -21,13 +21,16 @@ class _Merge(BlockType):
     max_inputs = 8
 
     def build(self, p, in_shapes):
-        from explorer.compile import ops
+        from explorer.blocks import ops
         return getattr(ops, self.op)()
 
 
 @register
 class Add(_Merge):
     name = "add"
+    color = "#c2185b"
+    glyph = "plus"
+    skip_merge = True
     title = "Add"
     help = "Element-wise sum. An Add fed by a skip edge is a residual shortcut: y = F(x) + x."
     op = "Add"
@@ -43,6 +46,8 @@ class Add(_Merge):
 @register
 class Subtract(_Merge):
     name = "subtract"
+    color = "#c2185b"
+    glyph = "minus"
     title = "Subtract"
     help = "First input minus second (edge order). Highway gates use it: y = x + T·(H − x)."
     op = "Subtract"
@@ -58,6 +63,8 @@ class Subtract(_Merge):
 @register
 class Multiply(_Merge):
     name = "multiply"
+    color = "#ad1457"
+    glyph = "times"
     title = "Multiply"
     help = "Element-wise product with broadcasting: C×1×1 attention weights times C×H×W features (SE)."
     op = "Multiply"
@@ -78,6 +85,8 @@ class Multiply(_Merge):
 @register
 class Concat(_Merge):
     name = "concat"
+    color = "#7b1fa2"
+    glyph = "stacked"
     title = "Concat"
     help = "Joins inputs along channels (edge order). DenseNet feeds every layer the concat of all before it."
     op = "Concat"

@@ -9,6 +9,9 @@ from explorer.graph.params import Bool, Float, ParamSet
 @register
 class BatchNorm(BlockType):
     name = "batchnorm"
+    color = "#2a9d8f"
+    glyph = "bell"
+    keeps_features = True
     title = "BatchNorm"
     help = "Normalises each channel over the batch, then scales and shifts it (2 parameters per channel)."
     params = ParamSet((

@@ -36,6 +36,9 @@ class _Pool(BlockType):
 @register
 class MaxPool(_Pool):
     name = "maxpool"
+    color = "#8d6e63"
+    glyph = "pool"
+    keeps_features = True
     title = "MaxPool"
     help = "Keeps the largest value in each window (ImageNet ResNets use 3×3, stride 2 after the stem)."
 
@@ -43,6 +46,9 @@ class MaxPool(_Pool):
 @register
 class AvgPool(_Pool):
     name = "avgpool"
+    color = "#8d6e63"
+    glyph = "pool"
+    keeps_features = True
     title = "AvgPool"
     help = "Averages each window (DenseNet transitions use 2×2, stride 2)."
 
@@ -50,6 +56,9 @@ class AvgPool(_Pool):
 @register
 class GlobalAvgPool(BlockType):
     name = "global_avgpool"
+    color = "#8d6e63"
+    glyph = "global_pool"
+    keeps_features = True
     title = "Global avg pool"
     help = "Averages each channel over the whole image: C×H×W becomes C×1×1."
 

@@ -91,7 +91,7 @@ def throughput(arch: str, dataset: str, steps: int, chunk: int, batch_size: int 
 
     from explorer.arch import load_arch
     from explorer.data import load_dataset
-    from explorer.graph.adapt import adapt_to_data
+    from explorer.network.adapt import adapt_to_data
     from explorer.runs.project import auto_intervals
     from explorer.train import StatusReport, StepReport, TrainConfig
     from explorer.train import device as devices

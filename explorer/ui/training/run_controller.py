@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from explorer.graph.fileio import dumps_graph
 from explorer.graph.model import Graph
-from explorer.graph.twins import plain_twin
+from explorer.network.twins import plain_twin
 from explorer.runs import RunRecord, RunStore
 from explorer.runs.feed import ACTIVE, RunFeed
 from explorer.runs.layer_extras import delete_extra_layers, load_extra_layers, save_extra_layers

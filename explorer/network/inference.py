@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import networkx as nx
+
 from explorer.blocks.base import Cost, run_block
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph.model import Graph
@@ -63,7 +65,7 @@ def analyze(graph: Graph) -> Analysis:
         if nid:
             infos[nid].problems.append(pr)
 
-    inputs, outputs = graph.nodes_of_type("input"), graph.nodes_of_type("output")
+    inputs, outputs = graph.nodes_with_role("input"), graph.nodes_with_role("output")
     if not inputs:
         report(None, "the graph has no Input node", "add an Input from the palette and connect it to the first layer")
     elif len(inputs) > 1:
@@ -114,10 +116,9 @@ def analyze(graph: Graph) -> Analysis:
 
     if len(outputs) == 1:
         reach = graph.networkx()
-        import networkx as nx
         feeding = nx.ancestors(reach, outputs[0]) | {outputs[0]}
         for nid in graph.nodes:
-            if nid not in feeding and graph.node(nid).type != "input":
+            if nid not in feeding and graph.spec(nid).role != "input":
                 report(nid, "does not lead to the Output, so its result is unused",
                        "connect it onward or delete it", severity="warning")
 
@@ -128,6 +129,6 @@ def analyze(graph: Graph) -> Analysis:
 
 def _title(graph: Graph, nid: str) -> str:
     try:
-        return get_block(graph.node(nid).type).title
-    except (UnknownBlockError, Exception):
+        return graph.spec(nid).title
+    except UnknownBlockError:
         return "Node"

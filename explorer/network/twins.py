@@ -1,6 +1,6 @@
 """The plain twin of a residual network: the same layers with the shortcuts taken out.
 
-Residual blocks get ``shortcut = "none"``; an Add node built by hand from primitives loses its skip
+Blocks with a ``shortcut`` parameter get "none"; a merge that declares ``skip_merge`` (Add) built by hand loses its skip
 input (the shorter of its two paths from where they fork) and whatever only fed that skip. What it
 changed is returned as notices so a person sees exactly what the comparison compares.
 """
@@ -23,9 +23,9 @@ def plain_twin(graph: Graph) -> tuple[Graph, list[str]]:
             if node.params["shortcut"] != "none":
                 twin.set_param(nid, "shortcut", "none")
                 notices.append(f"{nid}: shortcut removed ({block.title}{f' ×{node.repeat}' if node.repeat > 1 else ''})")
-        elif block.composite and node.type in ("dense", "dual_path"):
-            notices.append(f"{nid}: {block.title} keeps its concatenations (it has no identity shortcut to remove)")
-        elif node.type == "add" and len(twin.inputs_of(nid)) == 2:
+        elif block.twin_note:
+            notices.append(f"{nid}: {block.title} {block.twin_note}")
+        elif block.skip_merge and len(twin.inputs_of(nid)) == 2:
             skip = _skip_input(twin, nid)
             if skip is not None:
                 _bypass_add(twin, nid, skip)
@@ -61,6 +61,6 @@ def _bypass_add(g: Graph, add: str, skip: str) -> None:
     frontier = [skip]
     while frontier:
         n = frontier.pop()
-        if n in g and not g.outputs_of(n) and g.node(n).type not in ("input", "output"):
+        if n in g and not g.outputs_of(n) and not g.spec(n).role:
             frontier.extend(g.inputs_of(n))
             g.remove_node(n)

@@ -7,10 +7,11 @@ was. No Qt, no torch.
 """
 from __future__ import annotations
 
-from explorer.blocks.registry import get_block
-from explorer.graph.layout import COLUMN
-from explorer.graph.model import Edge, Graph, GraphError
+from explorer.blocks.registry import UnknownBlockError, get_block
+from explorer.graph.layout import COLUMN, layered_layout
+from explorer.graph.model import Edge, Graph, GraphError, Node
 from explorer.graph.shapes import TensorShape
+from explorer.network.inference import analyze
 
 
 class TransformError(GraphError):
@@ -18,8 +19,6 @@ class TransformError(GraphError):
 
 
 def _input_shape(graph: Graph, node_id: str) -> TensorShape:
-    from explorer.graph.inference import analyze  # lazy: inference imports the block layer
-
     info = analyze(graph).nodes[node_id]
     if len(info.in_shapes) != 1 or info.in_shapes[0] is None:
         raise TransformError(f"'{node_id}' has no known input shape, and what is inside depends on it; "
@@ -86,7 +85,7 @@ def expand_in_place(graph: Graph, node_id: str) -> list[str]:
     axis = _flow_axis(graph, node_id)
     spans = []
     for inner in insides:
-        xs = [n.pos[0] for n in inner.nodes.values() if n.type not in ("input", "output")]
+        xs = [n.pos[0] for nid, n in inner.nodes.items() if not inner.spec(nid).role]
         spans.append(max(xs) - min(xs) + COLUMN)
     origin = node.pos
     _make_room(graph, node_id, axis, sum(spans) - COLUMN)
@@ -99,11 +98,11 @@ def expand_in_place(graph: Graph, node_id: str) -> list[str]:
     new_ids: list[str] = []
     for i, inner in enumerate(insides):
         prefix = node_id if node.repeat == 1 else f"{node_id}_{i + 1}"
-        first_x = min(n.pos[0] for n in inner.nodes.values() if n.type not in ("input", "output"))
+        first_x = min(n.pos[0] for nid, n in inner.nodes.items() if not inner.spec(nid).role)
         ids: dict[str, str] = {}
         for nid in inner.topological_order():
             n = inner.node(nid)
-            if n.type in ("input", "output"):
+            if inner.spec(nid).role:
                 continue
             along, across = offset + n.pos[0] - first_x, n.pos[1]
             pos = (origin[0] + along, origin[1] + across) if axis == 0 else (origin[0] + across * 1.8,
@@ -114,8 +113,8 @@ def expand_in_place(graph: Graph, node_id: str) -> list[str]:
         for nid in inner.topological_order():
             n = inner.node(nid)
             for e in inner.in_edges(nid):
-                src = current if inner.node(e.src).type == "input" else ids[e.src]
-                if n.type == "output":
+                src = current if inner.spec(e.src).role == "input" else ids[e.src]
+                if inner.spec(nid).role == "output":
                     last = src
                 elif src is not None:
                     graph.connect(src, ids[nid], order=e.order)
@@ -131,9 +130,6 @@ def expand_all(graph: Graph, layout: str | None = "LR") -> int:
     """Expand every composite block (every repetition of every stage) into primitives and lay the
     result out again; returns how many composite nodes were expanded. Best run on a graph nobody is
     watching (a copy), then swapped in with ``replace_with``: one reset instead of thousands of events."""
-    from explorer.blocks.registry import UnknownBlockError
-    from explorer.graph.layout import layered_layout
-
     count = 0
     for nid in list(graph.topological_order()):
         try:
@@ -248,8 +244,6 @@ def extract(graph: Graph, node_ids) -> Graph:
 def prepare_paste(graph: Graph, sub: Graph, offset: tuple[float, float] = (40.0, 40.0)):
     """Copies of ``sub``'s nodes with ids that are free in ``graph`` and positions moved by ``offset``,
     and its edges renamed to match: ``(nodes, edges)`` ready for an undoable add."""
-    from explorer.graph.model import Node
-
     taken = set(graph.nodes)
     rename: dict[str, str] = {}
     nodes = []

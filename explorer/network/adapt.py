@@ -2,23 +2,20 @@
 
 A preset is published for CIFAR (3×32×32, 10 classes) but a person may train it on 8×8 grey digits;
 rather than refuse, the trainer rewrites the two ends of a copy of the graph and says what it changed.
-Pure graph transform: no torch, no Qt.
+A graph transform above the block registry: no torch, no Qt.
 """
 from __future__ import annotations
 
-from explorer.graph.inference import analyze
+from explorer.blocks.registry import get_block
 from explorer.graph.model import Graph
 from explorer.graph.shapes import fmt_shape
-
-# Walking back from the Output, these may sit after the classifier without changing what it must produce.
-_PASS_THROUGH = {"flatten", "global_avgpool", "avgpool", "maxpool", "dropout", "activation",
-                 "batchnorm"}
+from explorer.network.inference import analyze
 
 
 def find_classifier(graph: Graph) -> str | None:
     """The node whose output count is the number of classes: the last Linear before the Output, or a conv
     (a 1×1 conv classifier followed by global pooling). None when there is no such node on a single path."""
-    outputs = graph.nodes_of_type("output")
+    outputs = graph.nodes_with_role("output")
     if len(outputs) != 1:
         return None
     srcs = graph.inputs_of(outputs[0])
@@ -26,10 +23,10 @@ def find_classifier(graph: Graph) -> str | None:
     while len(srcs) == 1 and srcs[0] not in seen:
         nid = srcs[0]
         seen.add(nid)
-        typ = graph.node(nid).type
-        if typ in ("linear", "conv2d"):
+        spec = graph.spec(nid)
+        if spec.classifier_param:
             return nid
-        if typ not in _PASS_THROUGH:
+        if not spec.keeps_features:
             return None  # an Add, a residual block, ...: its width is not a free classifier choice
         srcs = graph.inputs_of(nid)
     return None
@@ -44,7 +41,7 @@ def adapt_to_data(graph: Graph, input_shape, num_classes: int) -> tuple[Graph, l
     """
     g = graph.copy()
     notices: list[str] = []
-    inputs = g.nodes_of_type("input")
+    inputs = g.nodes_with_role("input")
     if len(inputs) == 1 and input_shape is not None:
         nid = inputs[0]
         old = tuple(g.node(nid).params.get("shape") or ())
@@ -62,10 +59,9 @@ def adapt_to_data(graph: Graph, input_shape, num_classes: int) -> tuple[Graph, l
                                f"(the network produces {fmt_shape(a.output_shape)})")
             else:
                 node = g.node(cid)
-                name = "out_features" if node.type == "linear" else "out_channels"
-                old = node.params[name]
-                if node.type == "conv2d" and node.params.get("groups", 1) != 1:
-                    g.set_param(cid, "groups", 1)  # a grouped conv could not produce an arbitrary count
-                g.set_param(cid, name, int(num_classes))
+                block = get_block(node.type)
+                old = node.params[block.classifier_param]
+                for name, value in block.as_classifier(dict(node.params), num_classes).items():
+                    g.set_param(cid, name, value)
                 notices.append(f"classifier '{cid}' {old} → {num_classes} outputs")
     return g, notices

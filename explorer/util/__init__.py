@@ -1,0 +1,1 @@
+"""Small utilities every layer may use (no Qt, no torch, nothing of the project above them)."""
