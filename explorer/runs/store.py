@@ -6,18 +6,23 @@ JSON, final metrics, status, metric series); saving is atomic so a crash mid-sav
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from explorer.util.atomic import write_atomic
 from explorer.runs.series import LayerSeries, Series
+from explorer.util.atomic import write_atomic
+from explorer.util.untrusted import (UntrustedInputError, finite_number, read_regular_file, text,
+                                     whole_number)
 
 RUN_FORMAT = "residual-explorer-run"
 RUN_VERSION = 1
+MAX_RUN_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -50,18 +55,81 @@ class RunRecord:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RunRecord":
-        if d.get("format") != RUN_FORMAT or not isinstance(d.get("version"), int) or d["version"] > RUN_VERSION:
-            raise ValueError("not a run file this version can read")
-        rec = cls(**{k: d[k] for k in ("name", "arch", "dataset", "config", "graph_json", "id", "status", "message",
-                                       "created", "final")})
-        rec.series = {k: Series.from_lists(v) for k, v in d.get("series", {}).items()}
+    def from_dict(cls, d: Any) -> "RunRecord":
+        """A record from untrusted JSON; every field is checked, and a bad one raises UntrustedInputError
+        naming it."""
+        if not isinstance(d, dict):
+            raise UntrustedInputError(f"expected a JSON object, got {type(d).__name__}")
+        if d.get("format") != RUN_FORMAT:
+            raise UntrustedInputError("not a Residual Explorer run file")
+        version = whole_number(d.get("version"), "'version'", 1)
+        if version > RUN_VERSION:
+            raise UntrustedInputError(f"written by a newer Residual Explorer (run format {version})")
+        fields = {k: text(d.get(k), f"'{k}'", 1_000) for k in ("name", "arch", "dataset", "message")}
+        fields["graph_json"] = text(d.get("graph_json"), "'graph_json'", 64 * 2**20)
+        fields["id"] = text(d.get("id"), "'id'", 64)
+        if not _RUN_ID.fullmatch(fields["id"]):
+            raise UntrustedInputError(f"'id' {fields['id']!r} is not a run id")
+        status = d.get("status")
+        if status not in STATUSES:
+            raise UntrustedInputError(f"'status' must be one of {', '.join(STATUSES)}")
+        created = finite_number(d.get("created"), "'created'", 0)
+        config, final = d.get("config"), d.get("final", {})
+        if not isinstance(config, dict) or not isinstance(final, dict):
+            raise UntrustedInputError("'config' and 'final' must be objects")
+        final = {str(k): _final_value(k, v) for k, v in final.items()}
+        rec = cls(**fields, config=config, status=status, created=created, final=final)
+        series = d.get("series", {})
+        if not isinstance(series, dict):
+            raise UntrustedInputError("'series' must be an object of metric name → {x, y}")
+        rec.series = {text(k, "a series name", 100): _series(k, v) for k, v in series.items()}
         if d.get("layers"):
-            ls = LayerSeries(d["layers"]["keys"])
-            for step, row in zip(d["layers"]["steps"], d["layers"]["log10"]):
-                ls.append(step, 10.0 ** np.asarray(row, dtype=np.float64))
-            rec.layers = ls
+            rec.layers = _layers(d["layers"])
         return rec
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+STATUSES = ("pending", "running", "paused", "finished", "stopped", "failed")
+
+
+def _final_value(key: Any, value: Any):
+    if value is None or isinstance(value, str):
+        return value
+    return finite_number(value, f"final '{key}'")
+
+
+def _numbers(values: Any, what: str) -> list[float]:
+    if not isinstance(values, list):
+        raise UntrustedInputError(f"{what} must be a list of numbers")
+    return [finite_number(v, what) for v in values]
+
+
+def _series(name: str, d: Any) -> Series:
+    if not isinstance(d, dict):
+        raise UntrustedInputError(f"series '{name}' must be an object with 'x' and 'y' lists")
+    xs, ys = _numbers(d.get("x", []), f"series '{name}' x"), _numbers(d.get("y", []), f"series '{name}' y")
+    if len(xs) != len(ys):
+        raise UntrustedInputError(f"series '{name}' has {len(xs)} x values but {len(ys)} y values")
+    s = Series()
+    s.extend(xs, ys)
+    return s
+
+
+def _layers(d: Any) -> LayerSeries:
+    if not isinstance(d, dict) or not isinstance(d.get("keys"), list):
+        raise UntrustedInputError("'layers' must be an object with 'keys', 'steps' and 'log10'")
+    keys = [text(k, "a layer key", 200) for k in d["keys"]]
+    steps = _numbers(d.get("steps", []), "layer steps")
+    rows = d.get("log10", [])
+    if not isinstance(rows, list) or len(rows) != len(steps):
+        raise UntrustedInputError("'layers' needs one log10 row per step")
+    ls = LayerSeries(keys)
+    for step, row in zip(steps, rows):
+        values = _numbers(row, "a layer row")
+        if len(values) != len(keys):
+            raise UntrustedInputError(f"a layer row has {len(values)} values for {len(keys)} layers")
+        ls.append(step, 10.0 ** np.asarray(values, dtype=np.float64))
+    return ls
 
 
 class RunStore:
@@ -82,9 +150,11 @@ class RunStore:
             return runs, problems
         for path in sorted(self.folder.glob("*.run.json")):
             try:
-                runs.append(RunRecord.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                problems.append(f"{path.name}: {e}")
+                raw = read_regular_file(path, MAX_RUN_BYTES, "run file")
+                runs.append(RunRecord.from_dict(json.loads(raw)))
+            except (UntrustedInputError, ValueError, RecursionError) as e:
+                # ValueError covers bad JSON and bad UTF-8; one bad file must not hide the others
+                problems.append(f"{path.name} was skipped: {e}")
         runs.sort(key=lambda r: r.created)
         return runs, problems
 
