@@ -4,24 +4,22 @@ The ``Graph`` object lives as long as the window; opening a file swaps its conte
 ``reset`` event, so every view subscribed to it stays subscribed. Reading a file happens completely
 before anything is swapped, so a file that fails to load leaves the open graph untouched.
 
-Autosave writes the graph every minute while there are unsaved changes to a per-process recovery file
-(atomically, like every save). A clean exit deletes it; after a crash the next start finds it and
-offers it back (``pending_recoveries``).
+Autosave writes the graph every minute while there are unsaved changes to a per-process recovery pair
+(``explorer.graph.recovery``: atomic, hashed, locked by this process). A clean exit deletes it; after a
+crash the next start finds it and offers it back (``pending_recoveries``).
 """
 from __future__ import annotations
 
-import json
 import os
-import time
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from explorer.graph import Graph
-from explorer.graph.fileio import dumps_graph, load_graph, loads_graph, save_graph
-from explorer.util.atomic import write_atomic
+from explorer.graph import Graph, recovery
+from explorer.graph.fileio import dumps_graph, load_graph, save_graph
+from explorer.graph.recovery import Recovery
 
 MAX_RECENT = 10
 DEFAULT_PRESET = "resnet20"
@@ -60,50 +58,13 @@ def recovery_dir() -> Path:
     return Path(base) / "recovery"
 
 
-@dataclass
-class Recovery:
-    graph_file: Path
-    original: Path | None
-    saved_at: float
-
-    def load(self) -> Graph:
-        return loads_graph(self.graph_file.read_bytes(), source="recovered work")
-
-    def discard(self) -> None:
-        for f in (self.graph_file, self.graph_file.with_suffix(".meta")):
-            try:
-                f.unlink()
-            except OSError:
-                pass
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but not ours, or we cannot tell: leave its file alone
-    return True
-
-
-def pending_recoveries() -> list[Recovery]:
-    """Recovery files left by instances that are no longer running, newest first."""
-    found = []
-    for f in sorted(recovery_dir().glob("autosave-*.json")):
-        try:
-            pid = int(f.stem.split("-")[1])
-            meta = json.loads(f.with_suffix(".meta").read_text("utf-8"))
-        except (ValueError, IndexError, OSError):
-            meta, pid = {}, -1
-        if pid > 0 and _alive(pid):
-            continue
-        original = meta.get("path") if isinstance(meta, dict) else None
-        saved = meta.get("saved_at", f.stat().st_mtime) if isinstance(meta, dict) else f.stat().st_mtime
-        found.append(Recovery(f, Path(original) if isinstance(original, str) else None, float(saved)))
-    return sorted(found, key=lambda r: -r.saved_at)
+def pending_recoveries(report=None) -> list[Recovery]:
+    """Recovery files left by instances that are no longer running, newest first; damaged ones are set
+    aside and each is passed to ``report`` as one line."""
+    found, problems = recovery.scan(recovery_dir())
+    for line in problems:
+        (report or (lambda text: print(f"warning: {text}", file=sys.stderr)))(line)
+    return found
 
 
 class Autosave(QObject):
@@ -111,6 +72,8 @@ class Autosave(QObject):
         super().__init__(doc)
         self.doc = doc
         self.file = recovery_dir() / f"autosave-{os.getpid()}.json"
+        self.lock = recovery.OwnerLock(self.file.parent)
+        self.lock.acquire()
         self._written_revision = -1
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -126,9 +89,8 @@ class Autosave(QObject):
             return False
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.file, dumps_graph(self.doc.graph))
-            meta = {"path": str(self.doc.path) if self.doc.path else None, "saved_at": time.time()}
-            write_atomic(self.file.with_suffix(".meta"), json.dumps(meta))
+            self.lock.acquire()
+            recovery.write_pair(self.file, dumps_graph(self.doc.graph), self.doc.path)
         except OSError:
             return False  # a full disk must not interrupt editing; the next tick tries again
         self._written_revision = self.doc.graph.revision
@@ -237,3 +199,4 @@ class Document(QObject):
         """A clean exit: no recovery file is left behind."""
         self.autosave.timer.stop()
         self.autosave.discard()
+        self.autosave.lock.release()

@@ -201,7 +201,7 @@ class FileActions(QObject):
             return False
         from explorer.ui.document import pending_recoveries
 
-        found = pending_recoveries()
+        found = pending_recoveries(report=lambda line: self.message.emit(line))
         if not found:
             return False
         newest, older = found[0], found[1:]
