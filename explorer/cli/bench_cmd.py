@@ -1,11 +1,16 @@
-"""Throughput of the training engine (every statistic on) against a minimal PyTorch loop.
+"""Throughput of the training engine (every statistic on), of the compiled network in a minimal PyTorch
+loop, and of the same architecture written by hand (where the preset has a hand-written version).
 
-Both train the same module on the same data, batch and optimiser, interleaved in one process;
-`ratio` = engine / plain samples per second (1.0 = the engine's reporting is free).
+All train on the same data, batch and optimiser, interleaved in one process; `ratio` = engine / plain,
+`ratio_vs_reference` = engine / hand-written, `plain_ratio_vs_reference` = plain / hand-written
+samples per second (1.0 = free). Progress goes to stderr, as plain lines when it is not a terminal.
 """
 from __future__ import annotations
 
 import json
+import sys
+import time
+from pathlib import Path
 
 from explorer.cli import UserError
 
@@ -31,6 +36,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from explorer.arch import ArchError, load_arch
+    from explorer.benchmarks.reference import reference_for
     from explorer.data import DatasetError, load_dataset
     from explorer.train.bench import BenchError, benchmark
     from explorer.train.config import ConfigError, TrainConfig
@@ -62,21 +68,73 @@ def run(args) -> int:
         resolve_device(cfg.device)
     except (ConfigError, DeviceError) as e:
         raise UserError(str(e)) from None
+    reference = None if Path(args.arch).exists() else reference_for(args.arch)
+    progress = ProgressLines(sys.stderr)
+    progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up "
+                 f"({'engine, compiled, hand-written' if reference else 'engine, compiled'})")
     try:
-        r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or cfg.stats_every, args.steps))
+        r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or cfg.stats_every, args.steps),
+                      reference=reference, progress=progress.round)
     except BenchError as e:
         raise UserError(str(e)) from None
+    finally:
+        progress.end()
+    if r.warning:
+        print(f"warning: {r.warning}", file=sys.stderr)
     if args.json:
         d = r.to_dict()
         d.update({"arch": graph.name, "dataset": dataset.name})
         print(json.dumps(d))
         return 0
     print(f"{graph.name} on {dataset.name}, {r.device}, batch {r.batch_size}, {r.steps} steps per side "
-          f"interleaved in chunks of {r.chunk} (medians)")
+          f"interleaved in chunks of {r.chunk} (medians; spread = interquartile range / median)")
     every = "every step" if r.stats_every == 1 else f"every {r.stats_every} steps"
-    rows = ((f"engine, all layer statistics {every}:", r.engine_samples_per_s),
-            ("plain PyTorch loop:", r.plain_samples_per_s))
-    for label, value in rows:
-        print(f"  {label:<46} {value:10,.1f} samples/s")
-    print(f"  ratio: {r.ratio:.3f}  (paired by round: {r.paired_ratio:.3f})")
+    rows = [(f"engine, all layer statistics {every}:", r.engine_samples_per_s, r.spread["engine"]),
+            ("compiled network, plain PyTorch loop:", r.plain_samples_per_s, r.spread["plain"])]
+    if r.reference_samples_per_s is not None:
+        rows.append(("hand-written model, plain PyTorch loop:", r.reference_samples_per_s, r.spread["reference"]))
+    for label, value, spread in rows:
+        print(f"  {label:<46} {value:10,.1f} samples/s  (spread {spread:.1%})")
+    print(f"  ratio engine / plain: {r.ratio:.3f}  (paired by round: {r.paired_ratio:.3f}){_pm(r, 'ratio')}")
+    if r.reference_samples_per_s is not None:
+        print(f"  ratio engine / hand-written: {r.ratio_vs_reference:.3f}{_pm(r, 'ratio_vs_reference')}")
+        print(f"  ratio compiled / hand-written: {r.plain_ratio_vs_reference:.3f}{_pm(r, 'plain_ratio_vs_reference')}")
+    else:
+        print("  (no hand-written version of this architecture to compare with)")
     return 0
+
+
+def _pm(r, key: str) -> str:
+    u = r.uncertainty[key]
+    return f"  ± {u:.1%}" if u == u and u != float("inf") else ""
+
+
+class ProgressLines:
+    """Round-by-round progress on stderr: redrawn in place on a terminal, otherwise a plain line at most
+    every ``every`` seconds (and the last one), so a log shows that a long benchmark is alive."""
+
+    def __init__(self, stream, every: float = 10.0):
+        self.stream, self.every = stream, every
+        self.tty = stream.isatty()
+        self.last = time.monotonic()
+        self.drawn = False
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def round(self, done: int, total: int, rates: dict) -> None:
+        now = time.monotonic()
+        if not self.tty and done < total and now - self.last < self.every:
+            return
+        self.last = now
+        text = f"bench: round {done}/{total} " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()) + " samples/s"
+        if self.tty:
+            print("\r" + text + "\x1b[K", end="", file=self.stream, flush=True)
+            self.drawn = True
+        else:
+            self.say(text)
+
+    def end(self) -> None:
+        if self.drawn:
+            print(file=self.stream, flush=True)
+            self.drawn = False

@@ -1,15 +1,25 @@
-"""What the engine's bookkeeping costs: its throughput with every statistic on against a minimal
-hand-written PyTorch loop on the same module, data, batch and optimiser, in one process.
+"""What the compiled network and the engine's bookkeeping cost, measured against code a person would write.
 
-The two run interleaved in chunks (engine, plain, plain, engine, ...), so a busy neighbour or a CPU
-clock change hits both alike. Each side's figure is the median of its chunks' samples/s (robust to the
-spikes of a shared machine); a chunk is one statistics interval, so every engine chunk pays for one
-sample of statistics. The median over rounds of the two chunks' ratio is a second, paired estimate.
+Three sides train on the same data, batch and optimiser in one process:
+
+- ``engine``: the training engine with every statistic on, reporting as often as it would in training
+  (minus validation and files);
+- ``plain``: the compiled network in the textbook loop (``PlainLoop``);
+- ``reference``: the same architecture written by hand (``explorer.benchmarks.reference``, passed in
+  by the caller, since benchmarks sit above this layer) in the same loop.
+
+They run interleaved in chunks whose order rotates each round, so a busy neighbour or a CPU clock change
+hits all alike. Each side's figure is the median of its chunk rates (robust to the spikes of a shared
+machine); a chunk is one statistics interval, so every engine chunk pays for one statistics sample.
+The median over rounds of two sides' ratio within the round is a second, paired estimate, and its
+scatter says how far any ratio can be trusted: ``noisy`` is set when it is wider than ``NOISY``.
 """
 from __future__ import annotations
 
+import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -23,9 +33,14 @@ from explorer.train.engine import run_training, steps_per_epoch
 from explorer.train.optim import build_optimizer
 from explorer.train.reports import FailedReport, FinishedReport, StepReport
 
+NOISY = 0.03  # a ratio known only to within ±3 % cannot tell 0.98 from 1.0: say so
+
+ReferenceBuilder = Callable[[tuple, int], nn.Module]  # (input shape, classes) -> module
+Progress = Callable[[int, int, dict], None]            # (rounds done, rounds, {side: last chunk rate})
+
 
 class BenchError(ValueError):
-    """The engine could not start (its FailedReport's text)."""
+    """The benchmark could not run (the engine's FailedReport text, or a reference that does not match)."""
 
 
 @dataclass(frozen=True)
@@ -41,16 +56,25 @@ class BenchResult:
     device: str
     engine_chunks: list[float]
     plain_chunks: list[float]
+    # The hand-written model (None where there is no reference for the architecture).
+    reference_samples_per_s: float | None
+    ratio_vs_reference: float | None        # engine with statistics / hand-written model in a plain loop
+    plain_ratio_vs_reference: float | None  # compiled network / hand-written model, both in a plain loop
+    reference_chunks: list[float] | None
+    spread: dict        # side -> interquartile range of its chunk rates / their median
+    uncertainty: dict   # ratio name -> relative standard error of that ratio, from the paired rounds
+    noisy: bool
+    warning: str | None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 200, chunk: int | None = None
-              ) -> BenchResult:
+def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 200, chunk: int | None = None,
+              reference: ReferenceBuilder | None = None, progress: Progress | None = None) -> BenchResult:
     """The engine keeps ``config``'s statistics interval (``stats_every``, at least 1: every statistic is
-    on) and reports as often as it would in training, minus validation and files. ``chunk`` defaults to
-    the statistics interval."""
+    on). ``chunk`` defaults to the statistics interval. ``reference`` builds the hand-written model for
+    the data set's input shape and classes; it must have the compiled network's parameter count."""
     if chunk is None:
         chunk = max(1, (config or TrainConfig()).stats_every)
     cfg = (config or TrainConfig())
@@ -64,43 +88,81 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
     cfg = cfg.replace(epochs=-(-total // spe) + 1)
     graph, _ = adapt_to_data(graph, dataset.input_shape, dataset.num_classes)
 
-    engine = run_training(graph, dataset, cfg)
-    target = chunk
-    _advance(engine, target)  # set-up and a warm-up chunk
-    dev = devices.resolve_device(cfg.device)
-    plain = _PlainLoop(graph, dataset.to(dev), cfg, dev)
-    plain.run(chunk)  # its warm-up chunk
+    engine = EngineSide(run_training(graph, dataset, cfg))
+    try:
+        engine.run(chunk)  # set-up and a warm-up chunk
+        dev = devices.resolve_device(cfg.device)
+        data = dataset.to(dev)
+        sides: dict[str, object] = {"engine": engine, "plain": PlainLoop(lambda: compile_graph(graph), data, cfg, dev)}
+        if reference is not None:
+            ref = PlainLoop(lambda: reference(tuple(dataset.input_shape), dataset.num_classes), data, cfg, dev)
+            _check_same_size(sides["plain"].model, ref.model)
+            sides["reference"] = ref
+        for name, side in sides.items():
+            if name != "engine":
+                side.run(chunk)  # its warm-up chunk
+        rates: dict[str, list[float]] = {name: [] for name in sides}
+        names = list(sides)
+        for r in range(rounds):
+            samples = _samples(n, cfg.batch_size, (r + 1) * chunk, (r + 2) * chunk)
+            k = r % len(names)
+            for name in names[k:] + names[:k]:  # every side takes every place in the order equally often
+                t = time.perf_counter()
+                sides[name].run(chunk)
+                rates[name].append(samples / (time.perf_counter() - t))
+            if progress is not None:
+                progress(r + 1, rounds, {name: v[-1] for name, v in rates.items()})
+    finally:
+        engine.close()
+    return _result(rates, cfg, rounds * chunk, chunk, devices.describe(dev))
 
-    e_rates, p_rates = [], []
-    for r in range(rounds):
-        first, second = ("engine", "plain") if r % 2 == 0 else ("plain", "engine")
-        for side in (first, second):
-            samples = _samples(n, cfg.batch_size, target, target + chunk)
-            t = time.perf_counter()
-            if side == "engine":
-                _advance(engine, target + chunk)
-            else:
-                plain.run(chunk)
-            dt = time.perf_counter() - t
-            (e_rates if side == "engine" else p_rates).append(samples / dt)
-        target += chunk
-    engine.close()
-    e, p = statistics.median(e_rates), statistics.median(p_rates)
-    paired = statistics.median(a / b for a, b in zip(e_rates, p_rates))
-    return BenchResult(e, p, e / p, paired, rounds * chunk, chunk, cfg.batch_size, cfg.stats_every, devices.describe(dev),
-                       e_rates, p_rates)
+
+def _result(rates: dict[str, list[float]], cfg: TrainConfig, steps: int, chunk: int, device: str) -> BenchResult:
+    med = {name: statistics.median(v) for name, v in rates.items()}
+    pairs = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
+             "plain_ratio_vs_reference": ("plain", "reference")}
+    pairs = {k: ab for k, ab in pairs.items() if ab[1] in rates}
+    uncertainty = {k: _uncertainty([a / b for a, b in zip(rates[ab[0]], rates[ab[1]])]) for k, ab in pairs.items()}
+    worst = max(uncertainty.values())
+    noisy = not worst <= NOISY
+    warning = None
+    if noisy:
+        how = (f"its ratios are only known to ±{worst:.0%}" if math.isfinite(worst)
+               else "too few chunks to tell how noisy it was")
+        warning = (f"the machine was too noisy for these ratios to mean much ({how}); "
+                   "rerun with more --steps on a quieter machine")
+    ref = med.get("reference")
+    return BenchResult(
+        med["engine"], med["plain"], med["engine"] / med["plain"],
+        statistics.median(a / b for a, b in zip(rates["engine"], rates["plain"])),
+        steps, chunk, cfg.batch_size, cfg.stats_every, device, rates["engine"], rates["plain"],
+        ref, med["engine"] / ref if ref else None, med["plain"] / ref if ref else None, rates.get("reference"),
+        {name: _spread(v) for name, v in rates.items()}, uncertainty, noisy, warning)
 
 
-def _advance(engine, step: int) -> None:
-    """Pull reports until the engine has done ``step`` steps (a StepReport follows the host sync)."""
-    for r in engine:
-        if isinstance(r, FailedReport):
-            raise BenchError(r.text)
-        if isinstance(r, FinishedReport):
-            raise BenchError("the engine finished before the benchmark did")
-        if isinstance(r, StepReport) and r.step >= step:
-            return
-    raise BenchError("the engine stopped early")
+def _spread(values: list[float]) -> float:
+    """Interquartile range over median (0 for a single value)."""
+    if len(values) < 2:
+        return 0.0
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return (q3 - q1) / statistics.median(values)
+
+
+def _uncertainty(ratios: list[float]) -> float:
+    """Relative standard error of the median of ``ratios``, from their median absolute deviation (robust to
+    the odd spike); infinite below three rounds, where the scatter cannot be estimated."""
+    if len(ratios) < 3:
+        return math.inf
+    m = statistics.median(ratios)
+    sigma = 1.4826 * statistics.median(abs(r - m) for r in ratios)
+    return 1.2533 * sigma / math.sqrt(len(ratios)) / m
+
+
+def _check_same_size(compiled: nn.Module, reference: nn.Module) -> None:
+    a, b = (sum(p.numel() for p in m.parameters()) for m in (compiled, reference))
+    if a != b:
+        raise BenchError(f"the hand-written reference has {b:,} parameters but the compiled network {a:,}; "
+                         "they are not the same architecture")
 
 
 def _samples(n: int, bs: int, start: int, stop: int) -> int:
@@ -109,12 +171,36 @@ def _samples(n: int, bs: int, start: int, stop: int) -> int:
     return sum(min(bs, n - (s % spe) * bs) for s in range(start, stop))
 
 
-class _PlainLoop:
-    """The textbook loop: shuffle per epoch, forward, loss, zero_grad, backward, step. Nothing else."""
+class EngineSide:
+    """The engine's report generator, advanced one chunk at a time."""
 
-    def __init__(self, graph, data, cfg: TrainConfig, dev: torch.device):
+    def __init__(self, reports):
+        self.reports, self.done = reports, 0
+
+    def run(self, steps: int) -> None:
+        """Pull reports until the engine has done ``steps`` more steps (a StepReport follows the host sync)."""
+        self.done += steps
+        for r in self.reports:
+            if isinstance(r, FailedReport):
+                raise BenchError(r.text)
+            if isinstance(r, FinishedReport):
+                raise BenchError("the engine finished before the benchmark did")
+            if isinstance(r, StepReport) and r.step >= self.done:
+                return
+        raise BenchError("the engine stopped early")
+
+    def close(self) -> None:
+        self.reports.close()
+
+
+class PlainLoop:
+    """The textbook loop: shuffle per epoch, forward, loss, zero_grad, backward, step. Nothing else.
+
+    ``build`` makes the module after the seed is set, so two loops of the same architecture start equal."""
+
+    def __init__(self, build: Callable[[], nn.Module], data, cfg: TrainConfig, dev: torch.device):
         torch.manual_seed(cfg.seed)
-        self.model = compile_graph(graph).to(dev).train()
+        self.model = build().to(dev).train()
         if cfg.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.opt = build_optimizer(self.model, cfg)

@@ -5,7 +5,7 @@ event-loop latency while it trains, and the cost of redrawing the plots on a ver
     python -m explorer.ui.training.bench_gui --stress [--layers 1000 --stress-steps 10000]
 
 Throughput: the same model, data, batch and optimiser as ``python main.py bench`` (its plain loop,
-``explorer.train.bench._PlainLoop``), with the dock shown (offscreen), every plot live and the window's
+``explorer.train.bench.PlainLoop``), with the dock shown (offscreen), every plot live and the window's
 own statistics interval. Chunks interleave (window, plain, window, ...; see ``throughput``); the
 figures are medians over chunks. Validation is off on both sides (the plain loop has none).
 
@@ -95,7 +95,8 @@ def throughput(arch: str, dataset: str, steps: int, chunk: int, batch_size: int 
     from explorer.runs.project import auto_intervals
     from explorer.train import StatusReport, StepReport, TrainConfig
     from explorer.train import device as devices
-    from explorer.train.bench import _PlainLoop
+    from explorer.compile import compile_graph
+    from explorer.train.bench import PlainLoop
 
     app = _app()
     graph = load_arch(arch)
@@ -111,7 +112,7 @@ def throughput(arch: str, dataset: str, steps: int, chunk: int, batch_size: int 
     cfg = cfg.replace(epochs=-(-total // spe), max_steps=total, validate=False, log_every=chunk)
     dev = devices.resolve_device(cfg.device)
 
-    plain = _PlainLoop(graph, ds.to(dev), cfg, dev)
+    plain = PlainLoop(lambda: compile_graph(graph), ds.to(dev), cfg, dev)
     plain.run(chunk)  # warm-up
     plain_rates: list[float] = []
     gui_rates: list[float] = []
