@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .dataset import Dataset, build_dataset
 from .errors import DatasetError
 from .imagefile import IMAGE_SUFFIXES, read_image
+from .limits import Budget
 from .options import int_option
 from .split import split_indices
 
@@ -104,6 +105,7 @@ def load_folder(path: str | Path, seed: int = 0, val_fraction: float = 0.2,
 
     images, labels, sources = [], [], []
     size = None
+    total = sum(len(files) for classes in groups.values() for _, files in classes)
     for group, classes in groups.items():
         for name, files in classes:
             if name not in lookup:
@@ -112,6 +114,10 @@ def load_folder(path: str | Path, seed: int = 0, val_fraction: float = 0.2,
                 pixels = _read(file)
                 if size is None:
                     size = _target_size(pixels, image_size)
+                    # Colour is assumed: one colour image makes the whole stack RGB.
+                    Budget("folder").charge(total * 3 * size[0] * size[1],
+                                            f"folder: {root} ({total:,} images at {size[0]}×{size[1]})",
+                                            "pass a smaller image_size or use fewer images")
                 # Resizing at once keeps only small images in memory, however
                 # large the photos on disk are.
                 images.append(_resized(pixels, size))

@@ -2,6 +2,11 @@
 
 Layout: two zero bytes, a type code, the number of dimensions d, then d
 big-endian uint32 sizes, then the values (big-endian) in row-major order.
+
+The header is read and checked first: the declared payload must match the
+file size (plain files) and fit the data set's budget, and a gzip stream is
+inflated only up to the size its header declares, so a small crafted file
+cannot make the reader allocate more than the header justifies.
 """
 
 from __future__ import annotations
@@ -10,11 +15,15 @@ import gzip
 import math
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from .errors import DatasetError
+from .files import file_size, open_file, read_stream
+from .limits import Budget
 
 _TYPES = {
     0x08: np.dtype(np.uint8),
@@ -24,51 +33,106 @@ _TYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-# Far above any real IDX file; stops a crafted .gz from inflating without end.
-MAX_BYTES = 2 << 30
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as stream:
-            magic = stream.read(2)
-        # Sniff rather than trust the suffix: IDX starts 00 00, gzip 1f 8b.
-        if magic == b"\x1f\x8b":
-            with gzip.open(path, "rb") as stream:
-                raw = stream.read(MAX_BYTES + 1)
-            if len(raw) > MAX_BYTES:
-                raise DatasetError(f"{path} inflates to more than {MAX_BYTES} bytes")
-            return raw
-        return path.read_bytes()
-    except DatasetError:
-        raise
-    except (OSError, EOFError, zlib.error) as exc:
-        # gzip reports truncation as EOFError and bad headers as BadGzipFile.
-        raise DatasetError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
+@dataclass(frozen=True)
+class IdxHeader:
+    dims: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def size(self) -> int:
+        return 4 + 4 * len(self.dims)
+
+    @property
+    def count(self) -> int:
+        return math.prod(self.dims)
+
+    @property
+    def payload(self) -> int:
+        return self.count * self.dtype.itemsize
+
+
+def _parse_header(read, where: str) -> IdxHeader:
+    """Header from ``read(n)`` (a file's read or a slice of bytes), checked before any payload."""
+    start = read(4)
+    if len(start) < 4:
+        raise DatasetError(f"{where} is too short for an IDX header")
+    zero, code, ndim = struct.unpack(">HBB", start)
+    if zero != 0 or code not in _TYPES or ndim == 0:
+        raise DatasetError(f"{where} has bad IDX magic {start.hex()} "
+                           "(expected 0000, a type code 08/09/0b/0c/0d/0e, and a dimension count)")
+    raw_dims = read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise DatasetError(f"{where} is truncated inside its IDX header")
+    dims = struct.unpack(f">{ndim}I", raw_dims)
+    if ndim >= 2 and 0 in dims[1:]:
+        raise DatasetError(f"{where} has an empty item shape {list(dims)}")
+    return IdxHeader(dims, _TYPES[code])
+
+
+def _check_kind(header: IdxHeader, where: str, ndim: int | None, dtype: np.dtype | None) -> None:
+    if ndim is not None and len(header.dims) != ndim or dtype is not None and header.dtype != dtype:
+        want = f"{ndim}-d {np.dtype(dtype).name if dtype is not None else ''}".strip()
+        raise DatasetError(f"{where} must be a {want} IDX array, "
+                           f"got {len(header.dims)}-d {header.dtype.name} {list(header.dims)}")
+
+
+def _to_array(header: IdxHeader, payload: bytes) -> np.ndarray:
+    values = np.frombuffer(payload, dtype=header.dtype).reshape(header.dims)
+    return values.astype(header.dtype.newbyteorder("="), copy=True)
 
 
 def parse_idx(raw: bytes, where: str) -> np.ndarray:
     """Parse IDX bytes into a native-endian numpy array, validating the size."""
-    if len(raw) < 4:
-        raise DatasetError(f"{where} is too short for an IDX header")
-    zero, code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or code not in _TYPES or ndim == 0:
-        raise DatasetError(f"{where} has bad IDX magic {raw[:4].hex()} "
-                           "(expected 0000, a type code 08/09/0b/0c/0d/0e, and a dimension count)")
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DatasetError(f"{where} is truncated inside its IDX header")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = _TYPES[code]
-    expected = header + math.prod(dims) * dtype.itemsize
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        pos += n
+        return raw[pos - n:pos]
+
+    header = _parse_header(read, where)
+    expected = header.size + header.payload
     if expected != len(raw):
         raise DatasetError(f"{where} holds {len(raw)} bytes but its IDX header "
-                           f"{list(dims)} of {dtype.name} needs {expected}")
-    if ndim >= 2 and 0 in dims[1:]:
-        raise DatasetError(f"{where} has an empty item shape {list(dims)}")
-    values = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
-    return values.astype(dtype.newbyteorder("="), copy=True)
+                           f"{list(header.dims)} of {header.dtype.name} needs {expected}")
+    return _to_array(header, raw[header.size:])
 
 
-def read_idx(path: Path) -> np.ndarray:
-    return parse_idx(_read_bytes(path), str(path))
+def _read_payload(stream: BinaryIO, header: IdxHeader, where: str) -> bytes:
+    # One byte more than declared shows trailing data without reading all of it.
+    body = read_stream(stream, header.payload + 1, where)
+    if len(body) != header.payload:
+        state = "is truncated" if len(body) < header.payload else "has data after"
+        raise DatasetError(f"{where} {state} the {header.payload} bytes its IDX header "
+                           f"{list(header.dims)} of {header.dtype.name} declares")
+    return body
+
+
+def read_idx(path: Path, budget: Budget, ndim: int | None = None,
+             dtype: np.dtype | None = None) -> np.ndarray:
+    """Read an IDX file (plain or gzip), refusing before allocation what its header cannot justify.
+
+    ``ndim``/``dtype`` are what the caller needs; ``budget`` is charged for the values.
+    """
+    where = str(path)
+    size = file_size(path, "IDX file")
+    try:
+        with open_file(path, "IDX file") as raw_stream:
+            # Sniff rather than trust the suffix: IDX starts 00 00, gzip 1f 8b.
+            gz = raw_stream.read(2) == _GZIP_MAGIC
+            raw_stream.seek(0)
+            stream = gzip.GzipFile(fileobj=raw_stream, mode="rb") if gz else raw_stream
+            header = _parse_header(stream.read, where)
+            if not gz and header.size + header.payload != size:
+                raise DatasetError(f"{where} holds {size} bytes but its IDX header "
+                                   f"{list(header.dims)} of {header.dtype.name} needs "
+                                   f"{header.size + header.payload}")
+            _check_kind(header, where, ndim, dtype)
+            budget.charge(header.count, where)
+            return _to_array(header, _read_payload(stream, header, where))
+    except (OSError, EOFError, zlib.error) as exc:
+        # gzip reports truncation as EOFError and bad headers as BadGzipFile (an OSError).
+        raise DatasetError(f"{where} cannot be read ({type(exc).__name__}: {exc})") from None

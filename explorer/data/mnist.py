@@ -6,6 +6,7 @@ files directly, torchvision's ``<root>/MNIST/raw`` layout is accepted too.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 from .dataset import Dataset, build_dataset
 from .errors import DatasetError
 from .idx import read_idx
+from .limits import Budget
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -36,8 +38,10 @@ def _variants(stem: str) -> list[str]:
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
+    # Any entry counts, not just regular files, so that a FIFO or device under the expected name is
+    # reported as such by the reader rather than as a missing file.
     for name in _variants(stem):
-        if (folder / name).is_file():
+        if os.path.lexists(folder / name):
             return folder / name
     return None
 
@@ -52,21 +56,16 @@ def find_idx_folder(name: str, path: Path) -> Path:
     raise DatasetError(f"{name}: {path} has no {FILES['train_images']}; {_LAYOUT}")
 
 
-def _load_pair(name: str, folder: Path, images_key: str,
-               labels_key: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _load_pair(name: str, folder: Path, images_key: str, labels_key: str,
+               budget: Budget) -> tuple[torch.Tensor, torch.Tensor]:
     files = []
     for key in (images_key, labels_key):
         file = _find_file(folder, FILES[key])
         if file is None:
             raise DatasetError(f"{name}: {folder} has no {FILES[key]}; {_LAYOUT}")
         files.append(file)
-    images, labels = (_read(name, f) for f in files)
-    if images.dtype != np.uint8 or images.ndim != 3:
-        raise DatasetError(f"{name}: {files[0]} must be a 3-d uint8 IDX array, "
-                           f"got {images.ndim}-d {images.dtype.name}; {_LAYOUT}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise DatasetError(f"{name}: {files[1]} must be a 1-d uint8 IDX array, "
-                           f"got {labels.ndim}-d {labels.dtype.name}; {_LAYOUT}")
+    images = _read(name, files[0], budget, 3)
+    labels = _read(name, files[1], budget, 1)
     if images.shape[0] != labels.shape[0]:
         raise DatasetError(f"{name}: {files[0]} has {images.shape[0]} images "
                            f"but {files[1]} has {labels.shape[0]} labels")
@@ -76,17 +75,18 @@ def _load_pair(name: str, folder: Path, images_key: str,
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
-def _read(name: str, file: Path) -> np.ndarray:
+def _read(name: str, file: Path, budget: Budget, ndim: int) -> np.ndarray:
     try:
-        return read_idx(file)
+        return read_idx(file, budget, ndim=ndim, dtype=np.dtype(np.uint8))
     except DatasetError as exc:
         raise DatasetError(f"{name}: {exc}") from None
 
 
 def load_idx_dataset(name: str, path: str | Path) -> Dataset:
     folder = find_idx_folder(name, Path(path).expanduser())
-    x_train, y_train = _load_pair(name, folder, "train_images", "train_labels")
-    x_val, y_val = _load_pair(name, folder, "val_images", "val_labels")
+    budget = Budget(name)
+    x_train, y_train = _load_pair(name, folder, "train_images", "train_labels", budget)
+    x_val, y_val = _load_pair(name, folder, "val_images", "val_labels", budget)
     if x_train.shape[2:] != x_val.shape[2:]:
         raise DatasetError(f"{name}: train images are {tuple(x_train.shape[2:])} "
                            f"but t10k images are {tuple(x_val.shape[2:])}")

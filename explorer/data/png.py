@@ -16,12 +16,11 @@ import zlib
 import numpy as np
 
 from .errors import DatasetError
+from .limits import MAX_IMAGE_PIXELS
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
-# 16k × 16k pixels: refuses decompression bombs long before memory runs out.
-MAX_PIXELS = 1 << 28
 
 
 def _chunks(data: bytes, where: str):
@@ -114,6 +113,11 @@ def decode_png(data: bytes, where: str) -> np.ndarray:
             if len(body) != 13:
                 raise DatasetError(f"{where}: PNG IHDR has the wrong length")
             header = struct.unpack(">IIBBBBB", body)
+            # Checked at once, before any image data is gathered or inflated.
+            width, height = header[:2]
+            if not width or not height or width * height > MAX_IMAGE_PIXELS:
+                raise DatasetError(f"{where}: PNG declares {width}×{height} pixels, empty or more than "
+                                   f"the {MAX_IMAGE_PIXELS:,} one image may have")
         elif header is None:
             raise DatasetError(f"{where}: PNG does not start with an IHDR chunk")
         elif kind == b"PLTE":
@@ -133,8 +137,6 @@ def decode_png(data: bytes, where: str) -> np.ndarray:
     if interlace:
         raise DatasetError(f"{where}: interlaced PNG needs Pillow (pip install Pillow) "
                            "or re-save the image without interlacing")
-    if not width or not height or width * height > MAX_PIXELS:
-        raise DatasetError(f"{where}: PNG size {width}×{height} is empty or too large")
     if colour == 3 and palette is None:
         raise DatasetError(f"{where}: palette PNG has no PLTE chunk")
 
