@@ -1,33 +1,72 @@
-"""`python main.py bench`: engine against a plain loop, interleaved; figures not timed here."""
+"""`python main.py bench`: engine, compiled network and hand-written model, interleaved; figures not timed."""
 import json
 
+import pytest
+
+from explorer.benchmarks import core
 from explorer.cli import main
 from explorer.train import TrainConfig
-from explorer.train.bench import _samples, benchmark
+from explorer.train.bench import _samples, _uncertainty, benchmark
 from explorer.train.testing import random_dataset, tiny_graph
 
+FAST = ["--dataset", "digits", "--batch-size", "8", "--chunk", "1"]
 
-def test_bench_json_has_both_rates_and_their_ratio(capsys):
-    assert main(["bench", "resnet20", "--dataset", "digits", "--steps", "4", "--chunk", "2", "--json"]) == 0
-    r = json.loads(capsys.readouterr().out)
-    assert r["engine_samples_per_s"] > 0 and r["plain_samples_per_s"] > 0
-    assert abs(r["ratio"] - r["engine_samples_per_s"] / r["plain_samples_per_s"]) < 1e-9
-    assert r["steps"] == 4 and len(r["engine_chunks"]) == len(r["plain_chunks"]) == 2 and r["stats_every"] >= 1
+
+def test_bench_json_has_all_three_rates_their_ratios_and_the_noise(capsys):
+    assert main(["bench", "resnet20", *FAST, "--steps", "3", "--json"]) == 0
+    captured = capsys.readouterr()
+    r = json.loads(captured.out)
+    assert r["engine_samples_per_s"] > 0 and r["plain_samples_per_s"] > 0 and r["reference_samples_per_s"] > 0
+    assert r["ratio"] == pytest.approx(r["engine_samples_per_s"] / r["plain_samples_per_s"])
+    assert r["ratio_vs_reference"] == pytest.approx(r["engine_samples_per_s"] / r["reference_samples_per_s"])
+    assert r["plain_ratio_vs_reference"] == pytest.approx(r["plain_samples_per_s"] / r["reference_samples_per_s"])
+    assert r["steps"] == 3 and len(r["engine_chunks"]) == len(r["plain_chunks"]) == len(r["reference_chunks"]) == 3
+    assert set(r["spread"]) == {"engine", "plain", "reference"} and r["stats_every"] >= 1
+    assert set(r["uncertainty"]) == {"ratio", "ratio_vs_reference", "plain_ratio_vs_reference"}
+    assert isinstance(r["noisy"], bool) and (r["warning"] is not None) == r["noisy"]
+    # Progress reaches stderr although it is not a terminal here; a noisy run says so there too.
+    assert "bench: round 3/3" in captured.err
+    assert ("warning: the machine was too noisy" in captured.err) == r["noisy"]
 
 
 def test_bench_text_output(capsys):
-    assert main(["bench", "resnet20", "--steps", "2", "--chunk", "2", "--stats-every", "1"]) == 0
+    assert main(["bench", "resnet20", *FAST, "--steps", "2", "--stats-every", "1"]) == 0
     out = capsys.readouterr().out
-    assert "every step" in out and "plain PyTorch loop" in out and "ratio:" in out
+    assert "every step" in out and "plain PyTorch loop" in out and "compiled / hand-written" in out
 
 
-def test_bench_errors_are_one_line(capsys):
+def test_an_architecture_without_a_hand_written_version_has_no_reference_figure(capsys):
+    assert main(["bench", "plain20", *FAST, "--steps", "1", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["reference_samples_per_s"] is None and r["ratio_vs_reference"] is None and r["ratio"] > 0
+
+
+def test_bench_errors_are_one_line(capsys, tmp_path):
     assert main(["bench", "nonet"]) == 2
     assert capsys.readouterr().err.startswith("error: unknown preset")
+    bad = tmp_path / "net.json"
+    bad.write_text('{"version": 1, "nodes": [')
+    assert main(["bench", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_noise_needs_three_rounds_and_grows_with_scatter():
+    assert _uncertainty([1.0, 1.0]) == float("inf")
+    assert _uncertainty([1.0, 1.0, 1.0]) == 0.0
+    assert 0 < _uncertainty([0.98, 1.0, 1.02, 0.99, 1.01]) < _uncertainty([0.5, 1.0, 1.5, 0.7, 1.3])
 
 
 def test_both_sides_see_the_same_samples():
     assert _samples(100, 32, 0, 4) == 100 and _samples(100, 32, 3, 5) == 4 + 32
     assert _samples(65, 32, 0, 2) == 64  # a lone last sample is left out, as in training
     r = benchmark(tiny_graph(), random_dataset(96, 8), TrainConfig(batch_size=32), steps=6, chunk=3)
-    assert len(r.engine_chunks) == 2 and r.ratio > 0
+    assert len(r.engine_chunks) == 2 and r.ratio > 0 and r.reference_chunks is None
+
+
+def test_benchmarks_core_help_is_help_not_a_preset(capsys):
+    with pytest.raises(SystemExit) as e:
+        core.main(["--help"])
+    assert e.value.code == 0 and "usage:" in capsys.readouterr().out
+    assert core.main(["nonet"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown preset 'nonet'")

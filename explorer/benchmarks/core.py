@@ -5,6 +5,7 @@ Building and inference are measured cold (caches cleared), then warm (an edit re
 """
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -55,7 +56,16 @@ def bench(name: str) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    for name in argv or DEFAULT:
+    p = argparse.ArgumentParser(prog="python -m explorer.benchmarks.core", description=__doc__.splitlines()[0])
+    p.add_argument("presets", nargs="*", metavar="PRESET", help=f"preset names (default: {' '.join(DEFAULT)})")
+    names = p.parse_args(argv).presets or DEFAULT
+    from explorer.presets import list_presets
+    known = {info.name for info in list_presets()}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        print(f"error: unknown preset {unknown[0]!r}; `python main.py presets` lists them", file=sys.stderr)
+        return 2
+    for name in names:
         r = bench(name)
         print(f"{r['preset']:<20} build {r['build_s']:.3f}s  validate+infer cold {r['infer_cold_s']:.3f}s "
               f"warm {r['infer_warm_s'] * 1000:.1f}ms  compile {r['compile_s']:.3f}s  "
