@@ -18,11 +18,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from explorer.graph.fileio import dumps_graph
 from explorer.graph.model import Graph
-from explorer.network.twins import plain_twin
 from explorer.runs import RunRecord, RunStore
 from explorer.runs.feed import ACTIVE, RunFeed
 from explorer.runs.layer_extras import delete_extra_layers, load_extra_layers, save_extra_layers
 from explorer.train import FailedReport, StepReport, TrainConfig
+from explorer.train.compare import PLAIN, RESIDUAL, plan_comparison
 from explorer.ui.training.worker import TrainingSession, TrainJob
 
 log = logging.getLogger(__name__)
@@ -94,25 +94,21 @@ class RunController(QObject):
 
     def start_comparison(self, graph: Graph, dataset: str, config: TrainConfig, arch: str | None = None,
                          auto_log: bool = True, auto_stats: bool = True) -> tuple[str, str]:
-        """Train the plain twin of ``graph`` and then ``graph`` itself, same settings and seed, overlaid.
-        Raises ValueError when the graph has no shortcut to remove."""
+        """Train the plain twin of ``graph`` and then ``graph`` itself, same settings and seed, overlaid
+        (``explorer.train.compare`` plans it). Raises ValueError when the graph has no shortcut to remove."""
         if self.is_training():
             raise RuntimeError("a run is already training; stop it or wait for it to finish")
-        twin, notices = plain_twin(graph)
-        if not any("removed" in n for n in notices):
-            raise ValueError("this network has no shortcuts to remove, so its plain twin would be the same "
-                             "network; open a residual network (e.g. a ResNet preset) to compare")
-        arch = arch or graph.name
-        twin_job = self._make_job(twin, dataset, config, f"{arch} (plain twin)", None, auto_log, auto_stats)
-        res_job = self._make_job(graph, dataset, config, arch, None, auto_log, auto_stats)
-        self.overlay = {i for i in self.overlay if i in (twin_job.run_id, res_job.run_id)}
-        self.overlay |= {twin_job.run_id, res_job.run_id}
+        plan = plan_comparison(graph, config, arch)
+        if plan.identical:
+            raise ValueError(f"{plan.describe()}; open a residual network (e.g. a ResNet preset) to compare")
+        jobs = {r.role: self._make_job(r.graph, dataset, r.config, r.arch, None, auto_log, auto_stats)
+                for r in plan.runs}
+        self.overlay = {j.run_id for j in jobs.values()}
         self.overlayChanged.emit()
-        self._queue += [twin_job, res_job]
-        self.notice.emit(f"comparing {arch} with its plain twin ({len(notices)} change(s): "
-                         + "; ".join(notices[:3]) + ("; …" if len(notices) > 3 else "") + ")", "info")
+        self._queue += list(jobs.values())  # in the plan's order
+        self.notice.emit(plan.describe(), "info")
         self._next()
-        return twin_job.run_id, res_job.run_id
+        return jobs[PLAIN].run_id, jobs[RESIDUAL].run_id
 
     def _make_job(self, graph, dataset, config, arch, name, auto_log, auto_stats) -> TrainJob:
         graph = graph.copy()  # frozen: this run trains the graph as it is now

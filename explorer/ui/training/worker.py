@@ -13,14 +13,14 @@ running" and without losing the run's last state.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import traceback
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
 
-from explorer.data import DatasetError, load_dataset
+from explorer.data import DatasetError
+from explorer.data.cache import cached_dataset
 from explorer.graph.model import Graph
 from explorer.runs.project import auto_intervals
 from explorer.train import LayerStatsReport, StepReport, TrainConfig, TrainControl, run_training
@@ -61,23 +61,6 @@ class ReportBatcher:
     def take(self) -> list | None:
         buf, self._buf = self._buf, []
         return buf or None
-
-
-_cache_lock = threading.Lock()
-_cache: dict[tuple[str, int], object] = {}
-
-
-def cached_dataset(spec: str, seed: int):
-    """The last data set loaded, reused: comparing two networks loads CIFAR once, not twice."""
-    key = (spec, seed)
-    with _cache_lock:
-        if key in _cache:
-            return _cache[key]
-    ds = load_dataset(spec, seed=seed)
-    with _cache_lock:
-        _cache.clear()  # keep one: a data set can be hundreds of MB
-        _cache[key] = ds
-    return ds
 
 
 class TrainWorker(QObject):

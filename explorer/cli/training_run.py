@@ -1,0 +1,184 @@
+"""One training run on the command line, shared by `train` and `compare`: the data and training options,
+the config they make, loading the network and data set, the progress display and the summary object.
+
+Not a command itself (commands are the ``*_cmd`` modules).
+"""
+from __future__ import annotations
+
+import signal
+import sys
+
+from explorer.cli import UserError
+from explorer.train.config import AMP_MODES, OPTIMIZERS, SCHEDULES, TrainConfig
+
+# Failures found before the first step: the user's input, so one `error:` line rather than a failed run.
+USER_FAILURES = ("config", "graph", "data", "device", "checkpoint")
+
+CONFIG_ARGS = ("epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov", "schedule", "warmup_epochs",
+               "weight_decay", "label_smoothing", "grad_clip", "crop_padding", "flip", "device", "amp",
+               "channels_last", "seed", "threads", "max_steps", "log_every", "stats_every")
+
+
+def add_data_arguments(p) -> None:
+    p.add_argument("--dataset", default="digits", metavar="NAME",
+                   help="digits, shapes, cifar10:PATH, mnist:PATH, fashion-mnist:PATH or folder:PATH (default digits)")
+    p.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="data set option, e.g. size=8000 or image_size=32 for shapes (repeatable)")
+    p.add_argument("--val-fraction", type=float, default=0.2,
+                   help="share held out for validation where the data set has no test split (default 0.2)")
+
+
+def add_training_arguments(p, title: str = "training") -> None:
+    """The options that make a TrainConfig (see CONFIG_ARGS); unset ones stay None, so a caller can tell
+    them from the defaults."""
+    d = TrainConfig()
+    g = p.add_argument_group(title)
+    g.add_argument("--epochs", type=int, help=f"passes over the training data (default {d.epochs})")
+    g.add_argument("--batch-size", type=int, help=f"samples per step (default {d.batch_size})")
+    g.add_argument("--lr", type=float, help=f"peak learning rate (default {d.lr})")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
+    g.add_argument("--momentum", type=float, help=f"SGD momentum (default {d.momentum})")
+    g.add_argument("--no-nesterov", dest="nesterov", action="store_const", const=False,
+                   help="plain instead of Nesterov momentum")
+    g.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
+    g.add_argument("--warmup", type=float, dest="warmup_epochs", metavar="EPOCHS",
+                   help=f"linear warm-up epochs (default {d.warmup_epochs:g}; 0 = none)")
+    g.add_argument("--weight-decay", type=float, help=f"default {d.weight_decay:g}")
+    g.add_argument("--label-smoothing", type=float, help="default 0")
+    g.add_argument("--grad-clip", type=float, metavar="NORM", help="clip the global gradient norm (default off)")
+    g.add_argument("--crop", type=int, dest="crop_padding", metavar="PIXELS",
+                   help="random-crop augmentation after padding by PIXELS (CIFAR: 4; default 0)")
+    g.add_argument("--flip", action="store_const", const=True, help="random horizontal flips")
+    g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default auto)")
+    g.add_argument("--amp", choices=AMP_MODES, help="mixed precision on CUDA (default off)")
+    g.add_argument("--channels-last", action="store_const", const=True, help="channels-last memory format")
+    g.add_argument("--seed", type=int, help="seed of the weights, data split and order (default 0)")
+    g.add_argument("--threads", type=int, help="CPU threads (default: torch's choice, all cores)")
+    g.add_argument("--max-steps", type=int, help="stop after this many steps")
+    g.add_argument("--log-every", type=int, help=f"steps between progress updates (default {d.log_every})")
+    g.add_argument("--stats-every", type=int,
+                   help=f"steps between per-layer gradient statistics, 0 = off (default {d.stats_every})")
+
+
+def config_changes(args) -> dict:
+    """The training options the user set, as TrainConfig fields."""
+    return {k: getattr(args, k) for k in CONFIG_ARGS if getattr(args, k) is not None}
+
+
+def checked(cfg: TrainConfig) -> TrainConfig:
+    from explorer.train import ConfigError
+    try:
+        return cfg.check()
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+
+
+def load_graph(arch: str):
+    from explorer.arch import ArchError, load_arch
+    try:
+        return load_arch(arch)
+    except ArchError as e:
+        raise UserError(str(e)) from None
+
+
+def load_data(args, seed: int):
+    """The data set the options name (kept in the data set cache, so a second run reuses it)."""
+    from explorer.data import DatasetError
+    from explorer.data.cache import cached_dataset
+    try:
+        return cached_dataset(args.dataset, seed=seed, val_fraction=args.val_fraction,
+                              **_data_options(args.data_option))
+    except DatasetError as e:
+        raise UserError(str(e)) from None
+
+
+def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, control=None, resume=None):
+    """Run the engine to its end, printing what ``train`` prints (epoch lines on ``out``, the progress bar
+    and notices on stderr). Returns the FinishedReport or FailedReport and the parameter count."""
+    from explorer.train import TrainControl, run_training
+    from explorer.train.reports import EpochReport, FailedReport, FinishedReport, StartedReport, StepReport
+
+    tty = sys.stderr.isatty()
+    control = control or TrainControl()
+    previous = _stop_on_ctrl_c(control)
+    final, params = None, 0
+    try:
+        for r in run_training(graph, dataset, cfg, control, resume=resume):
+            if isinstance(r, StartedReport):
+                params = r.params
+                for n in r.notices:
+                    print(f"notice: {n}", file=sys.stderr)
+                print(f"training {name} ({r.params:,} parameters) on {dataset} "
+                      f"with {r.device}: {r.epochs} epochs × {r.steps_per_epoch} steps", file=out)
+            elif isinstance(r, StepReport) and tty:
+                from explorer.train.progress import progress_line
+                print("\r" + progress_line(r), end="", file=sys.stderr, flush=True)
+            elif isinstance(r, EpochReport):
+                _clear(tty)
+                val = f"val loss {r.val_loss:.4f} acc {r.val_acc:6.2%}" if r.val_acc is not None else "no validation"
+                print(f"epoch {r.epoch:>3}/{r.epochs}  train loss {r.train_loss:.4f} acc {r.train_acc:6.2%}  {val}  "
+                      f"{r.samples_per_s:,.0f} samples/s  {r.seconds:.1f}s{'  *best' if r.best else ''}", file=out,
+                      flush=True)
+            elif isinstance(r, (FinishedReport, FailedReport)):
+                final = r
+    finally:
+        signal.signal(signal.SIGINT, previous) if previous is not None else None
+        _clear(tty)
+    return final, params
+
+
+def summary(final, arch: str, dataset, params: int) -> dict:
+    """The object ``train --json`` prints for a run that finished (completed or stopped)."""
+    return dict(final.summary(), arch=arch, dataset=dataset.name, params=params)
+
+
+def failure(final) -> dict:
+    """The object ``train --json`` prints for a run that failed after it started (NaN loss, out of memory)."""
+    return {"status": "failed", "kind": final.kind, "reason": final.reason, "advice": final.advice,
+            "epoch": final.epoch, "step": final.step, "checkpoint": final.checkpoint}
+
+
+def result_line(final) -> str:
+    """One line for a run that finished."""
+    val = f"final val acc {final.final_val_acc:.2%}" if final.final_val_acc is not None else "no validation"
+    return (f"{final.status}: {final.epochs_done} epochs, {final.steps} steps, final train loss "
+            f"{_num(final.final_train_loss)}, {val}, {final.samples_per_s:,.0f} samples/s on {final.device}"
+            + (f"; checkpoint {final.checkpoint}" if final.checkpoint else ""))
+
+
+def _data_options(items: list[str]) -> dict:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--data-option '{item}' must look like KEY=VALUE, e.g. size=8000")
+        value = value.strip()
+        try:
+            options[key.strip()] = int(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
+def _stop_on_ctrl_c(control):
+    """First Ctrl-C: stop after the current step (checkpoint kept); second: abort at once."""
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        if control.stop_requested:
+            raise KeyboardInterrupt
+        control.stop()
+        print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def _clear(tty: bool) -> None:
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def _num(v) -> str:
+    return "n/a" if v is None else f"{v:.4f}"
