@@ -14,6 +14,7 @@ COMMANDS = {
     "info": "per-node table of shapes, parameters and multiply-accumulates",
     "validate": "check a graph file; exit 0 when it is valid",
     "train": "train an architecture on a data set",
+    "compare": "train a network and its plain twin with the same settings, side by side",
     "bench": "throughput of the engine against a plain PyTorch loop",
     "analyze": "gradient flow, lesion study and loss landscape",
     "export": "write a graph as JSON, PyTorch checkpoint, ONNX or picture",
