@@ -7,12 +7,13 @@ already done.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from explorer.blocks.registry import get_block
 from explorer.graph import Edge, Graph
+from explorer.graph.edit_log import EditLog
 from explorer.graph.model import Node
 
 
@@ -174,12 +175,75 @@ def _restore_into(graph: Graph, nodes, edges, added: list) -> None:
         graph.connect(e.src, e.dst, order=e.order)
 
 
-class Restructure(GraphCommand):
-    """A structural transform (expand, split, collapse, expand all): snapshots before and after.
+class Selection(Protocol):
+    """Where a command puts the selection after it runs (the canvas scene)."""
 
-    The first run calls ``fn(graph)`` (ordinary events, the canvas follows); undo and later redos swap
-    whole snapshots in with one ``reset``, which is exact whatever the transform did.
+    def selected_node_ids(self) -> list[str]: ...
+
+    def select_nodes(self, node_ids) -> None: ...
+
+
+class Restructure(GraphCommand):
+    """A structural transform (expand in place, split, collapse) kept as the small edits it made.
+
+    The first run calls ``fn(graph)`` and records the graph's events while it runs; undo applies their
+    inverses in reverse order and redo applies them again, so the canvas sees the same few events each
+    time and touches only the items the transform touched. With a ``selection``, undo puts back what
+    was selected before and redo selects what the transform made (``fn``'s result: an id or ids).
+    ``text`` may be a function of that result, for names known only once it ran ("… into stage2").
     """
+
+    def __init__(self, graph: Graph, text: str | Callable[[object], str], fn: Callable[[Graph], object],
+                 selection: Selection | None = None):
+        super().__init__(graph, text if isinstance(text, str) else "")
+        self.describe = None if isinstance(text, str) else text
+        self.fn = fn
+        self.selection = selection
+        self.selected_before = selection.selected_node_ids() if selection is not None else []
+        self.log: EditLog | None = None
+        self.result = None
+
+    @property
+    def made(self) -> list[str]:
+        """The ids ``fn`` returned, as a list."""
+        r = self.result
+        return [r] if isinstance(r, str) else list(r) if isinstance(r, (list, tuple)) else []
+
+    def apply(self):
+        self._clear_selection()
+        if self.log is None:
+            log = EditLog()
+            try:
+                with log.recording(self.graph):  # a refusal half-way is undone before it is raised
+                    self.result = self.fn(self.graph)
+            except Exception:
+                self._select(self.selected_before)  # refused: as if nothing had been asked
+                raise
+            self.log = log
+            if self.describe is not None:  # before the push, so the Undo action shows it
+                self.setText(self.describe(self.result))
+        else:
+            self.log.redo(self.graph)
+        self._select(self.made)
+
+    def undo(self):
+        self._clear_selection()
+        self.log.undo(self.graph)
+        self._select(self.selected_before)
+
+    def _clear_selection(self) -> None:
+        # In one go, before the edits: each selected item they remove would otherwise signal a
+        # selection change of its own (thousands after an expand, each re-reading the whole selection).
+        self._select([])
+
+    def _select(self, node_ids) -> None:
+        if self.selection is not None:
+            self.selection.select_nodes([n for n in node_ids if n in self.graph])
+
+
+class ReplaceGraph(GraphCommand):
+    """A change to the whole graph (expand every block): snapshots before and after, swapped in with one
+    ``reset``. Every item changes anyway, and one rebuild is cheaper than thousands of single events."""
 
     def __init__(self, graph: Graph, text: str, fn: Callable[[Graph], object]):
         super().__init__(graph, text)

@@ -205,21 +205,25 @@ class EditActions(QObject):
         if nid:
             self.openInside.emit(nid)
 
+    def _restructure(self, text, fn) -> commands.Restructure | None:
+        cmd = commands.Restructure(self.graph, text, fn, self.scene)
+        return cmd if self._run(cmd) else None
+
     def expand_selected(self) -> None:
         nid = self._one_selected()
-        if nid and self._run(commands.Restructure(self.graph, f"Expand {nid}", lambda g: expand_in_place(g, nid))):
+        if nid and self._restructure(f"Open {nid} in place", lambda g: expand_in_place(g, nid)):
             self.message.emit(f"expanded {nid} into primitives (Ctrl+Z puts the block back)")
 
     def split_selected(self) -> None:
         nid = self._one_selected()
-        if nid and self._run(commands.Restructure(self.graph, f"Split {nid}", lambda g: split_stage(g, nid))):
+        if nid and self._restructure(f"Split {nid} into blocks", lambda g: split_stage(g, nid)):
             self.message.emit(f"split {nid} into single blocks")
 
     def collapse_selected(self) -> None:
         ids = self.scene.selected_node_ids()
-        cmd = commands.Restructure(self.graph, "Collapse into stage", lambda g: collapse_to_stage(g, ids))
-        if self._run(cmd):
-            self.scene.select_node(cmd.result)
+        cmd = self._restructure(lambda stage: f"Collapse {len(ids)} blocks into {stage}",
+                                lambda g: collapse_to_stage(g, ids))
+        if cmd:
             self.message.emit(f"collapsed {len(ids)} blocks into stage {cmd.result}")
 
     def expand_everything(self) -> None:
@@ -231,7 +235,7 @@ class EditActions(QObject):
             g.replace_with(work)  # one reset instead of thousands of events
             return n
 
-        cmd = commands.Restructure(self.graph, "Expand all blocks", fn)
+        cmd = commands.ReplaceGraph(self.graph, "Expand all blocks", fn)
         if self._run(cmd):
             self.message.emit(f"expanded {cmd.result} blocks into primitives")
             self.view.fit_or_start()

@@ -1,8 +1,10 @@
 """The canvas scene: a mirror of the graph model, kept in step by the model's events.
 
 It holds a node→item and an (src, dst)→item map and never edits the model itself; gestures on it
-become undo commands (``interactions``). Analysis results (shapes, costs, problems) arrive from
-``LiveAnalysis`` and are pushed to the items, which repaint only what changed.
+become undo commands (``interactions``). Each event touches only its own items, so an edit of a few
+nodes (also an expand or collapse, and their undo) leaves every other item the same object; only a
+``reset`` (open a file, expand everything) rebuilds them all. Analysis results (shapes, costs,
+problems) arrive from ``LiveAnalysis`` and are pushed to the items, which repaint only what changed.
 
 ``nodeSelected(str)`` names the current node (the inspector, and later the training plots, follow it);
 ``select_node(id)`` is the way in.
@@ -83,11 +85,10 @@ class GraphScene(QGraphicsScene):
         try:
             # (The BSP index stays on: switching it off to add faster leaves Qt querying every item
             # on every frame afterwards, measured at 4000 bounding-rect calls per frame.)
-            for item in list(self.edges.values()) + list(self.nodes.values()):
+            for item in self.edges.values():
                 self.removeItem(item)
-            for item in self.nodes.values():  # break node <-> edge/port cycles: freed now, not by gc
-                item.edges = []
-                item.in_port = item.out_port = None
+            for item in self.nodes.values():
+                self._drop_node_item(item)
             self.nodes.clear()
             self.edges.clear()
             for node in self.graph.nodes.values():
@@ -110,6 +111,11 @@ class GraphScene(QGraphicsScene):
         self.addItem(item)
         self.nodes[nid] = item
         return item
+
+    def _drop_node_item(self, item: NodeItem) -> None:
+        self.removeItem(item)
+        item.edges = []  # break node <-> edge/port cycles: freed now, not by gc
+        item.in_port = item.out_port = None
 
     def _add_edge(self, edge: Edge) -> None:
         src, dst = self.nodes[edge.src], self.nodes[edge.dst]
@@ -135,8 +141,8 @@ class GraphScene(QGraphicsScene):
             self._add_node(ev.node_id)
         elif k == "node_removed":
             item = self.nodes.pop(ev.node_id, None)
-            if item is not None:
-                self.removeItem(item)
+            if item is not None:  # its edges went first, each with an event of its own
+                self._drop_node_item(item)
         elif k == "edge_added":
             self._add_edge(ev.edge)
         elif k == "edge_removed":
