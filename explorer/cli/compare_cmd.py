@@ -1,8 +1,9 @@
-"""Train a network and its plain twin (the same layers, shortcuts removed) with the same settings and seed,
-one after the other, and print both summaries side by side; --json prints {"residual": ..., "plain": ...}.
+"""Train a network and its plain twin (shortcuts removed), same settings and seed, and compare them.
 
-The twin trains first. Each summary is the object `train --json` prints. Try `compare resnet56 --epochs 10`
-on the built-in digits: the plain twin ends with a far higher training loss (the degradation problem).
+The twin trains first, then the network; both summaries are printed side by side, and --json prints one
+object {"residual": {...}, "plain": {...}}, each the object `train --json` prints. Try
+`compare resnet56 --epochs 10` on the built-in digits: the plain twin ends with a far higher training
+loss (the degradation problem).
 """
 from __future__ import annotations
 
