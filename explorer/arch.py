@@ -8,6 +8,7 @@ from pathlib import Path
 
 from explorer.graph.fileio import FileFormatError, load_graph
 from explorer.graph.model import Graph
+from explorer.graph.shapes import ShapeError
 from explorer.presets import PresetError, build_preset
 
 
@@ -36,10 +37,15 @@ def load_arch(arch: str, num_classes: int | None = None, input_shape: tuple[int,
             return build_preset(arch, num_classes=num_classes, input_shape=input_shape)
         except PresetError as e:
             raise ArchError(str(e)) from None
-    try:
-        graph = load_graph(arch)
-    except FileFormatError as e:
-        raise ArchError(str(e)) from None
+        except ShapeError:
+            # The preset cannot be built for this input. Adapt the published one as a file would be, so
+            # the caller's validation names the node that refuses the shape, with its fix.
+            graph = build_preset(arch)
+    else:
+        try:
+            graph = load_graph(arch)
+        except FileFormatError as e:
+            raise ArchError(str(e)) from None
     if num_classes is not None or input_shape is not None:
         from explorer.network.adapt import adapt_to_data
         from explorer.network.inference import analyze

@@ -40,8 +40,9 @@ def _loss(module, x, y) -> float:
 
 @torch.no_grad()
 def loss_landscape(module: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 21, span: float = 1.0,
-                   two_d: bool = False, seed: int = 0) -> Landscape:
-    """Loss on (x, y) at weights + a·d1 (+ b·d2) for a, b in [-span, span]; the weights are restored."""
+                   two_d: bool = False, seed: int = 0, on_point=None) -> Landscape:
+    """Loss on (x, y) at weights + a·d1 (+ b·d2) for a, b in [-span, span]; the weights are restored.
+    ``on_point(done, total)``, if given, is called after each evaluated point (for progress)."""
     module.eval()  # running BN statistics: the landscape of the deployed function
     g = torch.Generator().manual_seed(seed)
     d1 = filter_normalised_direction(module, g)
@@ -57,6 +58,8 @@ def loss_landscape(module: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
                 for p, p0, u, v in zip(params, original, d1, d2 or d1):
                     p.copy_(p0 + a * u + (b * v if two_d else 0))
                 value = _loss(module, x, y)
+                if on_point is not None:
+                    on_point(i * (steps if two_d else 1) + j + 1, loss.size)
                 if two_d:
                     loss[i, j] = value
                 else:

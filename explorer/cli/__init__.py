@@ -2,11 +2,16 @@
 
 Each command is a module here with ``add_arguments(parser)`` and ``run(args) -> int``; errors the user
 can fix are printed as one ``error: ...`` line with a non-zero exit, never a traceback.
+
+Only the module of the command that runs is imported, so ``--help``, ``presets`` and ``validate`` start
+without torch (about a second of start-up); a command module imports torch inside ``run`` when it needs it.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import importlib.util
 import sys
 
 COMMANDS = {
@@ -20,34 +25,47 @@ COMMANDS = {
     "export": "write a graph as JSON, PyTorch checkpoint, ONNX or picture",
 }
 
+PROG = "residual-explorer"
+
 
 class UserError(Exception):
     """A problem the user can fix; printed as ``error: <message>``."""
 
 
+class _UsageError(Exception):
+    """argparse refused the command line; ``str`` is the one-line message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose refusals become one ``error:`` line naming the sub-command."""
+
+    def error(self, message: str):
+        command = self.prog[len(PROG):].strip()
+        raise _UsageError(f"{command}: {message}" if command else message)
+
+
+def available_commands() -> list[str]:
+    """The commands whose module exists (found without importing it)."""
+    return [name for name in COMMANDS if importlib.util.find_spec(f"explorer.cli.{name}_cmd") is not None]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
-        from explorer.ui.app import run_app  # the window: no command, or --screenshot
+    commands = available_commands()
+    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help") and _is_window_argument(argv[0])):
+        from explorer.ui.app import run_app  # the window: no command, window options, or an architecture
         return run_app(argv)
-    parser = argparse.ArgumentParser(prog="residual-explorer",
-                                     description="Residual Explorer: build, inspect and train residual networks. "
-                                                 "Without a command it opens the window.")
-    sub = parser.add_subparsers(dest="command", metavar="command")
-    modules = {}
-    for name, help_text in COMMANDS.items():
-        try:
-            mod = importlib.import_module(f"explorer.cli.{name}_cmd")
-        except ModuleNotFoundError as e:
-            if e.name != f"explorer.cli.{name}_cmd":
-                raise
-            continue
-        modules[name] = mod
-        p = sub.add_parser(name, help=help_text, description=(mod.__doc__ or help_text).strip().splitlines()[0])
-        mod.add_arguments(p)
-    args = parser.parse_args(argv)
     try:
-        return int(modules[args.command].run(args) or 0)
+        if argv[0] not in commands and argv[0] not in ("-h", "--help"):
+            raise _UsageError(_unknown_command(argv[0], commands))
+        module, args = _parse(argv, commands)
+    except _UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help printed its text
+        return int(e.code or 0)
+    try:
+        return int(module.run(args) or 0)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -57,3 +75,62 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def _parse(argv: list[str], commands: list[str]):
+    """(the chosen command's module, its parsed arguments). Only that module is imported."""
+    parser = _Parser(prog=PROG, description="Residual Explorer: build, inspect and train residual networks.",
+                     epilog="Without a command, `python main.py [ARCH]` opens the window (on ARCH, a preset name "
+                            "or a graph .json file, if given); `python main.py --screenshot FILE [ARCH]` renders "
+                            "it off-screen. `python main.py COMMAND --help` lists a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    chosen = argv[0]
+    module = sub_parser = None
+    for name in commands:
+        if name != chosen:
+            sub.add_parser(name, help=COMMANDS[name])
+            continue
+        module = importlib.import_module(f"explorer.cli.{name}_cmd")
+        doc = (module.__doc__ or COMMANDS[name]).strip().splitlines()[0]
+        # No abbreviations: a prefix that works today would break when a longer flag is added.
+        sub_parser = sub.add_parser(name, help=COMMANDS[name], description=doc, allow_abbrev=False)
+        module.add_arguments(sub_parser)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        raise _UsageError(f"{chosen}: {_unknown_option(extras[0], sub_parser)}")
+    return module, args
+
+
+def _unknown_option(token: str, parser: argparse.ArgumentParser) -> str:
+    if not token.startswith("-") or token == "-":
+        return f"unexpected argument '{token}'"
+    flag = token.split("=", 1)[0]
+    # argparse keeps its actions in a private list and offers no public way to enumerate the flags
+    options = [s for action in parser._actions for s in action.option_strings]
+    close = difflib.get_close_matches(flag, options, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else f"; `python main.py {parser.prog.split()[-1]} --help` lists them"
+    return f"unknown option {flag}{hint}"
+
+
+def _is_window_argument(first: str) -> bool:
+    """Window options, a graph file or a preset name open the window; anything else is a mistyped command."""
+    if first.startswith("-") or first.endswith(".json") or "/" in first:
+        return True
+    from pathlib import Path
+
+    from explorer.presets import list_presets
+    return Path(first).is_file() or first in {p.name for p in list_presets()}
+
+
+def _unknown_command(word: str, commands: list[str]) -> str:
+    from explorer.presets import list_presets
+
+    presets = [p.name for p in list_presets()]
+    close = difflib.get_close_matches(word, commands + presets, n=3, cutoff=0.6)
+    if close and close[0] in commands:
+        return f"unknown command '{word}'; did you mean {close[0]}?"
+    if close:
+        return (f"unknown command or preset '{word}'; did you mean {', '.join(c for c in close if c in presets)}? "
+                "(`python main.py presets` lists the presets)")
+    return (f"unknown command '{word}'; the commands are {', '.join(commands)} "
+            "(or name a preset or a .json file to open it in the window)")

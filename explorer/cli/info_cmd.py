@@ -14,7 +14,17 @@ def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name (see `presets`) or graph .json file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--num-classes", type=int, help="override the number of classes")
-    p.add_argument("--input-shape", help="override the input shape, e.g. 3,32,32")
+    p.add_argument("--input-shape", metavar="C,H,W", help="override the input shape, e.g. 3,32,32")
+
+
+def _override_hint(shape) -> str:
+    """What else the user can change when the network refuses the input shape they chose."""
+    if shape is None:
+        return ""
+    if len(shape) < 3:
+        side = shape[1] if len(shape) == 2 else 32
+        return f"; or give --input-shape as C,H,W (e.g. {shape[0]},{side},{side}): this network takes images"
+    return f"; or choose another --input-shape than {','.join(map(str, shape))}"
 
 
 def run(args) -> int:
@@ -25,7 +35,7 @@ def run(args) -> int:
         raise UserError(str(e)) from None
     a = analyze(graph)
     if not a.valid:
-        raise UserError(a.errors[0].text)
+        raise UserError(a.errors[0].text + _override_hint(shape))
     rows = []
     for nid in graph.topological_order():
         node, info = graph.node(nid), a.nodes[nid]

@@ -1,16 +1,20 @@
-"""List the named architectures with their parameter counts."""
+"""List the named architectures by family, optionally with their parameter and MAC counts.
+
+Counts come from shape inference on the graph (the cost model), so listing them needs no torch.
+"""
 from __future__ import annotations
 
 import json
 
-from explorer.network.inference import analyze
 from explorer.graph.shapes import fmt_shape
+from explorer.network.inference import analyze
 from explorer.presets import build_preset, list_presets
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--json", action="store_true", help="print one JSON list")
-    p.add_argument("--counts", action="store_true", help="also compute parameters and MACs (slower)")
+    p.add_argument("--json", action="store_true", help="print one JSON list (with the counts)")
+    p.add_argument("--counts", action="store_true",
+                   help="also show parameters and multiply-accumulates per sample (a second or two)")
 
 
 def run(args) -> int:
@@ -25,7 +29,13 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
+    families: dict[str, list[dict]] = {}
     for r in rows:
-        extra = f"{r['params']:>13,}  " if "params" in r else ""
-        print(f"{r['name']:<20} {fmt_shape(r['input_shape']):>10}  {extra}{r['description']}")
+        families.setdefault(r["family"], []).append(r)
+    width = max(len(r["name"]) for r in rows)
+    for i, (family, members) in enumerate(families.items()):
+        print(("\n" if i else "") + f"{family} ({len(members)})")
+        for r in members:
+            counts = f"{r['params']:>13,} params {r['macs']:>15,} MACs  " if args.counts else ""
+            print(f"  {r['name']:<{width}} {fmt_shape(r['input_shape']):>10}  {counts}{r['description']}")
     return 0
