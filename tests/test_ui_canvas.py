@@ -182,6 +182,7 @@ def test_delete_and_undo_restore_node_and_edges(make_window):
     _show(w, "stage2", zoom=0.8)
     edges_before = set(g.edges)
     node_before = g.node("stage2")
+    others = {nid: item for nid, item in w.scene.nodes.items() if nid != "stage2"}
     QTest.mouseClick(w.view.viewport(), Qt.LeftButton, Qt.NoModifier, _node_point(w, "stage2"))
     assert w.scene.selected_node_ids() == ["stage2"]
     w.view.setFocus()
@@ -193,6 +194,7 @@ def test_delete_and_undo_restore_node_and_edges(make_window):
     assert set(g.edges) == edges_before
     assert g.node("stage2") == node_before
     assert ("stage1", "stage2") in w.scene.edges and ("stage2", "stage3") in w.scene.edges
+    assert all(w.scene.nodes[nid] is item for nid, item in others.items())  # no rebuild, only stage2
     QTest.keyClick(w, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)  # redo
     assert "stage2" not in g
 
