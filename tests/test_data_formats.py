@@ -158,8 +158,21 @@ class _Evil:
 
 
 class _EvalEvil:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
     def __reduce__(self):
-        return (eval, ("__import__('os').getcwd()",))
+        return (eval, (f"open({str(self.marker)!r}, 'w').close()",))
+
+
+class _OpenEvil:
+    """builtins.open named directly: creates the marker file if it is ever called."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
 
 
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])
@@ -175,12 +188,16 @@ def test_safe_unpickler_reads_numpy_arrays(protocol):
 @pytest.mark.parametrize("payload", [
     lambda marker: _Evil(marker),
     lambda marker: {b"data": _Evil(marker), b"labels": []},
-    lambda marker: _EvalEvil(),
-    lambda marker: {b"data": np.zeros(2), b"f": print},
+    lambda marker: _EvalEvil(marker),
+    lambda marker: {b"data": np.zeros(2), b"f": _OpenEvil(marker)},
 ])
 def test_safe_unpickler_refuses_code(tmp_path, payload):
     marker = tmp_path / "pwned"
     blob = pickle.dumps(payload(marker), protocol=2)
+    # The payloads are real: the ordinary unpickler does run them (and creates the marker).
+    pickle.loads(blob)
+    assert marker.exists()
+    marker.unlink()
     with pytest.raises(DatasetError, match="refusing"):
         safe_loads(blob, "evil")
     assert not marker.exists()
@@ -261,11 +278,12 @@ def test_cifar_corrupt_batches_raise_dataset_error(tmp_path, content):
     assert "data_batch_2" in str(info.value)
 
 
-def test_cifar_malicious_pickle_is_not_executed(tmp_path):
+@pytest.mark.parametrize("evil", [_Evil, _EvalEvil, _OpenEvil])
+def test_cifar_malicious_pickle_is_not_executed(tmp_path, evil):
     marker = tmp_path / "pwned"
     folder = write_cifar(tmp_path / "data")
     with open(folder / "data_batch_1", "wb") as f:
-        pickle.dump({b"data": _Evil(marker), b"labels": [0]}, f, protocol=2)
+        pickle.dump({b"data": evil(marker), b"labels": [0]}, f, protocol=2)
     with pytest.raises(DatasetError, match="refusing"):
         load_dataset(f"cifar10:{folder}")
     assert not marker.exists()
@@ -551,9 +569,29 @@ def test_folder_val_class_missing_from_train(tmp_path):
         load_dataset(f"folder:{tmp_path}")
 
 
-@pytest.mark.skipif(pillow_available(), reason="Pillow reads JPEG when installed")
-def test_folder_jpeg_without_pillow_is_a_clear_error(tmp_path):
+def test_pillow_is_installed_as_declared():
+    assert pillow_available()
+
+
+def test_folder_reads_jpeg_with_pillow(tmp_path):
+    from PIL import Image
+    write_folder(tmp_path, {"a": 2, "b": 2}, size=(8, 8))
+    Image.new("RGB", (8, 8), (200, 40, 10)).save(tmp_path / "a" / "photo.jpg", "JPEG", quality=95)
+    ds = load_dataset(f"folder:{tmp_path}")
+    assert len(ds.y_train) + len(ds.y_val) == 5 and ds.input_shape == (3, 8, 8)
+
+
+def test_jpeg_without_pillow_is_a_clear_error(tmp_path, monkeypatch):
+    import explorer.data.imagefile as imagefile
+    monkeypatch.setattr(imagefile, "Image", None)
     write_folder(tmp_path, {"a": 2, "b": 2})
     (tmp_path / "a" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(20))
     with pytest.raises(DatasetError, match="Pillow"):
+        load_dataset(f"folder:{tmp_path}")
+
+
+def test_damaged_jpeg_is_a_clear_error(tmp_path):
+    write_folder(tmp_path, {"a": 2, "b": 2})
+    (tmp_path / "a" / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(20))
+    with pytest.raises(DatasetError, match="photo.jpg"):
         load_dataset(f"folder:{tmp_path}")

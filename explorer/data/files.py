@@ -11,8 +11,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from explorer.util.untrusted import (UntrustedInputError, read_capped, read_regular_file,
-                                     regular_file_size)
+from explorer.util.untrusted import UntrustedInputError, read_regular_file, regular_file_size
 
 from .errors import DatasetError
 
@@ -46,10 +45,3 @@ def open_file(path: Path, what: str) -> BinaryIO:
         raise DatasetError(f"{path}: not a regular file (a device, FIFO or socket); give the path of a {what}")
     return os.fdopen(fd, "rb")
 
-
-def read_stream(stream: BinaryIO, limit: int, what: str) -> bytes:
-    """Read ``stream`` (e.g. a gzip member) to its end, refusing more than ``limit`` bytes."""
-    try:
-        return read_capped(stream, limit, what)
-    except UntrustedInputError as exc:
-        raise DatasetError(str(exc)) from None

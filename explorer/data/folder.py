@@ -34,8 +34,10 @@ def _subfolders(folder: Path) -> list[Path]:
 
 
 def _images_in(folder: Path) -> list[Path]:
+    # Not only regular files: a FIFO or device named like an image is reported by the reader
+    # rather than silently left out of the data set.
     return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+                  if not p.is_dir() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
 
 
 def _scan(root: Path) -> list[tuple[str, list[Path]]]:

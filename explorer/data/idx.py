@@ -21,8 +21,10 @@ from typing import BinaryIO
 
 import numpy as np
 
+from explorer.util.untrusted import UntrustedInputError, read_capped
+
 from .errors import DatasetError
-from .files import file_size, open_file, read_stream
+from .files import file_size, open_file
 from .limits import Budget
 
 _TYPES = {
@@ -102,12 +104,15 @@ def parse_idx(raw: bytes, where: str) -> np.ndarray:
 
 
 def _read_payload(stream: BinaryIO, header: IdxHeader, where: str) -> bytes:
-    # One byte more than declared shows trailing data without reading all of it.
-    body = read_stream(stream, header.payload + 1, where)
-    if len(body) != header.payload:
-        state = "is truncated" if len(body) < header.payload else "has data after"
-        raise DatasetError(f"{where} {state} the {header.payload} bytes its IDX header "
-                           f"{list(header.dims)} of {header.dtype.name} declares")
+    # Never more than declared (plus one byte that shows trailing data): a gzip stream that goes
+    # on inflating is stopped at the size its header justified.
+    declared = f"the {header.payload} bytes its IDX header {list(header.dims)} of {header.dtype.name} declares"
+    try:
+        body = read_capped(stream, header.payload, where)
+    except UntrustedInputError:
+        raise DatasetError(f"{where} has data after {declared}") from None
+    if len(body) < header.payload:
+        raise DatasetError(f"{where} is truncated before {declared}")
     return body
 
 

@@ -80,7 +80,7 @@ class _NdarrayName:
 def _plain_dtype(dtype: Any, what: str) -> np.dtype:
     if not isinstance(dtype, np.dtype) or dtype.kind not in _PLAIN_KINDS or dtype.hasobject \
             or dtype.fields is not None or dtype.subdtype is not None:
-        raise RefusedGlobal(f"refusing {what} of dtype {dtype!r} (only plain numbers, bytes and str)")
+        raise RefusedGlobal(f"refusing {what} {dtype!s} (only plain numbers, bytes and str)")
     return dtype
 
 
@@ -109,7 +109,7 @@ class _Allowance:
     def take_bytes(self, n: int) -> None:
         self.bytes_left -= n
         if self.bytes_left < 0:
-            raise _TooLarge("it builds more bytes than the file holds")
+            raise _TooLarge("it builds more bytes than the file holds (from repeated copies)")
 
     def take_array(self) -> None:
         self.arrays_left -= 1
@@ -138,7 +138,7 @@ def _allowed(allow: _Allowance) -> dict[tuple[str, str], Callable[..., Any]]:
         return out
 
     def dtype(*args: Any) -> np.dtype:
-        return _plain_dtype(np.dtype(*args), "a dtype")
+        return _plain_dtype(np.dtype(*args), "dtype")
 
     def reconstruct(subtype: Any, shape: Any, dt: Any) -> np.ndarray:
         if subtype is not _NdarrayName:
@@ -150,7 +150,7 @@ def _allowed(allow: _Allowance) -> dict[tuple[str, str], Callable[..., Any]]:
         return _RECONSTRUCT(np.ndarray, dims, dt)
 
     def frombuffer(buf: Any, dt: Any, shape: Any, order: Any) -> np.ndarray:
-        _plain_dtype(dt, "an array")
+        _plain_dtype(dt, "an array of dtype")
         dims = _shape(shape, "an array")
         if math.prod(dims) * dt.itemsize != _nbytes(buf) or order not in ("C", "F"):
             raise RefusedGlobal(f"refusing an array of shape {shape!r} over {_nbytes(buf)} bytes")
@@ -158,7 +158,7 @@ def _allowed(allow: _Allowance) -> dict[tuple[str, str], Callable[..., Any]]:
         return _FROMBUFFER(buf, dt, dims, order)
 
     def scalar(dt: Any, *obj: Any) -> Any:
-        _plain_dtype(dt, "a scalar")
+        _plain_dtype(dt, "a scalar of dtype")
         if len(obj) != 1 or not isinstance(obj[0], bytes) or len(obj[0]) != dt.itemsize:
             raise RefusedGlobal(f"refusing a {dt} scalar without its {dt.itemsize} bytes")
         return _SCALAR(dt, *obj)
@@ -192,7 +192,7 @@ def _check_array_state(state: Any, allow: _Allowance) -> None:
         raise RefusedGlobal("refusing an array state that is not numpy's")
     shape, dt, fortran, data = state[-4:]
     dims = _shape(shape, "an array")
-    _plain_dtype(dt, "an array")
+    _plain_dtype(dt, "an array of dtype")
     if not isinstance(fortran, (bool, int)) or math.prod(dims) * dt.itemsize != _nbytes(data):
         raise RefusedGlobal(f"refusing an array of shape {shape!r} over {_nbytes(data)} bytes")
     allow.take_bytes(_nbytes(data))
@@ -257,6 +257,6 @@ def safe_loads(data: bytes, what: str) -> Any:
     except RefusedGlobal as exc:
         raise DatasetError(f"{what} is not a plain data pickle ({exc}); refusing to run code from it") from None
     except _TooLarge as exc:
-        raise DatasetError(f"{what} is refused: {exc}, more than a {len(data)}-byte file justifies") from None
+        raise DatasetError(f"{what} is refused as a data pickle of {len(data):,} bytes: {exc}") from None
     except Exception as exc:  # any corruption: truncation, bad opcodes, bad numpy state
         raise DatasetError(f"{what} is not a readable pickle ({type(exc).__name__}: {exc})") from None
