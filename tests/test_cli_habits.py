@@ -126,3 +126,14 @@ def test_help_presets_and_validate_do_not_import_torch():
             "print(codes, sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'PySide6')))\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.stdout.strip() == "[0, 0, 0] []", r.stdout + r.stderr
+
+
+def test_train_prints_plain_progress_lines_off_a_terminal(monkeypatch, capsys):
+    import explorer.train.progress as progress
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)  # every report gets its line instead of one per few seconds
+    argv = ["train", str(EXAMPLE), "--epochs", "1", "--max-steps", "3", "--log-every", "1", "--stats-every", "0",
+            "--batch-size", "16", "--device", "cpu", "--json"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("progress: epoch 1/1 step ")]
+    assert [ln.split()[4] for ln in lines][:3] == ["1/3", "2/3", "3/3"] and "\r" not in err

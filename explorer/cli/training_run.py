@@ -96,9 +96,10 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
     """Run the engine to its end, printing what ``train`` prints (epoch lines on ``out``, the progress bar
     and notices on stderr). Returns the FinishedReport or FailedReport and the parameter count."""
     from explorer.train import TrainControl, run_training
+    from explorer.train.progress import Progress
     from explorer.train.reports import EpochReport, FailedReport, FinishedReport, StartedReport, StepReport
 
-    tty = sys.stderr.isatty()
+    progress = Progress(sys.stderr)  # a redrawn bar on a terminal, a plain line every few seconds elsewhere
     control = control or TrainControl()
     previous = _stop_on_ctrl_c(control)
     final, params = None, 0
@@ -110,11 +111,10 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
                     print(f"notice: {n}", file=sys.stderr)
                 print(f"training {name} ({r.params:,} parameters) on {dataset} "
                       f"with {r.device}: {r.epochs} epochs × {r.steps_per_epoch} steps", file=out)
-            elif isinstance(r, StepReport) and tty:
-                from explorer.train.progress import progress_line
-                print("\r" + progress_line(r), end="", file=sys.stderr, flush=True)
+            elif isinstance(r, StepReport):
+                progress.step(r)
             elif isinstance(r, EpochReport):
-                _clear(tty)
+                progress.clear()
                 val = f"val loss {r.val_loss:.4f} acc {r.val_acc:6.2%}" if r.val_acc is not None else "no validation"
                 print(f"epoch {r.epoch:>3}/{r.epochs}  train loss {r.train_loss:.4f} acc {r.train_acc:6.2%}  {val}  "
                       f"{r.samples_per_s:,.0f} samples/s  {r.seconds:.1f}s{'  *best' if r.best else ''}", file=out,
@@ -123,7 +123,7 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
                 final = r
     finally:
         signal.signal(signal.SIGINT, previous) if previous is not None else None
-        _clear(tty)
+        progress.clear()
     return final, params
 
 
@@ -173,11 +173,6 @@ def _stop_on_ctrl_c(control):
         print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
 
     return signal.signal(signal.SIGINT, handler)
-
-
-def _clear(tty: bool) -> None:
-    if tty:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def _num(v) -> str:
