@@ -1,18 +1,33 @@
-"""Command-line contract: presets, info, validate (one `error:` line, non-zero exit, never a traceback)."""
+"""Command-line contract: presets, info, validate (one `error:` line, non-zero exit, never a traceback).
+
+The commands run in-process (an exception would fail the test, as a traceback would); one test runs
+``main.py`` in a subprocess to cover the entry point itself."""
+import contextlib
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from explorer.cli import main
 
 ROOT = Path(__file__).parent.parent
 
 
 def cli(*args):
-    r = subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def test_main_py_entry_point_runs_a_command():
+    r = subprocess.run([sys.executable, "main.py", "info", "resnet20", "--json"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr and json.loads(r.stdout)["params"] == 269_722
 
 
 def test_info_json_contract():
