@@ -137,3 +137,9 @@ def test_train_prints_plain_progress_lines_off_a_terminal(monkeypatch, capsys):
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.startswith("progress: epoch 1/1 step ")]
     assert [ln.split()[4] for ln in lines][:3] == ["1/3", "2/3", "3/3"] and "\r" not in err
+
+
+def test_readme_command_reference_matches_the_commands():
+    from explorer.cli.reference import README, readme_block, reference
+    assert readme_block(README.read_text(encoding="utf-8")) == reference(), \
+        "README's command reference is stale: run `python -m explorer.cli.reference --write`"

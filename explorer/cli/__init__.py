@@ -79,26 +79,34 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parse(argv: list[str], commands: list[str]):
     """(the chosen command's module, its parsed arguments). Only that module is imported."""
-    parser = _Parser(prog=PROG, description="Residual Explorer: build, inspect and train residual networks.",
-                     epilog="Without a command, `python main.py [ARCH]` opens the window (on ARCH, a preset name "
-                            "or a graph .json file, if given); `python main.py --screenshot FILE [ARCH]` renders "
-                            "it off-screen. `python main.py COMMAND --help` lists a command's options.")
-    sub = parser.add_subparsers(dest="command", metavar="command")
     chosen = argv[0]
-    module = sub_parser = None
-    for name in commands:
-        if name != chosen:
-            sub.add_parser(name, help=COMMANDS[name])
-            continue
-        module = importlib.import_module(f"explorer.cli.{name}_cmd")
-        doc = (module.__doc__ or COMMANDS[name]).strip().splitlines()[0]
-        # No abbreviations: a prefix that works today would break when a longer flag is added.
-        sub_parser = sub.add_parser(name, help=COMMANDS[name], description=doc, allow_abbrev=False)
-        module.add_arguments(sub_parser)
+    parser, module, sub_parser = build_parser(chosen, commands)
     args, extras = parser.parse_known_args(argv)
     if extras:
         raise _UsageError(f"{chosen}: {_unknown_option(extras[0], sub_parser)}")
     return module, args
+
+
+def build_parser(chosen: str | None, commands: list[str] | None = None):
+    """(the whole parser, the chosen command's module, its sub-parser); only the chosen command's module is
+    imported and given its arguments (``chosen`` None: none, enough for the top-level help)."""
+    parser = _Parser(prog=PROG, description="Residual Explorer: build, inspect and train residual networks.",
+                     epilog="Without a command, `python main.py [ARCH]` opens the window (on ARCH, a preset name "
+                            "or a graph .json file, if given); `python main.py --screenshot FILE [--size WxH] "
+                            "[--expand] [ARCH]` renders it off-screen to a PNG. `python main.py COMMAND --help` "
+                            "lists a command's options.")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    module = sub_parser = None
+    for name in available_commands() if commands is None else commands:
+        if name != chosen:
+            sub.add_parser(name, help=COMMANDS[name])
+            continue
+        module = importlib.import_module(f"explorer.cli.{name}_cmd")
+        doc = " ".join((module.__doc__ or COMMANDS[name]).strip().split("\n\n")[0].split())  # first paragraph
+        # No abbreviations: a prefix that works today would break when a longer flag is added.
+        sub_parser = sub.add_parser(name, help=COMMANDS[name], description=doc, allow_abbrev=False)
+        module.add_arguments(sub_parser)
+    return parser, module, sub_parser
 
 
 def _unknown_option(token: str, parser: argparse.ArgumentParser) -> str:

@@ -24,8 +24,10 @@ def _range(name: str) -> str:
 
 def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name or graph .json file")
-    p.add_argument("--kind", choices=("gradient-flow", "landscape", "lesion"), default="gradient-flow")
-    p.add_argument("--dataset", default="digits", help="data set (default: digits)")
+    p.add_argument("--kind", choices=("gradient-flow", "landscape", "lesion"), default="gradient-flow",
+                   help="gradient norm by depth against the plain twin, loss along random directions, or "
+                        "accuracy with each block removed (default gradient-flow)")
+    p.add_argument("--dataset", default="digits", metavar="NAME", help="data set, as for train (default digits)")
     p.add_argument("--compare", metavar="ARCH2", help="gradient-flow: compare with this architecture "
                                                           "instead of the plain twin")
     p.add_argument("--batch-size", type=int, default=128,
