@@ -114,8 +114,15 @@ def test_gz_idx_of_30000_squared_images_is_refused_on_its_header(tmp_path):
     bomb = tmp_path / "train-images-idx3-ubyte.gz"
     h.write_idx_folder(tmp_path)
     (tmp_path / "train-images-idx3-ubyte").unlink()
-    h.gz_idx_bomb(bomb)
-    refused(f"mnist:{tmp_path}", "train-images-idx3-ubyte.gz", "budget")
+    h.gz_idx_bomb(bomb, count=2)
+    refused(f"mnist:{tmp_path}", "train-images-idx3-ubyte.gz", "declares")
+
+
+def test_gz_idx_declaring_far_more_than_its_size_is_refused(tmp_path):
+    # 60000×64×64 fits the budget, but not in a 1 kB gzip: a blank crafted set, refused unread.
+    h.write_idx_folder(tmp_path, images=b"", gz_images=True)
+    h.gz_idx_bomb(tmp_path / "train-images-idx3-ubyte.gz", side=64, count=60_000)
+    refused(f"mnist:{tmp_path}", "train-images-idx3-ubyte.gz", "100×")
 
 
 def test_gz_idx_within_budget_inflates_only_what_its_header_declares(tmp_path):

@@ -61,8 +61,11 @@ def _get(batch: dict, key: str) -> Any:
 
 
 def _load(file: Path, limit: int) -> Any:
-    where = f"cifar10: {file}"
-    return safe_loads(read_file(file, limit, "CIFAR-10 batch"), where)
+    try:
+        data = read_file(file, limit, "CIFAR-10 batch")
+    except DatasetError as exc:
+        raise DatasetError(f"cifar10: {exc}") from None
+    return safe_loads(data, f"cifar10: {file}")
 
 
 def _check_data(data: Any, file: Path) -> np.ndarray:

@@ -36,6 +36,11 @@ _TYPES = {
     0x0E: np.dtype(">f8"),
 }
 _GZIP_MAGIC = b"\x1f\x8b"
+# Real MNIST-style files compress 2-5×; deflate can reach 1000× on constant data, which is what a
+# crafted file declaring a large blank set would be.  Beyond a small floor a gzip file may declare at
+# most this many times its own size.
+MAX_GZIP_RATIO = 100
+_GZIP_FLOOR = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,9 @@ def read_idx(path: Path, budget: Budget, ndim: int | None = None,
     ``ndim``/``dtype`` are what the caller needs; ``budget`` is charged for the values.
     """
     where = str(path)
-    size = file_size(path, "IDX file")
+    size = file_size(path, "MNIST IDX file")
     try:
-        with open_file(path, "IDX file") as raw_stream:
+        with open_file(path, "MNIST IDX file") as raw_stream:
             # Sniff rather than trust the suffix: IDX starts 00 00, gzip 1f 8b.
             gz = raw_stream.read(2) == _GZIP_MAGIC
             raw_stream.seek(0)
@@ -136,6 +141,10 @@ def read_idx(path: Path, budget: Budget, ndim: int | None = None,
                                    f"{list(header.dims)} of {header.dtype.name} needs "
                                    f"{header.size + header.payload}")
             _check_kind(header, where, ndim, dtype)
+            if gz and header.payload > max(_GZIP_FLOOR, MAX_GZIP_RATIO * size):
+                raise DatasetError(f"{where} is {size:,} bytes of gzip but its IDX header declares "
+                                   f"{header.payload:,} bytes, more than {MAX_GZIP_RATIO}× its size; "
+                                   "the file is damaged or crafted")
             budget.charge(header.count, where)
             return _to_array(header, _read_payload(stream, header, where))
     except (OSError, EOFError, zlib.error) as exc:

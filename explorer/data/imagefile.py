@@ -94,4 +94,4 @@ def decode_image(data: bytes, where: str) -> np.ndarray:
 
 
 def read_image(path: Path) -> np.ndarray:
-    return decode_image(read_file(path, MAX_IMAGE_FILE_BYTES, "image file"), str(path))
+    return decode_image(read_file(path, MAX_IMAGE_FILE_BYTES, "PNG or JPEG image"), str(path))
