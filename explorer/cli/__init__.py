@@ -58,17 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[0] not in commands and argv[0] not in ("-h", "--help"):
             raise _UsageError(_unknown_command(argv[0], commands))
-        module, args = _parse(argv, commands)
-    except _UsageError as e:
+        module, args = _parse(argv, commands)  # imports the command's module: torch for some, seconds
+        return int(module.run(args) or 0)
+    except (_UsageError, UserError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except SystemExit as e:  # --help printed its text
-        return int(e.code or 0)
-    try:
-        return int(module.run(args) or 0)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return e.code if isinstance(e.code, int) else int(e.code is not None)
     except BrokenPipeError:  # `... | head` closed the pipe; nothing left to say
         sys.stderr.close()
         return 0
