@@ -14,10 +14,14 @@ from explorer.graph.catalog import UnknownBlockError
 from explorer.graph.model import Graph, GraphError
 from explorer.graph.params import ParamError
 from explorer.util.atomic import write_atomic
+from explorer.util.untrusted import UntrustedInputError, read_regular_file, whole_number
 
 FORMAT = "residual-explorer-graph"
 VERSION = 1
 MAX_BYTES = 32 * 1024 * 1024
+MAX_NODES = 250_000         # far beyond any network worth drawing (ResNet-1001 is ~350 nodes with repeats)
+MAX_EDGES_PER_NODE = 8      # a dense block's concat takes many inputs, but not thousands per node on average
+MAX_ORDER = 2 ** 31         # an edge's position among its destination's inputs
 
 
 class FileFormatError(ValueError):
@@ -25,18 +29,26 @@ class FileFormatError(ValueError):
 
 
 def to_dict(graph: Graph) -> dict[str, Any]:
+    """The file form of ``graph``. Parameters equal to their block type's default are left out (a file
+    that lists every default is twice the size and hides what was chosen); reading fills them in."""
+    specs = graph.catalog
     return {
         "format": FORMAT,
         "version": VERSION,
         "name": graph.name,
         "nodes": [
-            {"id": n.id, "type": n.type, "params": {k: n.params[k] for k in sorted(n.params)},
+            {"id": n.id, "type": n.type, "params": _chosen(specs, n),
              "pos": [round(n.pos[0], 2), round(n.pos[1], 2)], "repeat": n.repeat}
             for n in graph.nodes.values()
         ],
         "edges": [{"from": e.src, "to": e.dst, "order": e.order}
                   for e in sorted(graph.edges, key=lambda e: (e.dst, e.order, e.src))],
     }
+
+
+def _chosen(specs, node) -> dict[str, Any]:
+    defaults = specs.get(node.type).params.defaults() if node.type in specs else {}
+    return {k: node.params[k] for k in sorted(node.params) if k not in defaults or node.params[k] != defaults[k]}
 
 
 def dumps_graph(graph: Graph) -> str:
@@ -49,21 +61,12 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
 
 
 def load_graph(path: str | os.PathLike) -> Graph:
-    path = Path(path)
+    """Read a graph file: regular files only (a FIFO would block, /dev/zero never ends), size checked first."""
     try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise FileFormatError(f"{path}: cannot read ({e.strerror or e})") from None
-    if size > MAX_BYTES:
-        raise FileFormatError(f"{path}: {size / 1e6:.0f} MB is too large for a graph file (limit {MAX_BYTES // 2**20} MiB)")
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise FileFormatError(f"{path}: cannot read ({e.strerror or e})") from None
-    try:
-        return loads_graph(raw, source=str(path))
-    except FileFormatError:
-        raise
+        raw = read_regular_file(path, MAX_BYTES, "graph file")
+    except UntrustedInputError as e:
+        raise FileFormatError(str(e)) from None
+    return loads_graph(raw, source=str(path))
 
 
 def loads_graph(text: str | bytes, source: str = "graph") -> Graph:
@@ -81,6 +84,8 @@ def loads_graph(text: str | bytes, source: str = "graph") -> Graph:
                               "the file may be truncated") from None
     except RecursionError:
         raise FileFormatError(f"{source}: nested too deeply to be a graph file") from None
+    except ValueError as e:  # Python refuses integers of more than 4300 digits while parsing
+        raise FileFormatError(f"{source}: not a usable JSON graph ({e})") from None
     return from_dict(data, source)
 
 
@@ -100,43 +105,50 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
     if version < 1:
         fail(f"unknown format version {version}")
     name = data.get("name", "untitled")
-    if not isinstance(name, str):
-        fail("'name' must be text")
+    if not isinstance(name, str) or len(name) > 1000:
+        fail("'name' must be text of at most 1000 characters")
     nodes, edges = data.get("nodes"), data.get("edges")
     if not isinstance(nodes, list):
         fail("missing 'nodes' list")
     if not isinstance(edges, list):
         fail("missing 'edges' list")
 
+    if len(nodes) > MAX_NODES:
+        fail(f"{len(nodes):,} nodes are more than a graph file may hold ({MAX_NODES:,}); "
+             "use repeat counts for long stages")
+    if len(edges) > MAX_EDGES_PER_NODE * max(len(nodes), 1):
+        fail(f"{len(edges):,} edges for {len(nodes):,} nodes; a graph file has at most "
+             f"{MAX_EDGES_PER_NODE} per node")
+
     g = Graph(name=name)
     for i, nd in enumerate(nodes):
-        where = f"node #{i + 1}"
         if not isinstance(nd, dict):
-            fail(f"{where} is not an object")
+            fail(f"node #{i + 1} is not an object")
         nid, typ = nd.get("id"), nd.get("type")
         if not isinstance(nid, str) or not isinstance(typ, str):
-            fail(f"{where} needs text 'id' and 'type'")
+            fail(f"node #{i + 1} needs text 'id' and 'type'")
         params = nd.get("params", {})
         if not isinstance(params, dict):
             fail(f"node '{nid}': 'params' must be an object")
-        pos = nd.get("pos", [0, 0])
-        if (not isinstance(pos, list) or len(pos) != 2
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in pos)):
+        pos = nd.get("pos", (0, 0))
+        if not isinstance(pos, (list, tuple)) or len(pos) != 2 or not (_coordinate(pos[0]) and _coordinate(pos[1])):
             fail(f"node '{nid}': 'pos' must be two numbers")
-        repeat = nd.get("repeat", 1)
         try:
-            g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=repeat)
+            g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=nd.get("repeat", 1))
         except UnknownBlockError as e:
             fail(f"node '{nid}': {e}")
-        except (ParamError, GraphError) as e:
+        except ParamError as e:
+            fail(f"node '{nid}' ({typ}): {e}")
+        except GraphError as e:
             fail(f"node '{nid}': {e}")
     for i, ed in enumerate(edges):
         if not isinstance(ed, dict) or not isinstance(ed.get("from"), str) or not isinstance(ed.get("to"), str):
             fail(f"edge #{i + 1} needs text 'from' and 'to'")
-        order = ed.get("order", 0)
-        if not isinstance(order, int) or isinstance(order, bool):
-            fail(f"edge #{i + 1}: 'order' must be a whole number")
         src, dst = ed["from"], ed["to"]
+        try:
+            order = whole_number(ed.get("order", 0), f"'order' of edge #{i + 1} ({src} → {dst})", -MAX_ORDER, MAX_ORDER)
+        except UntrustedInputError as e:
+            fail(str(e))
         for end in (src, dst):
             if end not in g:
                 fail(f"edge #{i + 1} refers to a missing node '{end}'")
@@ -149,5 +161,10 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
         fail(f"node '{cycle[0]}' is part of a cycle ({' → '.join(cycle + cycle[:1])}); remove one of these edges")
     g.revision = 0
     return g
+
+
+def _coordinate(v: Any) -> bool:
+    # NaN fails both comparisons, and so do the infinities JSON's 1e400 becomes
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and -1e9 < v < 1e9
 
 

@@ -6,9 +6,11 @@ canvas can sit on top without the model knowing about them.
 """
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import networkx as nx
 
@@ -16,6 +18,9 @@ from explorer.graph.catalog import CATALOG, Catalog
 from explorer.graph.params import ParamError
 
 ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # always with fullmatch: "$" would let a final newline pass
+# A stage of 1000 blocks already makes a several-thousand-layer network (the deepest published ResNet has
+# 1001 layers); beyond it a repeat count is a typo or an attack, and a stage of 10**7 would hang analysis.
+MAX_REPEAT = 1000
 
 
 class GraphError(ValueError):
@@ -51,8 +56,9 @@ class Node:
     repeat: int = 1
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """An immutable link (a named tuple: a 10⁵-edge file creates it 10⁵ times, a frozen dataclass is 6× dearer)."""
+
     src: str
     dst: str
     order: int = 0  # position among the destination's inputs (Concat and Subtract care)
@@ -77,6 +83,9 @@ class Graph:
     _listeners: list[Callable[[GraphEvent], None]] = field(default_factory=list, repr=False)
     revision: int = 0
     _topo: list[str] | None = field(default=None, repr=False)
+    # Each node's incoming edges in input order, kept beside networkx by the edit methods: analysis and
+    # the compiler ask for them once per node, and networkx would build views and sort on every call.
+    _inputs: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     catalog: Catalog = field(default=CATALOG, repr=False, compare=False)
 
     # -- queries --------------------------------------------------------------------------------
@@ -101,28 +110,73 @@ class Graph:
         return [d["edge"] for _, _, d in self._g.edges(data=True)]
 
     def in_edges(self, node_id: str) -> list[Edge]:
-        return sorted((d["edge"] for _, _, d in self._g.in_edges(node_id, data=True)), key=lambda e: e.order)
+        try:
+            return list(self._inputs[node_id])
+        except KeyError:
+            raise GraphError(f"no node '{node_id}'", node_id) from None
 
     def inputs_of(self, node_id: str) -> list[str]:
-        return [e.src for e in self.in_edges(node_id)]
+        try:
+            return [e.src for e in self._inputs[node_id]]
+        except KeyError:
+            raise GraphError(f"no node '{node_id}'", node_id) from None
+
+    def ancestors(self, node_id: str) -> set[str]:
+        """Every node with a path to ``node_id`` (not itself)."""
+        inputs = self._inputs
+        seen: set[str] = set()
+        todo = [node_id]
+        while todo:
+            for e in inputs[todo.pop()]:
+                if e.src not in seen:
+                    seen.add(e.src)
+                    todo.append(e.src)
+        return seen
 
     def outputs_of(self, node_id: str) -> list[str]:
         return list(self._g.successors(node_id))
 
     def has_cycle(self) -> bool:
-        return not nx.is_directed_acyclic_graph(self._g)
+        return len(self._sorted()) < len(self._g)
 
     def find_cycle(self) -> list[str]:
-        try:
-            return [u for u, _ in nx.find_cycle(self._g)]
-        except nx.NetworkXNoCycle:
+        """The nodes of one cycle in edge order, or [] when there is none (one sort, linear in the graph)."""
+        order = self._sorted()
+        if len(order) == len(self._g):
             return []
+        placed = set(order)  # every cycle lies among the nodes the sort could not place
+        rest = self._g.subgraph(n for n in self._g if n not in placed)
+        return [u for u, _ in nx.find_cycle(rest)]
 
     def topological_order(self) -> list[str]:
         """Node ids in an order where every edge goes forward; ties keep insertion order."""
+        order = self._sorted()
+        if len(order) < len(self._g):
+            raise nx.NetworkXUnfeasible("the graph has a cycle, so it has no topological order")
+        return order
+
+    def _sorted(self) -> list[str]:
+        """Kahn's sort with ties broken by insertion order, cached until the structure changes; on a
+        cyclic graph it stops short, leaving out the cycles and what follows them."""
         if self._topo is None:
-            index = {n: i for i, n in enumerate(self._g.nodes)}
-            self._topo = list(nx.lexicographical_topological_sort(self._g, key=index.__getitem__))
+            g = self._g
+            index = {n: i for i, n in enumerate(g)}
+            ids = list(g)
+            waiting = {n: d for n, d in g.in_degree() if d}
+            ready = [i for i, n in enumerate(ids) if n not in waiting]  # ascending: already a heap
+            order = []
+            succ = g.succ
+            while ready:
+                n = ids[heapq.heappop(ready)]
+                order.append(n)
+                for m in succ[n]:
+                    left = waiting[m] - 1
+                    if left:
+                        waiting[m] = left
+                    else:
+                        del waiting[m]
+                        heapq.heappush(ready, index[m])
+            self._topo = order
         return self._topo
 
     def nodes_of_type(self, type_name: str) -> list[str]:
@@ -131,8 +185,16 @@ class Graph:
     def nodes_with_role(self, role: str) -> list[str]:
         """The network's ``"input"`` or ``"output"`` nodes, as their block types declare."""
         specs = self.catalog
-        return [n for n, d in self._g.nodes(data=True)
-                if d["node"].type in specs and specs.get(d["node"].type).role == role]
+        matches: dict[str, bool] = {}  # per type, not per node: analysis asks this of every large graph
+        found = []
+        for n, d in self._g.nodes(data=True):
+            t = d["node"].type
+            hit = matches.get(t)
+            if hit is None:
+                hit = matches[t] = t in specs and specs.get(t).role == role
+            if hit:
+                found.append(n)
+        return found
 
     def spec(self, node_id: str):
         """The description of a node's block type."""
@@ -161,7 +223,8 @@ class Graph:
             raise NodeIdError(f"a node called '{node_id}' already exists", node_id)
         repeat = _check_repeat(repeat, block.repeatable, node_id)
         self._g.add_node(node_id, node=Node(node_id, type_name, full, (float(pos[0]), float(pos[1])), repeat))
-        self._changed(GraphEvent("node_added", node_id), structure=True)
+        self._inputs[node_id] = []
+        self._changed("node_added", node_id, structure=True)
         return node_id
 
     def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
@@ -171,7 +234,8 @@ class Graph:
         for e in edges:
             self.disconnect(e.src, e.dst)
         self._g.remove_node(node_id)
-        self._changed(GraphEvent("node_removed", node_id, old=node), structure=True)
+        del self._inputs[node_id]
+        self._changed("node_removed", node_id, structure=True, old=node)
         return node, edges
 
     def restore_node(self, node: Node) -> None:
@@ -197,7 +261,7 @@ class Graph:
             return DuplicateLinkError(f"'{src}' is already connected to '{dst}'", dst)
         if check_cycle and nx.has_path(self._g, dst, src):
             return CycleError(f"connecting '{src}' to '{dst}' would make a cycle", dst)
-        if self._g.in_degree(dst) >= db.max_inputs:
+        if len(self._inputs[dst]) >= db.max_inputs:
             what = "one input" if db.max_inputs == 1 else f"at most {db.max_inputs} inputs"
             return PortError(f"'{dst}' ({db.title}) takes {what} and it is already connected; "
                              f"disconnect it first or use an Add/Concat node", dst)
@@ -207,11 +271,13 @@ class Graph:
         problem = self.connection_problem(src, dst, check_cycle)
         if problem is not None:
             raise problem
+        inputs = self._inputs[dst]
         if order is None:
-            order = max((e.order for e in self.in_edges(dst)), default=-1) + 1
+            order = max((e.order for e in inputs), default=-1) + 1
         edge = Edge(src, dst, int(order))
         self._g.add_edge(src, dst, edge=edge)
-        self._changed(GraphEvent("edge_added", dst, edge=edge), structure=True)
+        bisect.insort_right(inputs, edge, key=_by_order)  # after equal orders: ties keep connection order
+        self._changed("edge_added", dst, structure=True, edge=edge)
         return edge
 
     def disconnect(self, src: str, dst: str) -> Edge:
@@ -219,7 +285,8 @@ class Graph:
             raise GraphError(f"'{src}' is not connected to '{dst}'", dst)
         edge = self._g.edges[src, dst]["edge"]
         self._g.remove_edge(src, dst)
-        self._changed(GraphEvent("edge_removed", dst, edge=edge), structure=True)
+        self._inputs[dst].remove(edge)
+        self._changed("edge_removed", dst, structure=True, edge=edge)
         return edge
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -232,7 +299,7 @@ class Graph:
         if old == value:
             return
         node.params[name] = value
-        self._changed(GraphEvent("param_changed", node_id, name=name, old=old, new=value))
+        self._changed("param_changed", node_id, name=name, old=old, new=value)
 
     def set_repeat(self, node_id: str, repeat: int) -> None:
         node = self.node(node_id)
@@ -240,7 +307,7 @@ class Graph:
         if repeat == node.repeat:
             return
         old, node.repeat = node.repeat, repeat
-        self._changed(GraphEvent("repeat_changed", node_id, old=old, new=repeat))
+        self._changed("repeat_changed", node_id, old=old, new=repeat)
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> None:
         node = self.node(node_id)
@@ -248,15 +315,16 @@ class Graph:
         if pos == node.pos:
             return
         old, node.pos = node.pos, pos
-        self._changed(GraphEvent("node_moved", node_id, old=old, new=pos))
+        self._changed("node_moved", node_id, old=old, new=pos)
 
     def replace_with(self, other: "Graph") -> None:
         """Take over another graph's content (open file, new) with one 'reset' event."""
         self._g = other._g.copy()
         for n, data in self._g.nodes(data=True):
             data["node"] = _copy_node(data["node"])
+        self._inputs = {n: list(edges) for n, edges in other._inputs.items()}
         self.name = other.name
-        self._changed(GraphEvent("reset"), structure=True)
+        self._changed("reset", structure=True)
 
     def copy(self) -> "Graph":
         g = Graph(name=self.name, catalog=self.catalog)
@@ -272,12 +340,14 @@ class Graph:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
-    def _changed(self, event: GraphEvent, structure: bool = False) -> None:
+    def _changed(self, kind: str, node_id: str | None = None, structure: bool = False, **what: Any) -> None:
         self.revision += 1
         if structure:
             self._topo = None
-        for fn in list(self._listeners):
-            fn(event)
+        if self._listeners:  # no event object when nobody listens: a file load adds 10⁵ nodes unobserved
+            event = GraphEvent(kind, node_id, **what)
+            for fn in list(self._listeners):
+                fn(event)
 
     # -- comparison -----------------------------------------------------------------------------
     def same_as(self, other: "Graph") -> bool:
@@ -293,9 +363,21 @@ def _copy_node(n: Node) -> Node:
     return Node(n.id, n.type, params, n.pos, n.repeat)
 
 
+def _by_order(e: Edge) -> int:
+    return e.order
+
+
 def _check_repeat(repeat: Any, repeatable: bool, node_id: str) -> int:
     if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-        raise GraphError(f"repeat of '{node_id}' must be a whole number ≥ 1, got {repeat!r}", node_id)
+        raise GraphError(f"repeat of '{node_id}' must be a whole number ≥ 1, got {_show(repeat)}", node_id)
+    if repeat > MAX_REPEAT:
+        raise GraphError(f"repeat of '{node_id}' is {_show(repeat)}, more than the {MAX_REPEAT} a stage may have; "
+                         "use a smaller count or several stages", node_id)
     if repeat > 1 and not repeatable:
         raise GraphError(f"'{node_id}' is a primitive and cannot repeat; only residual blocks form stages", node_id)
     return repeat
+
+
+def _show(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 40 else f"a {len(r)}-character value"
