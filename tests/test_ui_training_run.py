@@ -23,7 +23,7 @@ def count_steps(controller):
     return seen
 
 
-def test_train_button_runs_and_every_plot_gets_the_data(training_window, qtbot):
+def test_train_button_runs_and_every_plot_gets_the_data(training_window, qtbot, tmp_path):
     mw, dock = training_window()
     c = dock.controller
     steps = count_steps(c)
@@ -49,7 +49,6 @@ def test_train_button_runs_and_every_plot_gets_the_data(training_window, qtbot):
     assert list(xv) == [6]                                     # validation once, at the epoch's end
     # gradients: a heatmap column per sampled step (every 2nd), a row per layer unit
     dock.tabs.setCurrentIndex(1)
-    qtbot.wait(50)
     feed = c.feed(rid)
     image = dock.gradients.heatmap.image_array()
     assert image.shape == (3, len(feed.keys)) and feed.keys[0] == "stem_conv" and "stage1[1]" in feed.keys
@@ -59,8 +58,7 @@ def test_train_button_runs_and_every_plot_gets_the_data(training_window, qtbot):
     assert np.allclose(curve.yData, feed.latest["grad_norm"])
     assert dock.train_button.isEnabled() and not dock.stop_button.isEnabled()
     assert "finished" in dock.status.label.text()
-    qtbot.wait(100)
-    mw.grab().save("/tmp/test_ui_training_finished.png")
+    assert mw.grab().save(str(tmp_path / "finished.png"))
 
 
 def test_stop_takes_effect_within_one_step(training_window, qtbot, monkeypatch):
@@ -102,7 +100,17 @@ def test_stop_takes_effect_within_one_step(training_window, qtbot, monkeypatch):
     assert not c.session.is_active()
 
 
-def test_pause_then_stop_runs_no_further_step(training_window, qtbot):
+def test_pause_then_stop_runs_no_further_step(training_window, qtbot, monkeypatch):
+    import threading
+
+    from explorer.train import TrainControl
+
+    waiting, real_wait = threading.Event(), TrainControl.wait_while_paused
+
+    def wait_while_paused(control, *args, **kwargs):
+        waiting.set()
+        return real_wait(control, *args, **kwargs)
+    monkeypatch.setattr(TrainControl, "wait_while_paused", wait_while_paused)
     mw, dock = training_window()
     c = dock.controller
     rid = c.start(dock.graph_provider(), "digits", quick(batch_size=16, epochs=20), auto_log=False, auto_stats=False)
@@ -111,20 +119,28 @@ def test_pause_then_stop_runs_no_further_step(training_window, qtbot):
     qtbot.waitUntil(lambda: c.record(rid).status == "paused", timeout=TIMEOUT)
     assert dock.pause_button.text() == "Resume"
     paused_at = c.feed(rid).step
-    qtbot.wait(300)
-    assert c.feed(rid).step == paused_at                 # paused really pauses
+    qtbot.waitUntil(waiting.is_set, timeout=TIMEOUT)     # the engine blocks until resumed or stopped
+    assert c.feed(rid).step == paused_at
     with qtbot.waitSignal(dock.runFinished, timeout=TIMEOUT):
         dock.stop_button.click()
     assert c.record(rid).status == "stopped" and c.record(rid).final["steps"] == paused_at
     assert dock.pause_button.text() == "Pause" and not dock.pause_button.isChecked()
 
 
-def test_closing_the_window_mid_run_stops_the_thread(training_window, qtbot):
+def test_closing_the_window_mid_run_stops_the_thread(training_window, qtbot, monkeypatch):
+    import explorer.ui.training.worker as worker
+
+    threads, real_training = [], worker.run_training
+
+    def recording(*args, **kwargs):  # runs in the thread that trains
+        threads.append(QThread.currentThread())
+        yield from real_training(*args, **kwargs)
+    monkeypatch.setattr(worker, "run_training", recording)
     mw, dock = training_window()
     c = dock.controller
     rid = c.start(dock.graph_provider(), "digits", quick(batch_size=16, epochs=50), auto_log=False, auto_stats=False)
     qtbot.waitUntil(lambda: c.feed(rid).step >= 2, timeout=TIMEOUT)
-    thread = c.session._thread
+    (thread,) = threads
     assert isinstance(thread, QThread) and thread.isRunning()
     ended = []
     thread.finished.connect(lambda: ended.append(True))

@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QSpinBox
 
@@ -142,8 +143,8 @@ def test_fully_expanded_thousand_layer_net_draws_an_overview(make_window):
     assert w.analysis.result.total.weight_layers == 1004
     w.view.fit()
     assert w.scene.overview
-    img = w.view.grab().toImage()
-    assert not img.isNull()
+    canvas, drawn = common_colours(w.view.viewport())
+    assert canvas == w.scene.style.theme.canvas and drawn != canvas   # the overview paints the network
     # far out, a click still selects the node under it (the overview answers, not the items)
     target = next(n for n in g.nodes.values() if n.type == "add")
     at = w.view.mapFromScene(QPointF(*target.pos))
@@ -155,12 +156,33 @@ def test_fully_expanded_thousand_layer_net_draws_an_overview(make_window):
     assert len(g) < 30
 
 
-def test_dark_theme_repaints(make_window, monkeypatch):
+def common_colours(widget, n=2) -> list[QColor]:
+    """The ``n`` colours that cover most of what ``widget`` shows, most common first."""
+    img = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGBX8888)
+    rgb = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine() // 4, 4)
+    values, counts = np.unique(rgb[:, :img.width(), :3].reshape(-1, 3), axis=0, return_counts=True)
+    return [QColor(*(int(v) for v in values[i])) for i in np.argsort(-counts)[:n]]
+
+
+def test_the_canvas_follows_the_system_colour_scheme(make_window, monkeypatch):
+    from explorer.ui.theme import DARK, LIGHT
+
+    def system_switches_to(name, scheme):
+        monkeypatch.setenv("RESIDUAL_EXPLORER_THEME", name)   # what the platform reports, as the app reads it
+        QApplication.styleHints().colorSchemeChanged.emit(scheme)
+
+    monkeypatch.setenv("RESIDUAL_EXPLORER_THEME", "light")
     w = make_window()
-    from explorer.ui.theme import DARK
-    w._theme_changed(DARK)
-    assert w.scene.style.theme is DARK
-    assert not w.view.grab().isNull()
+    assert common_colours(w.view.viewport()) == [LIGHT.canvas, LIGHT.node]   # the canvas, then node faces
+    try:
+        system_switches_to("dark", Qt.ColorScheme.Dark)
+        assert w.scene.style.theme is DARK
+        assert common_colours(w.view.viewport()) == [DARK.canvas, DARK.node]
+        assert QApplication.palette().color(QPalette.ColorRole.Window) == QColor("#232428")
+    finally:
+        system_switches_to("light", Qt.ColorScheme.Light)        # the app palette is shared by later tests
+    assert common_colours(w.view.viewport()) == [LIGHT.canvas, LIGHT.node]
+    assert QApplication.palette().color(QPalette.ColorRole.Window) != QColor("#232428")
 
 
 def test_export_png_and_svg(make_window, tmp_path):
@@ -186,11 +208,13 @@ def test_screenshot_command(tmp_path, arch):
     assert img.width() >= 1000 and img.height() >= 600
 
 
-def test_screenshot_of_unknown_arch_is_an_error(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    r = subprocess.run([sys.executable, "main.py", "--screenshot", str(tmp_path / "x.png"), "resnet_nope"],
-                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and r.stderr.startswith("error: unknown preset") and "Traceback" not in r.stderr
+def test_screenshot_of_unknown_arch_is_an_error(tmp_path, capsys):
+    from explorer.ui.app import run_app
+
+    assert run_app(["--screenshot", str(tmp_path / "x.png"), "resnet_nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown preset") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_keyboard_shortcuts_are_wired(make_window):

@@ -26,8 +26,10 @@ COST_WINDOW = 5      # frames the cost estimate looks at (median: one slow frame
 
 class Throttle(QObject):
     def __init__(self, callback: Callable[[], None] | None, max_hz: float = MAX_HZ, parent: QObject | None = None,
-                 visible: Callable[[], bool] | None = None, duty: float = DUTY):
+                 visible: Callable[[], bool] | None = None, duty: float = DUTY,
+                 clock: Callable[[], float] = time.perf_counter):
         super().__init__(parent)
+        self._clock = clock       # seconds; tests pass a clock they move by hand
         self._callbacks = [callback] if callback else []
         self._visible = visible
         self._min_period = 1.0 / max_hz
@@ -51,8 +53,11 @@ class Throttle(QObject):
     def request(self) -> None:
         if self._timer.isActive():
             return
-        wait = self.period - (time.perf_counter() - self._last)
-        self._timer.start(max(0, int(wait * 1000)))
+        self._timer.start(int(self.delay() * 1000))
+
+    def delay(self) -> float:
+        """Seconds until the rate and the budget allow the next redraw (0: now)."""
+        return max(0.0, self.period - (self._clock() - self._last))
 
     @property
     def period(self) -> float:
@@ -84,9 +89,9 @@ class Throttle(QObject):
             return
         self._stale = False
         self._close_frame()  # the previous frame's updates and paints are all in by now
-        t = time.perf_counter()
+        t = self._clock()
         self._last = t
         self.calls += 1
         for callback in self._callbacks:
             callback()
-        self._frame += time.perf_counter() - t
+        self._frame += self._clock() - t
