@@ -136,3 +136,23 @@ def training_window(qtbot):
     for dock in made:
         assert dock.controller.shutdown(30_000)
         assert not dock.controller.session.is_active()
+
+
+# -- trained runs shared by the session (issue 8: one trained run for all tests that need one) -------
+@pytest.fixture(scope="session")
+def digits_3_epochs():
+    """{"resnet20": FinishedReport, "plain20": FinishedReport}: the default settings, 3 epochs on the digits,
+    trained once per session on one thread (the thread count is the application's, here the tests')."""
+    import torch
+
+    from explorer.data import load_dataset
+    from explorer.presets import build_preset
+    from explorer.train import TrainConfig, run_training
+
+    ds, before = load_dataset("digits", seed=0), torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {name: list(run_training(build_preset(name), ds, TrainConfig(epochs=3)))[-1]
+                for name in ("resnet20", "plain20")}
+    finally:
+        torch.set_num_threads(before)

@@ -1,7 +1,6 @@
 """The training engine: it learns, reports in order, stops/pauses between steps, and fails cleanly."""
 import math
 import threading
-import time
 
 import pytest
 import torch
@@ -13,6 +12,16 @@ from explorer.train import engine
 from explorer.train.testing import random_dataset, tiny_graph
 
 FAST = dict(epochs=2, batch_size=32, lr=0.2, log_every=1, stats_every=2, warmup_epochs=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The thread count is the application's to choose, and here the tests are the application: on a busy
+    shared 2-core machine two intra-op threads spin-wait each other ~50× slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +74,36 @@ def test_stats_off_sends_no_layer_reports(data):
     assert isinstance(reports[-1], FinishedReport)
 
 
+def step_losses(reports):
+    return [r.loss for r in reports if isinstance(r, StepReport)]
+
+
 def test_same_seed_same_run_and_other_seed_differs(data):
-    def final(seed):
-        return collect(tiny_graph(), data, TrainConfig(**{**FAST, "epochs": 1, "seed": seed}))[-1].final_train_loss
-    assert final(3) == final(3)
-    assert final(3) != final(4)
+    """Weights, dropout masks and data order all come from the seed: every logged loss repeats."""
+    def losses(seed):
+        cfg = TrainConfig(**{**FAST, "epochs": 1, "seed": seed, "stats_every": 0})
+        return step_losses(collect(tiny_graph(dropout=0.3), data, cfg))
+    assert losses(3) == losses(3)
+    assert losses(3) != losses(4)
+
+
+def test_a_run_leaves_process_wide_torch_state_alone(data):
+    """Thread count, the global RNG and cuDNN flags are the application's; the run draws from its own
+    streams, so a consumer drawing random numbers between reports changes nothing in the run either."""
+    threads = torch.get_num_threads()
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    cfg = TrainConfig(**{**FAST, "epochs": 1, "threads": threads + 1, "crop_padding": 1})
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    quiet = step_losses(collect(tiny_graph(dropout=0.3), data, cfg))
+    assert torch.get_num_threads() == threads
+    assert torch.equal(torch.get_rng_state(), before)
+    assert (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark) == cudnn
+    noisy = []
+    for r in run_training(tiny_graph(dropout=0.3), data, cfg):
+        torch.rand(3)  # the consumer's own draws, between the run's steps
+        noisy.append(r)
+    assert step_losses(noisy) == quiet
 
 
 def test_stop_ends_before_the_next_step(data):
@@ -84,10 +118,24 @@ def test_stop_ends_before_the_next_step(data):
     assert max(r.step for r in seen if isinstance(r, StepReport)) == 3
 
 
+class WatchedControl(TrainControl):
+    """A TrainControl that tells the test when the run blocks waiting for resume, and when it goes on."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting, self.woke = threading.Event(), threading.Event()
+
+    def wait_while_paused(self, poll_s: float = 0.2) -> None:
+        self.waiting.set()
+        super().wait_while_paused(poll_s)
+        self.woke.set()
+
+
 def test_pause_resume_stop_from_another_thread(data, monkeypatch):
-    """The window's worker iterates the generator in a thread; the GUI thread pauses and stops it."""
-    forwards_after_stop = []
-    control = TrainControl()
+    """The window's worker iterates the generator in a thread; the GUI thread pauses and stops it. The worker
+    hands over at fixed points (events), so every interleaving here is decided, not timed."""
+    forwards = {"n": 0, "after_stop": 0}
+    control = WatchedControl()
     real = engine.compile_graph
 
     def counting(graph, analysis=None):
@@ -95,42 +143,46 @@ def test_pause_resume_stop_from_another_thread(data, monkeypatch):
         orig = m.forward
 
         def forward(x):
-            if control.stop_requested:
-                forwards_after_stop.append(1)
-            time.sleep(0.005)  # slow enough that the GUI thread acts mid-run
+            forwards["n"] += 1
+            forwards["after_stop"] += control.stop_requested
             return orig(x)
         m.forward = forward
         return m
 
     monkeypatch.setattr(engine, "compile_graph", counting)
-    reports, lock = [], threading.Lock()
+    reports = []
+    stepped, paused_by_gui, resumed_step = threading.Event(), threading.Event(), threading.Event()
+    stop_given = threading.Event()
 
     def worker():
         for r in run_training(tiny_graph(), data, TrainConfig(**{**FAST, "epochs": 50, "validate": False}), control):
-            with lock:
-                reports.append(r)
+            reports.append(r)
+            if isinstance(r, StepReport) and not stepped.is_set():
+                stepped.set()
+                assert paused_by_gui.wait(20)       # the GUI thread pauses before the next step
+            elif isinstance(r, StepReport) and control.woke.is_set() and not resumed_step.is_set():
+                resumed_step.set()
+                assert stop_given.wait(20)          # ... and stops before the next one
 
     t = threading.Thread(target=worker)
     t.start()
-    deadline = time.time() + 20
-    while time.time() < deadline and not any(isinstance(r, StepReport) for r in list(reports)):
-        time.sleep(0.01)
+    assert stepped.wait(20)
     control.pause()
-    while time.time() < deadline and not any(isinstance(r, StatusReport) for r in list(reports)):
-        time.sleep(0.01)
-    with lock:
-        n_paused = len(reports)
-    time.sleep(0.3)
-    assert len(reports) == n_paused  # nothing happens while paused
+    paused_by_gui.set()
+    assert control.waiting.wait(20)                 # the run blocks between steps ...
+    paused = reports[-1]
+    assert isinstance(paused, StatusReport) and paused.state == "paused" and paused.step == forwards["n"] == 1
     control.resume()
-    time.sleep(0.1)
+    assert resumed_step.wait(20)                    # ... and goes on once resumed
     control.stop()
+    stop_given.set()
     t.join(20)
     assert not t.is_alive()
     states = [r.state for r in reports if isinstance(r, StatusReport)]
     assert states == ["paused", "running"]
-    assert isinstance(reports[-1], FinishedReport) and reports[-1].status == "stopped"
-    assert not forwards_after_stop  # no step started after stop()
+    fin = reports[-1]
+    assert isinstance(fin, FinishedReport) and fin.status == "stopped" and fin.steps == forwards["n"] == 2
+    assert forwards["after_stop"] == 0              # no step started after stop()
 
 
 def test_stop_while_paused_ends_the_run(data):
@@ -264,3 +316,38 @@ def test_train_module_returns_the_trained_network(data):
     with torch.no_grad():
         acc = (m(data.x_val).argmax(1) == data.y_val).float().mean().item()
     assert acc > 0.5
+
+
+def test_finite_divergence_stops_like_nan_and_keeps_the_last_good_checkpoint(tmp_path):
+    """A learning rate far too high blows the weights up while the loss stays finite: the run fails
+    ("diverged") with the learning rate to change, and last.pt keeps the weights from before. Two steps an
+    epoch: epoch 2 ends with the loss already blown up but before the guard's three intervals, and must
+    not be saved."""
+    ds = random_dataset(n_train=64, n_val=16)
+    cfg = TrainConfig(**{**FAST, "epochs": 1, "stats_every": 0, "out_dir": str(tmp_path)})
+    assert isinstance(collect(tiny_graph(), ds, cfg)[-1], FinishedReport)
+    good = load_checkpoint(tmp_path / "last.pt")
+    out = collect(None, ds, cfg.replace(epochs=4, lr=999.0), resume=tmp_path)
+    fail = out[-1]
+    assert isinstance(fail, FailedReport) and fail.kind == "diverged", fail
+    assert "diverged" in fail.reason and "learning rate" in fail.reason
+    assert "--lr 0.05" in fail.advice and fail.checkpoint == str(tmp_path / "last.pt")
+    assert fail.epoch == 3 and fail.step == 6   # steps 4, 5, 6 far above the start
+    assert [r.epoch for r in out if isinstance(r, CheckpointReport)] == []   # the blown-up epoch 2 is not saved
+    kept = load_checkpoint(tmp_path / "last.pt")
+    assert kept.step == good.step == 2
+    assert all(torch.equal(kept.model_state[k], v) for k, v in good.model_state.items())
+
+
+def test_divergence_needs_several_intervals_far_above_the_start():
+    from explorer.train.divergence import DivergenceGuard
+
+    guard = DivergenceGuard(num_classes=10)       # start: chance level ln 10 = 2.3; limit 230
+    assert guard.check(2.3 * 32, 2.3, 2.3) is None
+    assert guard.check(0.0, 500.0, 2.3) is None and guard.suspect          # a spike: one interval ...
+    assert guard.check(0.0, 2.0, 2.3) is None and not guard.suspect        # ... that passes
+    assert [guard.check(0.0, 1e24, 2.3) for _ in range(3)] == [None, None, "diverged"]
+    assert DivergenceGuard(10).check(float("inf"), 1.0, 2.3) == "nan"
+    late = DivergenceGuard(10)
+    late.check(0.0, 50.0, 50.0)                   # a network that starts high is measured from its start
+    assert late.limit == 5000.0

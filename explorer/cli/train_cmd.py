@@ -53,6 +53,9 @@ def run(args) -> int:
         named = Path(args.resume)
         changes["out_dir"] = str(named if named.is_dir() else named.parent)
     cfg = checked(base.replace(**changes))
+    if cfg.threads:  # process-wide, so the application sets it, once; a run never does
+        import torch
+        torch.set_num_threads(cfg.threads)
 
     graph = load_graph(args.arch) if args.arch else None
     if ckpt is not None and graph is not None:
@@ -60,6 +63,11 @@ def run(args) -> int:
         graph = None
     dataset = load_data(args, cfg.seed)
     name = (graph or ckpt.graph).name
+    from explorer.network.memory import training_problem  # refuse before a 60 GB allocation, not after
+    too_big = training_problem(graph or ckpt.graph, dataset.input_shape, dataset.num_classes, cfg.batch_size,
+                               cfg.optimizer, cfg.device)
+    if too_big:
+        raise UserError(too_big)
 
     final, params = train_with_progress(graph, dataset, cfg, sys.stderr if args.json else sys.stdout, name,
                                         resume=ckpt)

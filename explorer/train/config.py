@@ -70,7 +70,7 @@ class TrainConfig:
         need(self.optimizer in OPTIMIZERS, f"optimizer '{self.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
         need(self.schedule in SCHEDULES, f"schedule '{self.schedule}' is not one of {', '.join(SCHEDULES)}")
         need(self.amp in AMP_MODES, f"amp '{self.amp}' is not one of {', '.join(AMP_MODES)}")
-        need(_is_num(self.lr) and 0 < self.lr < 1e3, f"learning rate must be > 0, got {self.lr!r}")
+        need(_is_num(self.lr) and 0 < self.lr < 1e3, f"learning rate must be > 0 and below 1000, got {self.lr!r}")
         need(_is_num(self.momentum) and 0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum!r}")
         need(not (self.optimizer == "sgd" and self.nesterov and self.momentum == 0),
              "Nesterov momentum needs momentum > 0; set momentum or turn Nesterov off")

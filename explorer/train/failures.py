@@ -38,12 +38,18 @@ def loss_diverged(epoch: int, step: int, lr: float, peak_lr: float, guard: Diver
                   checkpoint: str | None) -> FailedReport:
     return FailedReport("diverged", f"the training loss diverged: {guard.loss:.3g}, above {guard.limit:.3g} "
                                     f"({guard.factor:g}× its start level {guard.reference:.3g}) for {guard.streak} "
-                                    "log intervals in a row (epoch {epoch}, by step "
+                                    f"log intervals in a row (epoch {epoch}, by step "
                                     f"{step}; learning rate {lr:.3g}); training stopped",
-                        f"lower the learning rate: {peak_lr:.3g} is above what this network trains with; try "
-                        f"--lr {peak_lr / 10:.3g} or less (default {TrainConfig.lr:g}), add warm-up or gradient "
-                        f"clipping; {_kept(checkpoint)}",
+                        f"lower the learning rate: {peak_lr:.3g} is too high for this network; {_try_lr(peak_lr)}, "
+                        f"or add warm-up or gradient clipping; {_kept(checkpoint)}",
                         epoch=epoch, step=step, checkpoint=checkpoint)
+
+
+def _try_lr(lr: float) -> str:
+    """A tenth of a plausible rate; beyond 1 (a typo or a probe) the default, which trains the presets."""
+    if lr <= 1:
+        return f"try --lr {lr / 10:.3g} (the default is {TrainConfig.lr:g})"
+    return f"try the default, --lr {TrainConfig.lr:g}"
 
 
 def out_of_memory(device_name: str, batch_size: int, epoch: int, step: int, checkpoint: str | None) -> FailedReport:

@@ -191,5 +191,5 @@ class TrainingLoop:
         with self.pacing.clock.paused():
             path = self.folder.save(kind, **state)
             if kind == "last":
-                record.last_ckpt = path
+                record.saved(path)
             yield CheckpointReport(path, kind, cur.epoch, cur.step)

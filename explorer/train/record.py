@@ -21,6 +21,10 @@ class RunRecord:
     def set_best(self, val_acc: float, epoch: int) -> None:
         self.best_val_acc, self.best_epoch = val_acc, epoch
 
+    def saved(self, path: str) -> None:
+        """A last.pt was written: the run's last good checkpoint."""
+        self.last_ckpt = path
+
     @property
     def latest(self) -> dict | None:
         return self.history[-1] if self.history else None

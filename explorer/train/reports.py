@@ -119,7 +119,8 @@ class FailedReport:
     """The run could not go on. ``reason`` says what happened, ``advice`` what to do about it.
 
     kind: ``config``/``graph``/``data``/``device``/``checkpoint`` (found before the first step: the
-    user's input), ``nan`` (loss not finite), ``oom`` (device out of memory).
+    user's input), ``nan`` (loss not finite), ``diverged`` (loss far above its start for several log
+    intervals), ``oom`` (device out of memory).
     """
     kind: str
     reason: str
