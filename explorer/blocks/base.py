@@ -54,6 +54,11 @@ class BlockType(BlockSpec):
         composites from their expansion). Imports torch lazily."""
         raise NotImplementedError
 
+    def code(self, p: dict, in_shapes: list[TensorShape]):
+        """How one node of this type is written in an exported module: a ``explorer.blocks.code.LayerCode``,
+        or None when the type declares no code (a composite is then written from its expansion)."""
+        return None
+
     def as_classifier(self, p: dict, num_classes: int) -> dict:
         """Parameters that make this block (a ``classifier_param`` block) produce ``num_classes`` outputs."""
         return {**p, self.classifier_param: int(num_classes)}

@@ -1,6 +1,10 @@
-"""Pieces shared by the residual blocks: the shortcut decision (in one place) and squeeze-excitation."""
+"""Pieces shared by the residual blocks: the shortcut decision (in one place) and squeeze-excitation,
+as graph expansions and as the code an exported module writes for them."""
 from __future__ import annotations
 
+from explorer.blocks.code import Snippet
+from explorer.blocks.primitives.channel_ops import ZERO_PAD
+from explorer.blocks.primitives.conv import CONV
 from explorer.graph.params import Choice, Int
 from explorer.graph.shapes import ShapeError, fmt_shape
 
@@ -13,20 +17,31 @@ SE_REDUCTION = Int("se_reduction", 0, 0, 256, "squeeze-excitation on the residua
                    "ratio (16 in Hu et al.), 0 = off", label="SE reduction")
 
 
+def shortcut_kind(in_channels: int, out_channels: int, stride: int, kind: str) -> str:
+    """What a shortcut setting becomes for this change of shape: "none", "identity", "zero_pad" or
+    "projection" ("auto" and an impossible "zero_pad" resolved)."""
+    if kind == "none":
+        return "none"
+    same = in_channels == out_channels and stride == 1
+    if kind == "identity" or (same and kind != "projection"):
+        return "identity"
+    return "zero_pad" if kind == "zero_pad" and out_channels >= in_channels else "projection"
+
+
 def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True) -> str | None:
     """The skip path from ``x`` to a tensor of ``out_channels`` at ``stride``; identity when it can be,
     None for kind "none"."""
+    c = b.channels(x)
+    kind = shortcut_kind(c, out_channels, stride, kind)
     if kind == "none":
         return None
-    c = b.channels(x)
-    same = c == out_channels and stride == 1
-    if kind == "identity" or (same and kind != "projection"):
-        if not same:
+    if kind == "identity":
+        if not (c == out_channels and stride == 1):
             h = b.shape(x)
             raise ShapeError(f"an identity shortcut cannot turn {fmt_shape(h)} into {out_channels} channels at stride {stride}",
                              "set shortcut to projection or zero_pad")
         return x
-    if kind == "zero_pad" and out_channels >= c:
+    if kind == "zero_pad":
         return b.add("zeropad_shortcut", x, node_id="shortcut", out_channels=out_channels, stride=stride)
     y = b.conv(x, out_channels, 1, stride, node_id="shortcut_conv")
     return b.bn(y, node_id="shortcut_bn") if bn else y
@@ -62,3 +77,46 @@ def conv_bn_act(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, t
     x = b.conv(x, out, k, stride, groups, node_id=f"conv{tag}")
     x = b.bn(x, node_id=f"bn{tag}")
     return b.act(x, node_id=f"relu{tag}") if act else x
+
+
+# -- the same pieces as exported code: a base class every residual block of the exported file extends --
+RESIDUAL = Snippet("Residual", '''
+class Residual(nn.Module):
+    """Base of the residual blocks: the shortcut and squeeze-excitation, decided in one place.
+
+    Shortcut kinds: "identity"; "zero_pad" (subsample, append zero channels: ResNet option A);
+    "projection" (1×1 conv, then BatchNorm unless bn=False: option B); "none" (no skip: a plain block).
+    """
+
+    def add_shortcut(self, kind, in_channels, out_channels, stride, bn=True):
+        self.shortcut_kind, self.shortcut_stride = kind, stride
+        self.shortcut_pad = out_channels - in_channels
+        if kind == "projection":
+            self.shortcut_conv = conv(in_channels, out_channels, 1, stride)
+            self.shortcut_bn = nn.BatchNorm2d(out_channels) if bn else nn.Identity()
+
+    def shortcut(self, x):
+        if self.shortcut_kind == "projection":
+            return self.shortcut_bn(self.shortcut_conv(x))
+        if self.shortcut_kind == "zero_pad":
+            return zero_pad(x, self.shortcut_pad, self.shortcut_stride)
+        return x
+
+    def residual(self, branch, x):
+        """branch + shortcut(x): the residual connection itself."""
+        return branch if self.shortcut_kind == "none" else branch + self.shortcut(x)
+
+    def add_squeeze_excite(self, channels, reduction):
+        """Channel attention on the branch (Hu et al. 2018); reduction 0 means none."""
+        self.se = reduction > 0
+        if self.se:
+            hidden = max(1, channels // reduction)
+            self.se_reduce = conv(channels, hidden, 1, bias=True)
+            self.se_expand = conv(hidden, channels, 1, bias=True)
+
+    def squeeze_excite(self, x):
+        if not self.se:
+            return x
+        gate = F.adaptive_avg_pool2d(x, 1)
+        return x * torch.sigmoid(self.se_expand(F.relu(self.se_reduce(gate))))
+''', needs=(CONV, ZERO_PAD))

@@ -1,8 +1,29 @@
 """Basic residual block (He et al. 2015): y = ReLU(F(x) + shortcut(x)), F = two 3×3 convs."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind,
+                                   squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
+
+CODE = Snippet("BasicBlock", '''
+class BasicBlock(Residual):
+    """Two 3×3 convs and a shortcut (He et al. 2015): y = relu(F(x) + shortcut(x))."""
+
+    def __init__(self, in_channels, channels, stride=1, shortcut="identity", se_reduction=0):
+        super().__init__()
+        self.conv1 = conv(in_channels, channels, 3, stride)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = conv(channels, channels, 3)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.add_squeeze_excite(channels, se_reduction)
+        self.add_shortcut(shortcut, in_channels, channels, stride)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.squeeze_excite(self.bn2(self.conv2(out)))
+        return F.relu(self.residual(out, x))
+''', needs=(RESIDUAL,))
 
 
 @register
@@ -24,3 +45,9 @@ class BasicBlock(CompositeBlock):
         r = squeeze_excite(b, r, p["se_reduction"])
         y = residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")
+
+    def code(self, p, in_shapes):
+        c, out, stride = in_shapes[0][0], p["channels"], p["stride"]
+        return LayerCode(call("BasicBlock", c, out, stride=stride, shortcut=shortcut_kind(c, out, stride, p["shortcut"]),
+                              se_reduction=p["se_reduction"], defaults={"stride": 1, "shortcut": "identity",
+                                                                        "se_reduction": 0}), needs=(CODE,))

@@ -3,9 +3,33 @@
 ``groups`` > 1 turns the 3×3 into a grouped convolution, which is all a ResNeXt block is (see resnext.py).
 """
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, conv_bn_act, shortcut, squeeze_excite
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind,
+                                   squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
+
+CODE = Snippet("Bottleneck", '''
+class Bottleneck(Residual):
+    """1×1 reduce, 3×3 (grouped: ResNeXt), 1×1 expand, and a shortcut (He et al. 2015; Xie et al. 2017)."""
+
+    def __init__(self, in_channels, width, out_channels, stride=1, groups=1, shortcut="identity", se_reduction=0):
+        super().__init__()
+        self.conv1 = conv(in_channels, width, 1)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv(width, width, 3, stride, groups=groups)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = conv(width, out_channels, 1)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.add_squeeze_excite(out_channels, se_reduction)
+        self.add_shortcut(shortcut, in_channels, out_channels, stride)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.squeeze_excite(self.bn3(self.conv3(out)))
+        return F.relu(self.residual(out, x))
+''', needs=(RESIDUAL,))
 
 
 @register
@@ -30,3 +54,10 @@ class BottleneckBlock(CompositeBlock):
         r = squeeze_excite(b, r, p["se_reduction"])
         y = residual_add(b, r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")
+
+    def code(self, p, in_shapes):
+        c, out, stride = in_shapes[0][0], p["out_channels"], p["stride"]
+        return LayerCode(call("Bottleneck", c, p["width"], out, stride=stride, groups=p["groups"],
+                              shortcut=shortcut_kind(c, out, stride, p["shortcut"]), se_reduction=p["se_reduction"],
+                              defaults={"stride": 1, "groups": 1, "shortcut": "identity", "se_reduction": 0}),
+                         needs=(CODE,))

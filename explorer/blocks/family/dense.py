@@ -1,8 +1,40 @@
 """Dense block (Huang et al. 2017): every layer sees the concatenation of all earlier feature maps."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import bn_act_conv
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
+
+CODE = Snippet("DenseBlock", '''
+class DenseBlock(nn.Module):
+    """``layers`` layers, each adding ``growth_rate`` feature maps to the concatenation of all before it
+    (Huang et al. 2017). Layer i: BN-ReLU-1×1 conv to bn_size·k (the bottleneck), then BN-ReLU-3×3 conv to k."""
+
+    def __init__(self, in_channels, growth_rate, layers, bottleneck=True, bn_size=4, dropout=0.0):
+        super().__init__()
+        self.layers, self.bottleneck = layers, bottleneck
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        channels = in_channels
+        for i in range(1, layers + 1):
+            c = channels
+            if bottleneck:
+                self.add_module(f"bn{i}a", nn.BatchNorm2d(c))
+                self.add_module(f"conv{i}a", conv(c, bn_size * growth_rate, 1))
+                c = bn_size * growth_rate
+            self.add_module(f"bn{i}b", nn.BatchNorm2d(c))
+            self.add_module(f"conv{i}b", conv(c, growth_rate, 3))
+            channels += growth_rate
+
+    def forward(self, x):
+        for i in range(1, self.layers + 1):
+            h = x
+            if self.bottleneck:
+                h = getattr(self, f"conv{i}a")(F.relu(getattr(self, f"bn{i}a")(h)))
+            h = getattr(self, f"conv{i}b")(F.relu(getattr(self, f"bn{i}b")(h)))
+            x = torch.cat([x, self.dropout(h)], 1)
+        return x
+''', needs=(CONV,))
 
 
 @register
@@ -32,3 +64,8 @@ class DenseBlock(CompositeBlock):
                 h = b.add("dropout", h, node_id=f"dropout{i}", p=p["dropout"])
             x = b.add("concat", x, h, node_id=f"concat{i}")
         return x
+
+    def code(self, p, in_shapes):
+        return LayerCode(call("DenseBlock", in_shapes[0][0], p["growth_rate"], p["layers"], bottleneck=p["bottleneck"],
+                              bn_size=p["bn_size"], dropout=p["dropout"],
+                              defaults={"bottleneck": True, "bn_size": 4, "dropout": 0.0}), needs=(CODE,))

@@ -4,9 +4,39 @@ The tensor between blocks is [residual part (residual_channels) | dense part]; e
 residual output to the first part and appends ``increment`` new channels to the second.
 """
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import bn_act_conv
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Int, ParamSet
+
+CODE = Snippet("DualPathBlock", '''
+class DualPathBlock(nn.Module):
+    """A grouped bottleneck shared by a residual path and a dense path (Chen et al. 2017). The tensor between
+    blocks is [residual part | dense part]: the residual part is added to, the dense part grows by ``increment``."""
+
+    def __init__(self, in_channels, residual_channels, increment, width, groups, stride=1, project=True):
+        super().__init__()
+        self.residual_channels, self.project = residual_channels, project
+        if project:  # the first block of a stage makes both parts from its input
+            self.bn_proj = nn.BatchNorm2d(in_channels)
+            self.conv_proj = conv(in_channels, residual_channels + 2 * increment, 1, stride)
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = conv(in_channels, width, 1)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv2 = conv(width, width, 3, stride, groups=groups)
+        self.bn3 = nn.BatchNorm2d(width)
+        self.conv3 = conv(width, residual_channels + increment, 1)
+
+    def forward(self, x):
+        skip = self.conv_proj(F.relu(self.bn_proj(x))) if self.project else x
+        out = self.conv1(F.relu(self.bn1(x)))
+        out = self.conv2(F.relu(self.bn2(out)))
+        out = self.conv3(F.relu(self.bn3(out)))
+        r = self.residual_channels
+        dense = torch.cat([skip[:, r:], out[:, r:]], 1)
+        return torch.cat([skip[:, :r] + out[:, :r], dense], 1)
+''', needs=(CONV,))
 
 
 @register
@@ -30,8 +60,7 @@ class DualPathBlock(CompositeBlock):
 
     def expand(self, p, b, x):
         res, inc, stride = p["residual_channels"], p["increment"], p["stride"]
-        project = p["entry"] == "projection" or (p["entry"] == "auto" and (stride != 1 or b.channels(x) <= res))
-        if project:
+        if _projects(p, b.channels(x)):
             s = bn_act_conv(b, x, res + 2 * inc, 1, stride, tag="_proj")
         else:
             s = x
@@ -45,3 +74,14 @@ class DualPathBlock(CompositeBlock):
         r = b.add("add", s_res, o_res, node_id="add")
         d = b.add("concat", s_dense, o_dense, node_id="concat_dense")
         return b.add("concat", r, d, node_id="concat")
+
+    def code(self, p, in_shapes):
+        c = in_shapes[0][0]
+        return LayerCode(call("DualPathBlock", c, p["residual_channels"], p["increment"], p["width"], p["groups"],
+                              stride=p["stride"], project=_projects(p, c), defaults={"stride": 1, "project": True}),
+                         needs=(CODE,))
+
+
+def _projects(p, in_channels: int) -> bool:
+    """Whether the input is projected into residual and dense parts (else it is split as it is)."""
+    return p["entry"] == "projection" or (p["entry"] == "auto" and (p["stride"] != 1 or in_channels <= p["residual_channels"]))

@@ -4,9 +4,49 @@ Basic (two 3×3) or bottleneck (1×1, 3×3, 1×1) variant; optional dropout betw
 what the wide block (wide.py) uses.
 """
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import residual_add, SE_REDUCTION, SHORTCUT, bn_act_conv, shortcut, squeeze_excite
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, bn_act_conv, residual_add, shortcut, shortcut_kind,
+                                   squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Float, Int, ParamSet
+
+CODE = Snippet("PreActBlock", '''
+class PreActBlock(Residual):
+    """BN-ReLU before each conv and nothing after the addition (He et al. 2016). The wide block
+    (Zagoruyko & Komodakis 2016) is the basic variant, widened, with dropout between the convs."""
+
+    def __init__(self, in_channels, out_channels, stride=1, bottleneck=False, width=0, dropout=0.0,
+                 shortcut="identity", se_reduction=0):
+        super().__init__()
+        self.bottleneck = bottleneck
+        self.bn_in = nn.BatchNorm2d(in_channels)
+        if bottleneck:
+            width = width or max(1, out_channels // 4)
+            self.conv1 = conv(in_channels, width, 1)
+            self.bn2 = nn.BatchNorm2d(width)
+            self.conv2 = conv(width, width, 3, stride)
+            self.bn3 = nn.BatchNorm2d(width)
+            self.conv3 = conv(width, out_channels, 1)
+        else:
+            self.conv1 = conv(in_channels, out_channels, 3, stride)
+            self.bn2 = nn.BatchNorm2d(out_channels)
+            self.conv2 = conv(out_channels, out_channels, 3)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.add_squeeze_excite(out_channels, se_reduction)
+        self.add_shortcut(shortcut, in_channels, out_channels, stride, bn=False)
+
+    def forward(self, x):
+        pre = F.relu(self.bn_in(x))
+        out = self.conv1(pre)
+        if self.bottleneck:
+            out = self.dropout(self.conv2(F.relu(self.bn2(out))))
+            out = self.conv3(F.relu(self.bn3(out)))
+        else:
+            out = self.conv2(self.dropout(F.relu(self.bn2(out))))
+        out = self.squeeze_excite(out)
+        # The identity carries x itself; a projection or zero-pad sees the pre-activated input, as in the authors' code.
+        return self.residual(out, x if self.shortcut_kind == "identity" else pre)
+''', needs=(RESIDUAL,))
 
 
 @register
@@ -43,6 +83,15 @@ class PreActBlock(CompositeBlock):
         # The projection sees the pre-activated input, as in the authors' code; the identity sees x itself.
         same = b.channels(x) == out and stride == 1 and p["shortcut"] != "projection"
         return residual_add(b, r, shortcut(b, x if same else pre, out, stride, p["shortcut"], bn=False))
+
+    def code(self, p, in_shapes):
+        c, out, stride = in_shapes[0][0], p["out_channels"], p["stride"]
+        bottleneck = p["variant"] == "bottleneck"
+        return LayerCode(call("PreActBlock", c, out, stride=stride, bottleneck=bottleneck,
+                              width=p["width"] if bottleneck else 0, dropout=p["dropout"],
+                              shortcut=shortcut_kind(c, out, stride, p["shortcut"]), se_reduction=p["se_reduction"],
+                              defaults={"stride": 1, "bottleneck": False, "width": 0, "dropout": 0.0,
+                                        "shortcut": "identity", "se_reduction": 0}), needs=(CODE,))
 
 
 def _dropout(b, x, rate):

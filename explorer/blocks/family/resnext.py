@@ -21,6 +21,13 @@ class ResNeXtBlock(CompositeBlock):
     face = ("cardinality", "group_width", "out_channels", "stride")
 
     def expand(self, p, b, x):
-        q = {"width": p["cardinality"] * p["group_width"], "groups": p["cardinality"], "out_channels": p["out_channels"],
-             "stride": p["stride"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}
-        return get_block("bottleneck").expand(q, b, x)
+        return get_block("bottleneck").expand(self._bottleneck(p), b, x)
+
+    def code(self, p, in_shapes):
+        return get_block("bottleneck").code(self._bottleneck(p), in_shapes)  # torchvision writes ResNeXt so too
+
+    @staticmethod
+    def _bottleneck(p):
+        return {"width": p["cardinality"] * p["group_width"], "groups": p["cardinality"],
+                "out_channels": p["out_channels"], "stride": p["stride"], "shortcut": p["shortcut"],
+                "se_reduction": p["se_reduction"]}

@@ -1,8 +1,29 @@
 """Weighted residual block (Shen et al. 2016): ReLU moved into the branch, branch scaled by a learned λ."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import residual_add, SHORTCUT, conv_bn_act, shortcut
+from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.parts import RESIDUAL, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind
+from explorer.blocks.primitives.channel_ops import SCALE
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
+
+CODE = Snippet("WeightedBlock", '''
+class WeightedBlock(Residual):
+    """y = shortcut(x) + λ·F(x), F = ReLU-conv-BN-ReLU-conv-BN, λ learnable and small at first (Shen et al. 2016)."""
+
+    def __init__(self, in_channels, channels, stride=1, init_weight=0.1, shortcut="identity"):
+        super().__init__()
+        self.conv1 = conv(in_channels, channels, 3, stride)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = conv(channels, channels, 3)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.weight = Scale(init_weight)
+        self.add_shortcut(shortcut, in_channels, channels, stride)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(F.relu(x))))
+        out = self.weight(self.bn2(self.conv2(out)))
+        return self.residual(out, x)
+''', needs=(RESIDUAL, SCALE))
 
 
 @register
@@ -25,3 +46,9 @@ class WeightedResidualBlock(CompositeBlock):
         r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False)
         r = b.add("scale", r, node_id="weight", init=p["init_weight"])
         return residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
+
+    def code(self, p, in_shapes):
+        c, out, stride = in_shapes[0][0], p["channels"], p["stride"]
+        return LayerCode(call("WeightedBlock", c, out, stride=stride, init_weight=p["init_weight"],
+                              shortcut=shortcut_kind(c, out, stride, p["shortcut"]),
+                              defaults={"stride": 1, "init_weight": 0.1, "shortcut": "identity"}), needs=(CODE,))

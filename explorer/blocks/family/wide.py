@@ -21,6 +21,12 @@ class WideBlock(CompositeBlock):
     face = ("channels", "widen_factor", "stride", "dropout")
 
     def expand(self, p, b, x):
-        q = {"out_channels": p["channels"] * p["widen_factor"], "stride": p["stride"], "variant": "basic", "width": 0,
-             "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}
-        return get_block("preact").expand(q, b, x)
+        return get_block("preact").expand(self._preact(p), b, x)
+
+    def code(self, p, in_shapes):
+        return get_block("preact").code(self._preact(p), in_shapes)
+
+    @staticmethod
+    def _preact(p):
+        return {"out_channels": p["channels"] * p["widen_factor"], "stride": p["stride"], "variant": "basic",
+                "width": 0, "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType
+from explorer.blocks.code import LayerCode
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, ParamSet
 
 KINDS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "identity")
+_CODE = {"relu": "F.relu({0})", "leaky_relu": "F.leaky_relu({0}, 0.1)", "elu": "F.elu({0})", "gelu": "F.gelu({0})",
+         "silu": "F.silu({0})", "tanh": "torch.tanh({0})", "sigmoid": "torch.sigmoid({0})", "identity": "{0}"}
 
 
 @register
@@ -30,3 +33,6 @@ class Activation(BlockType):
         return {"relu": lambda: nn.ReLU(inplace=False), "leaky_relu": lambda: nn.LeakyReLU(0.1), "elu": nn.ELU,
                 "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
                 "identity": nn.Identity}[p["kind"]]()
+
+    def code(self, p, in_shapes):
+        return LayerCode(None, _CODE[p["kind"]])

@@ -2,9 +2,30 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.code import X, LayerCode, Snippet, call
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, need_image
+
+ZERO_PAD = Snippet("zero_pad", '''
+def zero_pad(x, extra_channels, stride):
+    """ResNet option A shortcut: subsample by the stride, then append zero channels; no parameters."""
+    if stride > 1:
+        x = x[:, :, ::stride, ::stride]
+    return F.pad(x, (0, 0, 0, 0, 0, extra_channels)) if extra_channels else x
+''')
+
+SCALE = Snippet("Scale", '''
+class Scale(nn.Module):
+    """Multiplies by one learnable scalar (the weight of a weighted residual branch)."""
+
+    def __init__(self, init):
+        super().__init__()
+        self.weight = nn.Parameter(torch.tensor(float(init)))
+
+    def forward(self, x):
+        return x * self.weight
+''')
 
 
 @register
@@ -30,6 +51,9 @@ class ZeroPadShortcut(BlockType):
         from explorer.blocks import ops
         return ops.ZeroPadShortcut(p["out_channels"] - in_shapes[0][0], p["stride"])
 
+    def code(self, p, in_shapes):
+        return LayerCode(None, call("zero_pad", X, p["out_channels"] - in_shapes[0][0], p["stride"]), needs=(ZERO_PAD,))
+
 
 @register
 class ChannelSlice(BlockType):
@@ -53,6 +77,10 @@ class ChannelSlice(BlockType):
         from explorer.blocks import ops
         return ops.ChannelSlice(p["start"], p["stop"] or in_shapes[0][0])
 
+    def code(self, p, in_shapes):
+        stop = p["stop"] or in_shapes[0][0]
+        return LayerCode(None, f"{{0}}[:, {p['start'] or ''}:{'' if stop == in_shapes[0][0] else stop}]")
+
 
 @register
 class Scale(BlockType):
@@ -73,3 +101,6 @@ class Scale(BlockType):
     def build(self, p, in_shapes):
         from explorer.blocks import ops
         return ops.Scale(p["init"])
+
+    def code(self, p, in_shapes):
+        return LayerCode(call("Scale", p["init"]), needs=(SCALE,))

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
+
+
+CONV = Snippet("conv", '''
+def conv(in_channels, out_channels, kernel_size, stride=1, padding=None, dilation=1, groups=1, bias=False,
+         bias_init=0.0):
+    """A convolution initialised as He et al. do for ReLU networks; padding None keeps the size."""
+    if padding is None:
+        padding = dilation * (kernel_size - 1) // 2
+    layer = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias)
+    nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+    if bias:
+        nn.init.constant_(layer.bias, bias_init)
+    return layer
+''')
 
 
 def _padding(p) -> int:
@@ -63,3 +78,11 @@ class Conv2d(BlockType):
         if conv.bias is not None:
             nn.init.constant_(conv.bias, p["bias_init"])
         return conv
+
+    def code(self, p, in_shapes):
+        init = call("conv", in_shapes[0][0], p["out_channels"], p["kernel_size"], stride=p["stride"],
+                    padding=None if p["padding"] < 0 else p["padding"], dilation=p["dilation"], groups=p["groups"],
+                    bias=p["bias"], bias_init=p["bias_init"] if p["bias"] else 0.0,
+                    defaults={"stride": 1, "padding": None, "dilation": 1, "groups": 1, "bias": False,
+                              "bias_init": 0.0})
+        return LayerCode(init, needs=(CONV,))

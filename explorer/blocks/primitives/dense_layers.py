@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.code import LayerCode, call
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, fmt_shape
@@ -24,6 +25,9 @@ class Flatten(BlockType):
     def build(self, p, in_shapes):
         from torch import nn
         return nn.Flatten(1)
+
+    def code(self, p, in_shapes):
+        return LayerCode(None, "torch.flatten({0}, 1)")
 
 
 @register
@@ -52,6 +56,9 @@ class Linear(BlockType):
         from torch import nn
         return nn.Linear(in_shapes[0][0], p["out_features"], bias=p["bias"])
 
+    def code(self, p, in_shapes):
+        return LayerCode(call("nn.Linear", in_shapes[0][0], p["out_features"], bias=p["bias"], defaults={"bias": True}))
+
 
 @register
 class Dropout(BlockType):
@@ -70,3 +77,6 @@ class Dropout(BlockType):
     def build(self, p, in_shapes):
         from torch import nn
         return nn.Dropout(p["p"])
+
+    def code(self, p, in_shapes):
+        return LayerCode(call("nn.Dropout", p["p"]))

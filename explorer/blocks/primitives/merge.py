@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType
+from explorer.blocks.code import LayerCode, inputs
 from explorer.blocks.registry import register
 from explorer.graph.shapes import ShapeError, fmt_shape
 
@@ -24,6 +25,9 @@ class _Merge(BlockType):
         from explorer.blocks import ops
         return getattr(ops, self.op)()
 
+    def code(self, p, in_shapes):
+        return LayerCode(None, self.written.format(inputs(len(in_shapes), self.sep)))
+
 
 @register
 class Add(_Merge):
@@ -34,6 +38,7 @@ class Add(_Merge):
     title = "Add"
     help = "Element-wise sum. An Add fed by a skip edge is a residual shortcut: y = F(x) + x."
     op = "Add"
+    written, sep = '{}', ' + '
 
     def infer(self, p, in_shapes):
         first = in_shapes[0]
@@ -51,6 +56,7 @@ class Subtract(_Merge):
     title = "Subtract"
     help = "First input minus second (edge order). Highway gates use it: y = x + T·(H − x)."
     op = "Subtract"
+    written, sep = '{}', ' - '
     max_inputs = 2
 
     def infer(self, p, in_shapes):
@@ -68,6 +74,7 @@ class Multiply(_Merge):
     title = "Multiply"
     help = "Element-wise product with broadcasting: C×1×1 attention weights times C×H×W features (SE)."
     op = "Multiply"
+    written, sep = '{}', ' * '
 
     def infer(self, p, in_shapes):
         out = list(in_shapes[0])
@@ -90,6 +97,7 @@ class Concat(_Merge):
     title = "Concat"
     help = "Joins inputs along channels (edge order). DenseNet feeds every layer the concat of all before it."
     op = "Concat"
+    written, sep = 'torch.cat([{}], 1)', ', '
     max_inputs = 64
 
     def infer(self, p, in_shapes):

@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.code import LayerCode, Snippet, call
+
+ZERO_INIT = Snippet("zero_init", '''
+def zero_init(norm):
+    """Start a BatchNorm's scale at 0, so the residual branch it ends starts as nothing."""
+    nn.init.zeros_(norm.weight)
+    return norm
+''')
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, ParamSet
 
@@ -33,3 +41,8 @@ class BatchNorm(BlockType):
         if p["zero_init"]:
             nn.init.zeros_(bn.weight)
         return bn
+
+    def code(self, p, in_shapes):
+        cls = "nn.BatchNorm2d" if len(in_shapes[0]) == 3 else "nn.BatchNorm1d"
+        init = call(cls, in_shapes[0][0], eps=p["eps"], momentum=p["momentum"], defaults={"eps": 1e-5, "momentum": 0.1})
+        return LayerCode(f"zero_init({init})", needs=(ZERO_INIT,)) if p["zero_init"] else LayerCode(init)

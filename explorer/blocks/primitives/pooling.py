@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType
+from explorer.blocks.code import X, LayerCode, call
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
@@ -31,6 +32,13 @@ class _Pool(BlockType):
         from torch import nn
         cls = nn.MaxPool2d if self.name == "maxpool" else nn.AvgPool2d
         return cls(p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"])
+
+    def code(self, p, in_shapes):
+        func = "F.max_pool2d" if self.name == "maxpool" else "F.avg_pool2d"
+        k = p["kernel_size"]
+        s = p["stride"] or k
+        args = (k, s, p["padding"]) if p["padding"] else (k,) if s == k else (k, s)
+        return LayerCode(None, call(func, X, *args))
 
 
 @register
@@ -69,3 +77,6 @@ class GlobalAvgPool(BlockType):
     def build(self, p, in_shapes):
         from torch import nn
         return nn.AdaptiveAvgPool2d(1)
+
+    def code(self, p, in_shapes):
+        return LayerCode(None, "F.adaptive_avg_pool2d({0}, 1)")
