@@ -9,7 +9,7 @@ from explorer.network.inference import analyze
 
 # One small configuration per block type (input shape, params) that exercises its interesting path.
 CASES = {
-    "input": None, "output": None,
+    "input": None, "output": None, "opaque": None,
     "conv2d": ((4, 9, 9), dict(out_channels=6, kernel_size=3, stride=2, groups=2, bias=True)),
     "batchnorm": ((4, 5, 5), {}),
     "activation": ((4, 5, 5), dict(kind="gelu")),

@@ -62,6 +62,10 @@ class BlockSpec:
     # and whether the block may sit between the classifier and the Output without changing the count.
     classifier_param: ClassVar[str | None] = None
     keeps_features: ClassVar[bool] = False
+    # Why nodes of this type can never become a torch module (an imported placeholder), and the fix;
+    # inference reports it as an error on each such node. Empty: the type compiles.
+    unbuildable: ClassVar[str] = ""
+    unbuildable_fix: ClassVar[str] = ""
 
 
 class Catalog:

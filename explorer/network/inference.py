@@ -120,6 +120,8 @@ def analyze(graph: Graph) -> Analysis:
             report(nid, e.message, e.fix)
             continue
         info.out_shape, info.cost = out_shape, cost
+        if block.unbuildable:  # the shape is known (so later nodes get theirs) but nothing can run it
+            report(nid, block.unbuildable, block.unbuildable_fix)
         params += cost.params
         macs += cost.macs
         layers += cost.weight_layers

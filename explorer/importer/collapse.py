@@ -1,0 +1,233 @@
+"""Collapse recognisable residual blocks into our block types, and runs of equal blocks into stages.
+
+A candidate is found the cheap way (an Add whose only consumer is a ReLU; one of its inputs is the
+shortcut: the block's input itself, a zero-pad of it, or a 1×1 conv + BatchNorm of it), but it is accepted
+only when the block type's own expansion for the guessed parameters matches the traced nodes exactly:
+same types, same parameters, same edges, and nothing inside used from outside. So a collapsed block
+computes what the code computed, and the weights of its parts keep their place (``sources`` is re-keyed).
+Like the presets, this module names the block types it builds.
+"""
+from __future__ import annotations
+
+import os
+
+from explorer.blocks.registry import get_block
+from explorer.graph.model import Graph
+from explorer.graph.shapes import ShapeError
+from explorer.importer.assemble import Assembled, _Ids
+from explorer.network.inference import analyze
+
+_COMMUTATIVE = {"add", "multiply"}
+_MAX_BRANCH = 16
+
+
+def collapse(asm: Assembled) -> tuple[int, int]:
+    """(blocks collapsed, stages formed)."""
+    blocks = _collapse_blocks(asm)
+    stages = _form_stages(asm) if blocks else 0
+    return blocks, stages
+
+
+# -- blocks ---------------------------------------------------------------------------------------------
+def _collapse_blocks(asm: Assembled) -> int:
+    g = asm.graph
+    shapes = analyze(g)
+    done = 0
+    for add in g.topological_order():
+        if add not in g or g.node(add).type != "add" or len(g.inputs_of(add)) != 2:
+            continue
+        after = g.outputs_of(add)
+        if len(after) != 1 or g.node(after[0]).type != "activation" or g.node(after[0]).params["kind"] != "relu":
+            continue
+        exit_ = after[0]
+        a, b = g.inputs_of(add)
+        for branch, skip in ((a, b), (b, a)):
+            entry, kind = _shortcut(g, skip)
+            convs = _branch_convs(g, branch, entry)
+            in_shape = shapes.nodes[entry].out_shape if entry in shapes.nodes else None
+            if convs is None or in_shape is None:
+                continue
+            found = _first_match(g, entry, exit_, in_shape, _candidates(g, convs, kind))
+            if found:
+                _replace_block(asm, entry, exit_, *found)
+                shapes = analyze(g)  # cached per node: only the new block is computed
+                done += 1
+                break
+    return done
+
+
+def _shortcut(g: Graph, skip: str) -> tuple[str, str]:
+    """(the block's input, the shortcut kind) if ``skip`` is the skip path."""
+    node = g.node(skip)
+    srcs = g.inputs_of(skip)
+    if node.type == "zeropad_shortcut" and len(srcs) == 1:
+        return srcs[0], "zero_pad"
+    if node.type == "batchnorm" and len(srcs) == 1:
+        conv = g.node(srcs[0])
+        if conv.type == "conv2d" and conv.params["kernel_size"] == 1 and len(g.inputs_of(srcs[0])) == 1:
+            return g.inputs_of(srcs[0])[0], "projection"
+    return skip, "auto"
+
+
+def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:
+    """Parameters of the convolutions from ``entry`` to ``branch`` along a chain, first to last."""
+    convs = []
+    x = branch
+    for _ in range(_MAX_BRANCH):
+        if x == entry:
+            return convs[::-1]
+        srcs = g.inputs_of(x)
+        if len(srcs) != 1:
+            return None
+        if g.node(x).type == "conv2d":
+            convs.append(g.node(x).params)
+        x = srcs[0]
+    return None
+
+
+def _candidates(g: Graph, convs: list[dict], kind: str):
+    if len(convs) == 2:
+        yield "basic", dict(channels=convs[0]["out_channels"], stride=convs[0]["stride"], shortcut=kind)
+    if len(convs) == 3:
+        yield "bottleneck", dict(width=convs[0]["out_channels"], out_channels=convs[2]["out_channels"],
+                                 stride=convs[1]["stride"], groups=convs[1]["groups"], shortcut=kind)
+
+
+def _first_match(g: Graph, entry: str, exit_: str, in_shape, candidates):
+    for type_name, params in candidates:
+        block = get_block(type_name)
+        try:
+            params = block.params.complete(type_name, params)
+            expansion = block.expansion(params, tuple(in_shape))
+        except (ShapeError, ValueError):
+            continue
+        mapping = match_expansion(g, entry, expansion.graph)
+        if mapping is not None and mapping.get("__exit__") == exit_:
+            return type_name, params, mapping
+    return None
+
+
+def match_expansion(g: Graph, entry: str, inside: Graph) -> dict[str, str] | None:
+    """Map each node of ``inside`` (a block's expansion) onto a node of ``g`` starting from ``entry``;
+    ``"__exit__"`` is the node that feeds the expansion's Output. None unless the match is exact and
+    closed (no node inside the region feeds anything outside it, except the exit)."""
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for e in inside.topological_order():
+        node = inside.node(e)
+        spec = inside.spec(e)
+        if spec.role == "input":
+            mapping[e] = entry
+            continue
+        srcs = [mapping[s] for s in inside.inputs_of(e)]
+        if spec.role == "output":
+            mapping["__exit__"] = srcs[0]
+            continue
+        hit = None
+        for cand in g.outputs_of(srcs[0]):
+            c = g.node(cand)
+            if cand in used or c.type != node.type or c.params != node.params or c.repeat != 1:
+                continue
+            have = g.inputs_of(cand)
+            if have == srcs or (node.type in _COMMUTATIVE and sorted(have) == sorted(srcs)):
+                hit = cand
+                break
+        if hit is None:
+            return None
+        mapping[e] = hit
+        used.add(hit)
+    exit_ = mapping.get("__exit__")
+    for nid in used - {exit_}:
+        if any(s not in used for s in g.outputs_of(nid)):
+            return None
+    return mapping
+
+
+def _rewire_out(g: Graph, old: str):
+    return [e for s in g.outputs_of(old) for e in g.in_edges(s) if e.src == old]
+
+
+def _replace_block(asm: Assembled, entry: str, exit_: str, type_name: str, params: dict, mapping: dict) -> None:
+    g = asm.graph
+    inner = {e: gid for e, gid in mapping.items() if gid != entry and e != "__exit__"}
+    targets = [asm.sources[f"nodes.{gid}"] for gid in inner.values() if f"nodes.{gid}" in asm.sources]
+    outs = _rewire_out(g, exit_)
+    shape = asm.traced_shapes.get(exit_)
+    for gid in inner.values():
+        g.remove_node(gid)
+    nid = g.add_node(type_name, params, node_id=_Ids(g).make(_common_prefix(targets) or f"{type_name}_block"))
+    g.connect(entry, nid, 0, check_cycle=False)
+    for e in outs:
+        g.connect(nid, e.dst, e.order, check_cycle=False)
+    for e, gid in inner.items():
+        src = asm.sources.pop(f"nodes.{gid}", None)
+        if src is not None:
+            asm.sources[f"nodes.{nid}.nodes.{e}"] = src
+    if shape is not None:
+        asm.traced_shapes[nid] = shape
+
+
+def _common_prefix(targets: list[str]) -> str:
+    if not targets:
+        return ""
+    parts = os.path.commonprefix([t.split(".") for t in targets])
+    return ".".join(parts)
+
+
+# -- stages ---------------------------------------------------------------------------------------------
+def _form_stages(asm: Assembled) -> int:
+    g = asm.graph
+    shapes = analyze(g)
+    formed = 0
+    for first in g.topological_order():
+        if first not in g or not g.spec(first).repeatable or g.node(first).repeat != 1:
+            continue
+        chain = [first]
+        while True:
+            nxt = g.outputs_of(chain[-1])
+            if len(nxt) != 1 or not _continues(g, shapes, chain, nxt[0]):
+                break
+            chain.append(nxt[0])
+        if len(chain) > 1:
+            _replace_stage(asm, chain)
+            formed += 1
+    return formed
+
+
+def _continues(g: Graph, shapes, chain: list[str], nid: str) -> bool:
+    head, node = g.node(chain[0]), g.node(nid)
+    if node.type != head.type or node.repeat != 1 or g.inputs_of(nid) != [chain[-1]]:
+        return False
+    block = g.spec(nid)
+    in_shape = shapes.nodes[nid].in_shapes[0] if shapes.nodes[nid].in_shapes else None
+    if in_shape is None:
+        return False
+    try:
+        want = block.expansion(block.repeat_params(head.params, len(chain)), tuple(in_shape)).graph
+        have = block.expansion(node.params, tuple(in_shape)).graph
+    except (ShapeError, ValueError):
+        return False
+    return want.same_as(have)
+
+
+def _replace_stage(asm: Assembled, chain: list[str]) -> None:
+    g = asm.graph
+    head = g.node(chain[0])
+    (entry,) = g.inputs_of(chain[0])
+    outs = _rewire_out(g, chain[-1])
+    moved = {}
+    for i, nid in enumerate(chain):
+        for key in [k for k in asm.sources if k.startswith(f"nodes.{nid}.")]:
+            moved[(i, key[len(f'nodes.{nid}.'):])] = asm.sources.pop(key)
+    shape = asm.traced_shapes.get(chain[-1])
+    for nid in chain:
+        g.remove_node(nid)
+    prefix = _common_prefix(list(moved.values()))
+    sid = g.add_node(head.type, head.params, node_id=_Ids(g).make(prefix or chain[0]), repeat=len(chain))
+    g.connect(entry, sid, 0, check_cycle=False)
+    for e in outs:
+        g.connect(sid, e.dst, e.order, check_cycle=False)
+    for (i, rest), src in moved.items():
+        asm.sources[f"nodes.{sid}.{i}.{rest}"] = src
+    if shape is not None:
+        asm.traced_shapes[sid] = shape

@@ -1,0 +1,70 @@
+"""``import-weights``: a torchvision or timm state_dict on disk into the preset of the same structure, written
+as a run folder (graph.json, config.json, last.pt) that every tool opens like a trained run."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from explorer.graph.fileio import save_graph
+from explorer.graph.model import Graph
+from explorer.importer.errors import ImporterError
+from explorer.importer.weights import pair_by_structure, read_state_dict
+
+
+def weights_for_preset(preset: str, path: str | os.PathLike, num_classes: int | None = None,
+                       input_shape: tuple[int, ...] | None = None) -> tuple[Graph, dict]:
+    """(the preset's graph, its state_dict filled from the file); raises ImporterError naming the first
+    tensor that does not fit."""
+    from explorer.arch import ArchError, load_arch
+    from explorer.compile import CompileError, compile_graph
+
+    theirs = read_state_dict(path)  # first: a bad file is refused before a large preset is built
+    try:
+        graph = load_arch(preset, num_classes=num_classes, input_shape=input_shape)
+        module = compile_graph(graph)
+    except (ArchError, CompileError) as e:
+        raise ImporterError(str(e)) from None
+    ours = module.state_dict()
+    state = pair_by_structure(theirs, ours, hint=lambda name: _hint(name, ours, theirs))
+    module.load_state_dict(state, strict=True)
+    return graph, state
+
+
+def _hint(our_name: str, ours: dict, theirs: dict) -> str:
+    """Advice for the commonest mismatches: another number of classes, another number of input channels."""
+    names = [k for k in ours if k.endswith((".weight", ".bias"))]
+    if names and our_name in names[-2:]:
+        last = [v for k, v in theirs.items() if k.endswith(".bias") or k.endswith(".weight")]
+        if last:
+            return f"; the file's classifier has {last[-1].shape[0]} outputs: add --num-classes {last[-1].shape[0]}"
+    if names and our_name == names[0]:
+        first = next(iter(theirs.values()))
+        if first.dim() == 4:
+            return f"; the file's first convolution takes {first.shape[1]} channels: add --input-shape {first.shape[1]},H,W"
+    return "; the file is another network: pick the preset it was trained as (`python main.py presets`)"
+
+
+def import_weights(preset: str, path: str | os.PathLike, out_dir: str | os.PathLike,
+                   num_classes: int | None = None, input_shape: tuple[int, ...] | None = None) -> Path:
+    """Write ``out_dir`` as a run of ``preset`` holding the file's weights; returns the folder."""
+    from explorer.network.inference import analyze
+    from explorer.train.checkpoint import Checkpoint, CheckpointWriteError, save_checkpoint
+    from explorer.train.config import TrainConfig
+
+    graph, state = weights_for_preset(preset, path, num_classes, input_shape)
+    a = analyze(graph)
+    out = Path(out_dir)
+    cfg = TrainConfig(epochs=1, out_dir=str(out))
+    data = {"name": "", "input_shape": list(a.input_shape), "num_classes": int(a.output_shape[0]),
+            "classes": [], "imported_from": str(path)}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        save_graph(graph, out / "graph.json")
+        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
+        save_checkpoint(Checkpoint(graph=graph, config=cfg, model_state=state, data=data), out / "last.pt")
+    except CheckpointWriteError as e:
+        raise ImporterError(str(e)) from None
+    except OSError as e:
+        raise ImporterError(f"cannot write the run folder {out} ({e.strerror or e})") from None
+    return out

@@ -1,0 +1,94 @@
+"""Weights: from the traced module into the compiled graph, and from a state_dict on disk into a preset.
+
+The first uses the assembler's ``sources`` map (compiled submodule path -> traced submodule path), so every
+tensor goes by name. The second has no names in common to go by (torchvision's ``layer1.0.conv1.weight`` is
+our ``nodes.stage1.0.nodes.conv1.weight``), but the presets are tensor-for-tensor the same networks as
+torchvision's and timm's, in the same order, so the two lists of tensors are paired in order and every
+shape must agree; the first pair that does not is named.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from explorer.importer.errors import ImporterError
+from explorer.util.untrusted import UntrustedInputError, regular_file_size
+
+MAX_WEIGHTS_BYTES = 8 * 2**30  # far above any ResNet (ResNet-152: 240 MB); a bigger file is not one of ours
+_BOOKKEEPING = "num_batches_tracked"  # a counter some files leave out; never part of the comparison
+
+
+def copy_weights(source: nn.Module, target: nn.Module, sources: dict[str, str]) -> int:
+    """Load each traced submodule's state into its compiled counterpart; returns the tensors copied."""
+    copied = 0
+    for tgt, src in sources.items():
+        state = source.get_submodule(src).state_dict()
+        target.get_submodule(tgt).load_state_dict(state, strict=True)
+        copied += len(state)
+    return copied
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A state_dict saved with ``torch.save``, read with ``weights_only=True`` (no code runs). A checkpoint
+    that wraps it (``{"state_dict": ...}``, ``{"model": ...}``, as timm and Lightning write) is unwrapped."""
+    path = Path(path)
+    try:
+        size = regular_file_size(path, "weights file")
+    except UntrustedInputError as e:
+        raise ImporterError(str(e)) from None
+    if size > MAX_WEIGHTS_BYTES:
+        raise ImporterError(f"{path}: {size / 2**30:.1f} GiB is more than any network here holds "
+                            f"(at most {MAX_WEIGHTS_BYTES // 2**30} GiB)")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ImporterError(f"{path}: holds objects other than tensors and plain data, so it is not read (that "
+                            "would run code); save model.state_dict() instead of the whole model") from None
+    except Exception as e:
+        raise ImporterError(f"{path}: not a readable PyTorch file ({type(e).__name__}: "
+                            f"{(str(e).splitlines() or ['damaged'])[0]})") from None
+    for key in ("state_dict", "model", "model_state", "module"):
+        if isinstance(data, dict) and isinstance(data.get(key), dict) and not _is_state(data):
+            data = data[key]
+    if not _is_state(data):
+        raise ImporterError(f"{path}: not a state_dict (a mapping of parameter names to tensors)")
+    return dict(data)
+
+
+def _is_state(data) -> bool:
+    return (isinstance(data, dict) and bool(data)
+            and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()))
+
+
+def pair_by_structure(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Tensor], hint=None) -> dict[str, torch.Tensor]:
+    """``ours`` filled with ``theirs`` tensor by tensor, in order; raises ImporterError at the first pair of
+    different shapes, or when one side has tensors left over. ``hint(our_name)`` may add advice."""
+    mine = [k for k in ours if not k.endswith(_BOOKKEEPING)]
+    other = [k for k in theirs if not k.endswith(_BOOKKEEPING)]
+    for i, (a, b) in enumerate(zip(mine, other)):
+        if tuple(ours[a].shape) != tuple(theirs[b].shape):
+            extra = hint(a) if hint else ""
+            raise ImporterError(f"tensor {i + 1} does not fit: the file's '{b}' is {_shape(theirs[b])} but the "
+                                f"preset's '{a}' is {_shape(ours[a])}{extra}")
+    if len(mine) != len(other):
+        more, fewer = ("file", "preset") if len(other) > len(mine) else ("preset", "file")
+        first = (other if len(other) > len(mine) else mine)[min(len(mine), len(other))]
+        raise ImporterError(f"the {more} has {max(len(mine), len(other))} tensors and the {fewer} "
+                            f"{min(len(mine), len(other))}; the first without a partner is '{first}'")
+    out = dict(ours)
+    for a, b in zip(mine, other):
+        out[a] = theirs[b].detach().to(ours[a].dtype).clone()
+    counters = [k for k in ours if k.endswith(_BOOKKEEPING)]
+    theirs_counters = [k for k in theirs if k.endswith(_BOOKKEEPING)]
+    if len(counters) == len(theirs_counters):
+        for a, b in zip(counters, theirs_counters):
+            out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape).clone()
+    return out
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "×".join(map(str, t.shape)) if t.dim() else "a scalar"
