@@ -125,3 +125,67 @@ def test_save_error_says_what_to_do(make_window, tmp_path):
     assert not w.files.save_graph_as()
     title, text = w.dialogs.asked[-1][1:]
     assert title == "Cannot save" and "Save As" in text
+
+
+def _big_file_mode(w):
+    w.files.background_bytes = 0  # every file counts as large: the worker-thread path, on a tiny file
+
+
+def test_large_file_opens_in_a_worker_behind_a_progress_dialog(make_window, qtbot, tmp_path):
+    from explorer.graph.fileio import save_graph
+    from explorer.presets import build_preset
+
+    w = make_window()
+    _big_file_mode(w)
+    path = tmp_path / "plain.json"
+    save_graph(build_preset("plain20"), path)
+    with qtbot.waitSignal(w.files.openFinished, timeout=30_000) as done:
+        assert w.files.open_path(str(path)) is None  # going on in the background
+        assert w.files.progress is not None and w.files.progress.isVisible()
+    assert done.args == [str(path), True]
+    assert w.files.progress is None
+    assert w.document.path == path.resolve() and w.document.graph.node("stage1").type == "plain"
+    assert set(w.scene.nodes) == set(w.document.graph.nodes)
+
+
+def test_cancelling_a_large_open_keeps_the_open_graph(make_window, qtbot, tmp_path):
+    from PySide6.QtWidgets import QPushButton
+
+    from explorer.graph.fileio import save_graph
+    from explorer.presets import build_preset
+
+    w = make_window()
+    _edit(w)
+    before = w.document.graph.copy()
+    _big_file_mode(w)
+    path = tmp_path / "plain.json"
+    save_graph(build_preset("plain20"), path)
+    with qtbot.waitSignal(w.files.openFinished, timeout=30_000) as done:
+        w.files.open_path(str(path))
+        QTest.mouseClick(w.files.progress.findChild(QPushButton), Qt.LeftButton)
+        assert w.files.progress is None  # the dialog went at once; the thread finishes on its own
+    assert done.args == [str(path), False]
+    assert w.document.graph.same_as(before) and w.document.dirty and w.document.path is None
+    assert not [q for q in w.dialogs.asked if q[0] == "error"]
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["small", "large"])
+def test_bad_numbers_in_a_file_show_a_dialog_and_change_nothing(make_window, qtbot, tmp_path, background):
+    from explorer.graph.fileio import dumps_graph
+
+    w = make_window()
+    _edit(w)
+    before = w.document.graph.copy()
+    if background:
+        _big_file_mode(w)
+    text = dumps_graph(before).replace('"out_channels": 20', '"out_channels": 1e400')
+    assert "1e400" in text
+    bad = tmp_path / "huge.json"
+    bad.write_text(text)
+    with qtbot.waitSignal(w.files.openFinished, timeout=30_000) as done:
+        w.files.open_path(str(bad))
+    assert done.args == [str(bad), False]
+    errors = [q for q in w.dialogs.asked if q[0] == "error"]
+    assert len(errors) == 1 and "stem_conv" in errors[0][2] and "out_channels" in errors[0][2]
+    assert "was not changed" in errors[0][2]
+    assert w.document.graph.same_as(before) and w.document.dirty

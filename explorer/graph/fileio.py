@@ -25,7 +25,15 @@ MAX_ORDER = 2 ** 31         # an edge's position among its destination's inputs
 
 
 class FileFormatError(ValueError):
-    """The file is not a graph this version can read; the message says what is wrong and where."""
+    """The file is not a graph this version can read; the message says what is wrong and where.
+    ``problems`` lists every problem found (nodes and edges are all checked before refusing)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+MAX_LISTED = 100  # problems collected from one file: enough to fix, bounded for a hostile one
 
 
 def to_dict(graph: Graph) -> dict[str, Any]:
@@ -120,47 +128,78 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
         fail(f"{len(edges):,} edges for {len(nodes):,} nodes; a graph file has at most "
              f"{MAX_EDGES_PER_NODE} per node")
 
+    # Each node and edge is checked on its own, so one reading lists every bad one (validate --all);
+    # a node that fails is left out, and so are its edges, which cannot be judged without it.
+    problems: list[str] = []
+    skipped: set[str] = set()
     g = Graph(name=name)
     for i, nd in enumerate(nodes):
-        if not isinstance(nd, dict):
-            fail(f"node #{i + 1} is not an object")
-        nid, typ = nd.get("id"), nd.get("type")
-        if not isinstance(nid, str) or not isinstance(typ, str):
-            fail(f"node #{i + 1} needs text 'id' and 'type'")
-        params = nd.get("params", {})
-        if not isinstance(params, dict):
-            fail(f"node '{nid}': 'params' must be an object")
-        pos = nd.get("pos", (0, 0))
-        if not isinstance(pos, (list, tuple)) or len(pos) != 2 or not (_coordinate(pos[0]) and _coordinate(pos[1])):
-            fail(f"node '{nid}': 'pos' must be two numbers")
-        try:
-            g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=nd.get("repeat", 1))
-        except UnknownBlockError as e:
-            fail(f"node '{nid}': {e}")
-        except ParamError as e:
-            fail(f"node '{nid}' ({typ}): {e}")
-        except GraphError as e:
-            fail(f"node '{nid}': {e}")
+        problem = _add_node(g, i, nd)
+        if problem:
+            problems.append(problem)
+            if isinstance(nd, dict) and isinstance(nd.get("id"), str):
+                skipped.add(nd["id"])
+            if len(problems) >= MAX_LISTED:
+                break
     for i, ed in enumerate(edges):
-        if not isinstance(ed, dict) or not isinstance(ed.get("from"), str) or not isinstance(ed.get("to"), str):
-            fail(f"edge #{i + 1} needs text 'from' and 'to'")
-        src, dst = ed["from"], ed["to"]
-        try:
-            order = whole_number(ed.get("order", 0), f"'order' of edge #{i + 1} ({src} → {dst})", -MAX_ORDER, MAX_ORDER)
-        except UntrustedInputError as e:
-            fail(str(e))
-        for end in (src, dst):
-            if end not in g:
-                fail(f"edge #{i + 1} refers to a missing node '{end}'")
-        try:
-            g.connect(src, dst, order=order, check_cycle=False)
-        except GraphError as e:
-            fail(f"edge {src} → {dst}: {e}")
+        if len(problems) >= MAX_LISTED:
+            break
+        problem = _add_edge(g, i, ed, skipped)
+        if problem:
+            problems.append(problem)
+    if problems:
+        more = len(problems) - 1
+        raise FileFormatError(f"{source}: {problems[0]}" + (f" (and {more} more problem{'s' * (more > 1)})"
+                                                            if more else ""),
+                              [f"{source}: {p}" for p in problems])
     cycle = g.find_cycle()  # once for the whole file: a per-edge path search is quadratic
     if cycle:
         fail(f"node '{cycle[0]}' is part of a cycle ({' → '.join(cycle + cycle[:1])}); remove one of these edges")
     g.revision = 0
     return g
+
+
+def _add_node(g: Graph, i: int, nd: Any) -> str | None:
+    """Add file node #i to ``g``; the problem as a sentence when it cannot be."""
+    if not isinstance(nd, dict):
+        return f"node #{i + 1} is not an object"
+    nid, typ = nd.get("id"), nd.get("type")
+    if not isinstance(nid, str) or not isinstance(typ, str):
+        return f"node #{i + 1} needs text 'id' and 'type'"
+    params = nd.get("params", {})
+    if not isinstance(params, dict):
+        return f"node '{nid}': 'params' must be an object"
+    pos = nd.get("pos", (0, 0))
+    if not isinstance(pos, (list, tuple)) or len(pos) != 2 or not (_coordinate(pos[0]) and _coordinate(pos[1])):
+        return f"node '{nid}': 'pos' must be two numbers"
+    try:
+        g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=nd.get("repeat", 1))
+    except ParamError as e:
+        return f"node '{nid}' ({typ}): {e}"
+    except (UnknownBlockError, GraphError) as e:
+        return f"node '{nid}': {e}"
+    return None
+
+
+def _add_edge(g: Graph, i: int, ed: Any, skipped: set[str]) -> str | None:
+    """Connect file edge #i in ``g`` (without the cycle search); the problem as a sentence, if any."""
+    if not isinstance(ed, dict) or not isinstance(ed.get("from"), str) or not isinstance(ed.get("to"), str):
+        return f"edge #{i + 1} needs text 'from' and 'to'"
+    src, dst = ed["from"], ed["to"]
+    try:
+        order = whole_number(ed.get("order", 0), f"'order' of edge #{i + 1} ({src} → {dst})", -MAX_ORDER, MAX_ORDER)
+    except UntrustedInputError as e:
+        return str(e)
+    if src in skipped or dst in skipped:
+        return None  # its node was refused above
+    for end in (src, dst):
+        if end not in g:
+            return f"edge #{i + 1} refers to a missing node '{end}'"
+    try:
+        g.connect(src, dst, order=order, check_cycle=False)
+    except GraphError as e:
+        return f"edge {src} → {dst}: {e}"
+    return None
 
 
 def _coordinate(v: Any) -> bool:

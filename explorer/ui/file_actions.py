@@ -3,6 +3,10 @@ they ask (unsaved changes, crash recovery).
 
 Every question goes through a ``Dialogs`` object, so tests (and a future headless mode) answer them
 without a modal box; the real one uses QMessageBox and QFileDialog.
+
+A large file is read and validated in a worker thread (``GraphLoad`` on the global thread pool) behind a
+progress dialog that can be cancelled; only the finished ``Graph`` crosses back, and the document is
+changed in the GUI thread, after the whole file has been read, so a refused or cancelled file changes nothing.
 """
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
-from explorer.graph.fileio import FileFormatError
+from explorer.graph.fileio import FileFormatError, load_graph
+from explorer.network.inference import analyze
 
 GRAPH_FILTER = "Residual Explorer graph (*.json)"
 
@@ -52,8 +57,35 @@ class Dialogs:
         return answer == QMessageBox.Yes
 
 
+class _LoadSignals(QObject):
+    finished = Signal(object, object)  # (GraphLoad, Graph | Exception)
+
+
+class GraphLoad(QRunnable):
+    """Reads and validates one graph file off the GUI thread. ``signals.finished`` carries the Graph, or
+    the exception that refused it, back through a queued connection; the job touches no model or widget."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.setAutoDelete(False)  # FileActions keeps it (``_jobs``) until its result has arrived
+        self.path = path
+        self.cancelled = False     # set in the GUI thread; the result is then dropped
+        self.signals = _LoadSignals()
+
+    def run(self) -> None:
+        try:
+            graph = load_graph(self.path)
+            analyze(graph)  # validation belongs to the wait too: the window's own pass then hits the cache
+        except Exception as e:  # noqa: BLE001 - handed to the GUI thread, which shows or re-raises it
+            self.signals.finished.emit(self, e)
+            return
+        self.signals.finished.emit(self, graph)
+
+
 class FileActions(QObject):
     message = Signal(str)
+    openFinished = Signal(str, bool)  # path, opened: after every open_path, also one done in the background
+    background_bytes = 1_000_000      # files above this size load in a worker behind a progress dialog
 
     def __init__(self, document, scene, dialogs: Dialogs, parent=None):
         super().__init__(parent)
@@ -68,6 +100,9 @@ class FileActions(QObject):
                                        "write the graph picture as a PNG image")
         self.export_svg = self._action("Export Picture as S&VG…", lambda: self.export("svg"), None,
                                        "write the graph picture as an SVG drawing")
+        self._load: GraphLoad | None = None  # the one background load the progress dialog shows
+        self._jobs: set[GraphLoad] = set()     # every job still running, cancelled ones too
+        self.progress: QProgressDialog | None = None
         self.recent_menu = QMenu("Open &Recent")
         self.presets_menu = QMenu("Open &Preset")
         self._fill_presets()
@@ -134,18 +169,81 @@ class FileActions(QObject):
         if path:
             self.open_path(path, ask=False)
 
-    def open_path(self, path: str, ask: bool = True) -> bool:
+    def open_path(self, path: str, ask: bool = True) -> bool | None:
+        """Open a graph file: True when opened, False when refused or not wanted, None when a large file goes
+        on loading in the background (``openFinished`` says how it ended)."""
         if ask and not self.maybe_save():
             return False
-        try:
-            self.doc.open(path)
-        except FileFormatError as e:
-            self.dialogs.error("Cannot open graph",
-                               f"{e}\n\nThe graph you have open was not changed. Check that the file is a Residual "
-                               "Explorer graph (.json) saved by this program, or open another one.")
-            self.message.emit(f"could not open {Path(path).name}; nothing changed")
+        if self._load is not None:
+            self.message.emit("still opening another file; wait or cancel it first")
             return False
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0  # the reader reports it, with the same words as for every other problem
+        if size <= self.background_bytes:
+            try:
+                graph = load_graph(path)
+            except FileFormatError as e:
+                return self._finish(path, e)
+            return self._finish(path, graph)
+        self._load = job = GraphLoad(path)
+        self._jobs.add(job)
+        job.signals.finished.connect(self._background_done, Qt.QueuedConnection)
+        self.progress = QProgressDialog(f"Opening {Path(path).name} ({size / 1e6:.0f} MB)…", "Cancel", 0, 0,
+                                        self._dialog_parent())
+        self.progress.setWindowTitle("Opening graph")
+        self.progress.setWindowModality(Qt.WindowModal)  # no edits to a graph that is about to be replaced
+        self.progress.setMinimumDuration(0)
+        self.progress.canceled.connect(self._cancel_load)
+        self.progress.show()
+        QThreadPool.globalInstance().start(job)
+        return None
+
+    def _dialog_parent(self):
+        parent = self.parent()
+        return parent if parent is not None and parent.isWidgetType() else None
+
+    def _cancel_load(self) -> None:
+        """The file goes on being read in its thread (a parser cannot be interrupted); its result is dropped."""
+        job, self._load = self._load, None
+        if job is not None:
+            job.cancelled = True
+            self._close_progress()
+            self.message.emit(f"stopped opening {Path(job.path).name}; nothing changed")
+
+    def _background_done(self, job: GraphLoad, result) -> None:
+        self._jobs.discard(job)
+        if job.cancelled:
+            self.openFinished.emit(job.path, False)
+            return
+        self._load = None
+        self._close_progress()
+        if isinstance(result, Exception) and not isinstance(result, FileFormatError):
+            self._finish(job.path, FileFormatError(f"{job.path}: could not be read ({result})"))
+            raise result  # a bug, not a bad file: after the dialog, let it be seen
+        self._finish(job.path, result)
+
+    def _close_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.canceled.disconnect(self._cancel_load)
+            self.progress.close()
+            self.progress.deleteLater()
+            self.progress = None
+
+    def _finish(self, path: str, result) -> bool:
+        """Adopt a loaded graph, or show why it was refused; the open document changes only on success."""
+        if isinstance(result, FileFormatError):
+            self.dialogs.error("Cannot open graph",
+                               f"{result}\n\nThe graph you have open was not changed. Check that the file is a "
+                               "Residual Explorer graph (.json) saved by this program, or open another one.")
+            self.message.emit(f"could not open {Path(path).name}; nothing changed")
+            self.openFinished.emit(path, False)
+            return False
+        self.doc.set_graph(result, Path(path).resolve())
+        self.doc.add_recent(path)
         self.message.emit(f"opened {path}")
+        self.openFinished.emit(path, True)
         return True
 
     def open_preset(self, name: str) -> bool:
