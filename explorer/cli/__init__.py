@@ -22,7 +22,9 @@ COMMANDS = {
     "compare": "train a network and its plain twin with the same settings, side by side",
     "bench": "throughput of the engine against a plain PyTorch loop",
     "analyze": "gradient flow, lesion study and loss landscape",
-    "export": "write a graph as JSON, PyTorch checkpoint, ONNX or picture",
+    "export": "write a network as a standalone PyTorch module, TorchScript or ONNX",
+    "import": "turn a PyTorch model (FILE.py:CALLABLE) into a graph file; runs that code",
+    "import-weights": "load a torchvision or timm state_dict into a preset, as a run folder",
 }
 
 PROG = "residual-explorer"
@@ -46,7 +48,12 @@ class _Parser(argparse.ArgumentParser):
 
 def available_commands() -> list[str]:
     """The commands whose module exists (found without importing it)."""
-    return [name for name in COMMANDS if importlib.util.find_spec(f"explorer.cli.{name}_cmd") is not None]
+    return [name for name in COMMANDS if importlib.util.find_spec(command_module(name)) is not None]
+
+
+def command_module(name: str) -> str:
+    """``import-weights`` lives in ``explorer.cli.import_weights_cmd``."""
+    return f"explorer.cli.{name.replace('-', '_')}_cmd"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +104,7 @@ def build_parser(chosen: str | None, commands: list[str] | None = None):
         if name != chosen:
             sub.add_parser(name, help=COMMANDS[name])
             continue
-        module = importlib.import_module(f"explorer.cli.{name}_cmd")
+        module = importlib.import_module(command_module(name))
         doc = " ".join((module.__doc__ or COMMANDS[name]).strip().split("\n\n")[0].split())  # first paragraph
         # No abbreviations: a prefix that works today would break when a longer flag is added.
         sub_parser = sub.add_parser(name, help=COMMANDS[name], description=doc, allow_abbrev=False)

@@ -1,0 +1,127 @@
+"""Write an export: the standalone ``.py`` (with a ``.pt`` of weights beside it for a trained run),
+TorchScript or ONNX. Every file is written atomically, so a failure leaves what was there before."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import warnings
+from pathlib import Path
+
+from explorer.export.python_code import ExportError, python_module
+from explorer.export.source import ExportSource
+from explorer.util.atomic import write_atomic, write_atomic_with
+
+FORMATS = ("py", "torchscript", "onnx")
+SUFFIX = {"py": ".py", "torchscript": ".pt", "onnx": ".onnx"}
+EXAMPLE_BATCH = 2  # traced and exported with a batch of 2; the batch dimension stays free
+ONNX_MISSING = ("ONNX export needs the onnx and onnxscript packages: pip install 'residual-explorer[onnx]' "
+                "(or pip install onnx onnxscript)")
+
+
+def export(source: ExportSource, fmt: str, path: str | Path) -> list[Path]:
+    """Write ``source`` as ``fmt`` to ``path``; returns the files written. Raises ExportError."""
+    path = check_target(fmt, path)
+    try:
+        return {"py": _python, "torchscript": _torchscript, "onnx": _onnx}[fmt](source, path)
+    except OSError as e:
+        raise ExportError(f"cannot write {path} ({e.strerror or e})") from None
+
+
+def check_target(fmt: str, path: str | Path) -> Path:
+    """Refuse a format or output path that cannot work, before any slow step."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; name the file to write, e.g. {path / ('model' + SUFFIX[fmt])}")
+    if not path.parent.is_dir():
+        raise ExportError(f"folder {path.parent} does not exist; create it or choose another output path")
+    if fmt == "onnx" and (importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxscript") is None):
+        raise ExportError(ONNX_MISSING)
+    return path
+
+
+def weights_path(path: Path) -> Path:
+    """Where the weights of a trained run go beside its ``.py``."""
+    return path.with_suffix(".pt")
+
+
+def _python(source: ExportSource, path: Path) -> list[Path]:
+    module = python_module(source.graph)
+    written = [path]
+    if source.weights is not None:
+        import torch
+
+        _compiled(source)  # refuses weights that do not fit the graph before anything is written
+        state = {module.module_key(k): v for k, v in source.weights.items()}
+        write_atomic_with(weights_path(path), lambda f: torch.save(state, f))
+        written.append(weights_path(path))
+    write_atomic(path, module.source)
+    return written
+
+
+def _compiled(source: ExportSource):
+    """The compiled network in eval mode, with the run's weights when there are any."""
+    from explorer.compile import CompileError, compile_graph
+
+    try:
+        model = compile_graph(source.graph)
+    except CompileError as e:
+        raise ExportError(f"the graph is not valid: {e}") from None
+    if source.weights is not None:
+        try:
+            model.load_state_dict(source.weights)
+        except RuntimeError as e:
+            raise ExportError(f"{source.origin}: the weights do not fit the stored graph "
+                              f"({str(e).splitlines()[0]})") from None
+    return model.eval()
+
+
+def _example(model):
+    import torch
+
+    return torch.randn(EXAMPLE_BATCH, *model.input_shape)
+
+
+def _torchscript(source: ExportSource, path: Path) -> list[Path]:
+    import torch
+
+    model = _compiled(source)
+    with torch.no_grad(), _quiet():
+        traced = torch.jit.trace(model, _example(model))
+    write_atomic_with(path, lambda f: torch.jit.save(traced, f))
+    return [path]
+
+
+def _onnx(source: ExportSource, path: Path) -> list[Path]:
+    import torch
+
+    model = _compiled(source)
+    batch = torch.export.Dim("batch", min=1)
+    with torch.no_grad(), _quiet():
+        program = torch.onnx.export(model, (_example(model),), dynamo=True, input_names=["input"],
+                                    output_names=["logits"], dynamic_shapes=({0: batch},), verbose=False)
+    # ONNXProgram.save wants a path; a temporary one beside the target keeps the write atomic.
+    tmp = path.with_name(f".{path.name}.export.tmp")
+    try:
+        program.save(str(tmp))
+        write_atomic_with(path, lambda f: f.write(tmp.read_bytes()))
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [path]
+
+
+@contextlib.contextmanager
+def _quiet():
+    """torch's tracer and exporter warn about things that do not concern a user (torchvision missing,
+    deprecations); the result is checked by the tests instead."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)

@@ -1,0 +1,38 @@
+"""What an export starts from: a graph and, for a trained run, its weights.
+
+``ARCH`` means what it means everywhere (a preset name or a graph ``.json``), plus a run folder written
+by ``train --out`` (or one of its ``.pt`` checkpoints), whose graph and weights then go along.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from explorer.export.python_code import ExportError
+from explorer.graph.model import Graph
+
+
+@dataclass
+class ExportSource:
+    graph: Graph
+    weights: dict | None = None   # the compiled network's state_dict, for a trained run
+    origin: str = ""              # what the user named
+
+
+def load_source(arch: str) -> ExportSource:
+    """Raises ExportError with the reason (unknown preset, unreadable file, weights that do not fit)."""
+    path = Path(arch)
+    if path.is_dir() or path.suffix == ".pt":
+        from explorer.train.checkpoint import CheckpointError, load_checkpoint
+
+        try:
+            ckpt = load_checkpoint(path)
+        except CheckpointError as e:
+            raise ExportError(str(e)) from None
+        return ExportSource(ckpt.graph, dict(ckpt.model_state), arch)
+    from explorer.arch import ArchError, load_arch
+
+    try:
+        return ExportSource(load_arch(arch), None, arch)
+    except ArchError as e:
+        raise ExportError(str(e)) from None
