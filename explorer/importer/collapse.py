@@ -47,7 +47,8 @@ def _collapse_blocks(asm: Assembled) -> int:
             in_shape = shapes.nodes[entry].out_shape if entry in shapes.nodes else None
             if convs is None or in_shape is None:
                 continue
-            found = _first_match(g, entry, exit_, in_shape, _candidates(g, convs, kind))
+            found = _first_match(g, entry, exit_, in_shape,
+                                 [c for k in kind for c in _candidates(g, convs, k)])
             if found:
                 _replace_block(asm, entry, exit_, *found)
                 shapes = analyze(g)  # cached per node: only the new block is computed
@@ -56,17 +57,19 @@ def _collapse_blocks(asm: Assembled) -> int:
     return done
 
 
-def _shortcut(g: Graph, skip: str) -> tuple[str, str]:
-    """(the block's input, the shortcut kind) if ``skip`` is the skip path."""
+def _shortcut(g: Graph, skip: str) -> tuple[str, tuple[str, ...]]:
+    """(the block's input, the shortcut settings that may describe it) if ``skip`` is the skip path. A
+    projection where the shape changes is also what "auto" gives, and "auto" lets the identity blocks after
+    it join the same stage (as in torchvision's layers)."""
     node = g.node(skip)
     srcs = g.inputs_of(skip)
     if node.type == "zeropad_shortcut" and len(srcs) == 1:
-        return srcs[0], "zero_pad"
+        return srcs[0], ("zero_pad",)
     if node.type == "batchnorm" and len(srcs) == 1:
         conv = g.node(srcs[0])
         if conv.type == "conv2d" and conv.params["kernel_size"] == 1 and len(g.inputs_of(srcs[0])) == 1:
-            return g.inputs_of(srcs[0])[0], "projection"
-    return skip, "auto"
+            return g.inputs_of(srcs[0])[0], ("auto", "projection")
+    return skip, ("auto",)
 
 
 def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:

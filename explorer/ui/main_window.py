@@ -59,6 +59,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.problems_dock], [90], Qt.Vertical)
         self.statusBar().addPermanentWidget(self.summary, 1)
         self._build_menus()
+        from explorer.ui.import_actions import install_import_actions
+
+        self.imports = install_import_actions(self)
         self._connect()
         from explorer.ui.training import install_training
 
