@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
+from PySide6 import QtWidgets
 from PySide6.QtWidgets import QApplication
 
 from explorer.graph.fileio import load_graph
@@ -189,3 +190,22 @@ def test_bad_numbers_in_a_file_show_a_dialog_and_change_nothing(make_window, qtb
     assert len(errors) == 1 and "stem_conv" in errors[0][2] and "out_channels" in errors[0][2]
     assert "was not changed" in errors[0][2]
     assert w.document.graph.same_as(before) and w.document.dirty
+
+
+def test_inspector_warns_when_training_would_not_fit_in_memory(make_window, qtbot, tmp_path, monkeypatch):
+    import explorer.ui.inspector as inspector
+    from explorer.graph.fileio import dumps_graph
+    from explorer.graph.model import MAX_REPEAT
+    from explorer.presets import build_preset
+
+    monkeypatch.setattr(inspector, "machine_bytes", lambda: 2 ** 20)  # a 1 MiB machine: ResNet-20 cannot fit
+    path = tmp_path / "net.json"
+    path.write_text(dumps_graph(build_preset("resnet20", input_shape=(1, 8, 8))))
+    w = make_window()
+    assert w.files.open_path(str(path))
+    w.scene.select_node("stem_conv")
+    qtbot.waitUntil(lambda: "needs about" in w.inspector.shapes.text(), timeout=10_000)
+    assert "more than the 1.0 MB available" in w.inspector.shapes.text()
+    stage = next(n.id for n in w.document.graph.nodes.values() if n.repeat > 1)
+    w.scene.select_node(stage)
+    assert w.inspector.findChild(QtWidgets.QSpinBox, "param_repeat").maximum() == MAX_REPEAT

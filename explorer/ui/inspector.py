@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHB
 
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph import Graph, GraphError, fmt_shape
+from explorer.graph.model import MAX_REPEAT
 from explorer.graph.params import Param
+from explorer.network.memory import DEFAULT_BATCH_SIZE, check_fits, machine_bytes
 from explorer.ui import commands
 from explorer.ui.canvas.node_item import human
 
@@ -213,7 +215,7 @@ class Inspector(QScrollArea):
             self.editors[p.name] = ed
         if block.repeatable:
             spin = QSpinBox()
-            spin.setRange(1, 10000)
+            spin.setRange(1, MAX_REPEAT)
             spin.setKeyboardTracking(False)
             spin.setValue(node.repeat)
             spin.setObjectName("param_repeat")
@@ -277,6 +279,9 @@ class Inspector(QScrollArea):
         if info.out_shape is not None:
             lines.append(f"{human(info.cost.params)} parameters · {human(info.cost.macs)} MACs · "
                          f"{info.cost.weight_layers} weight layers")
+        too_big = check_fits(analysis, DEFAULT_BATCH_SIZE, "sgd", machine_bytes()) if analysis.valid else None
+        if too_big:  # the whole network's, shown with whichever node is selected
+            lines.append(f"<span style='color:#e37400'>⚠ {escape(too_big)}</span>")
         for p in info.problems:
             color = "#d93025" if p.severity == "error" else "#e37400"
             lines.append(f"<span style='color:{color}'>⚠ {escape(p.message)}"
