@@ -2,19 +2,24 @@
 gradients. A plain deep net's curve falls towards the input; its residual twin's stays level.
 
 One curve per visible run (the focus run and the ticked ones), log y; the highlighted node's layers are
-marked on the focus run's curve with one scatter item.
+marked on the focus run's curve with one scatter item. With ``same_step`` every run is read at the last
+step all of them reached (``explorer.runs.verdict.gradient_at``), so a finished plain twin and its network
+are compared at the same moment of training, not the plain twin's end against the network's start.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
+from explorer.runs.verdict import common_step, gradient_at
 from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import fmt_value, new_plot_widget, pen, run_color
+from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fit_axis_label, fmt_value,
+                                              new_plot_widget, pen, run_color, set_title)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 MAX_TICKS = 12
@@ -22,16 +27,22 @@ SYMBOLS_UP_TO = 64
 
 
 class DepthProfile(QWidget):
-    def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None):
+    """``runs()`` says which runs to draw (default: the focus run and the visible ones)."""
+
+    def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None,
+                 runs: Callable[[], list[str]] | None = None, same_step: bool = False):
         super().__init__(parent)
         self.controller = controller
+        self.runs = runs or self._visible_ids
+        self.same_step = same_step
+        self.step: float | None = None   # with same_step: the step shown
         self.quantity = "grad_norm"
-        self.widget = new_plot_widget(LAYER_QUANTITIES[self.quantity], "layer depth (input → output)",
-                                      "By depth, newest step")
+        self.widget = new_plot_widget("", "layer depth (input → output)", self._title())
         self.plot = self.widget.getPlotItem()
         self.plot.setLogMode(y=True)
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.label_fit = fit_axis_label(self.plot, "left", self._labels())
+        self.legend = LegendRow(self)
         self.marks = pg.ScatterPlotItem(size=11, pen=pg.mkPen("#ff5252", width=2), brush=None)
         self.marks.setZValue(10)
         self.plot.addItem(self.marks)
@@ -40,11 +51,12 @@ class DepthProfile(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.widget, 1)
+        lay.addWidget(self.legend)
         lay.addWidget(self.readout)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._names: dict[str, str] = {}
         self._highlight = ""
-        self._tick_keys: list[str] = []
+        self._tick_keys: list[str] | None = None
         self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
                                                                                    visible=self.isVisible)
         self.widget.on_paint = self.throttle.note_paint
@@ -55,16 +67,27 @@ class DepthProfile(QWidget):
                     controller.runChanged, controller.trainingChanged):
             sig.connect(lambda *_: self._sync())
 
+    def _labels(self) -> list[str]:
+        return [LAYER_QUANTITIES[self.quantity], QUANTITY_SYMBOLS.get(self.quantity, "")]
+
+    def _title(self) -> str:
+        if not self.same_step:
+            return "By depth, newest step"
+        return f"By depth at step {self.step:,.0f} (both runs)" if self.step is not None else "By depth"
+
     def set_quantity(self, quantity: str) -> None:
         self.quantity = quantity
-        self.plot.setLabel("left", LAYER_QUANTITIES[quantity])
+        self.label_fit.set_texts(self._labels())
         self.ranges.reset()
+
+    def refresh(self) -> None:
+        self._sync()
 
     def highlight_node(self, node_id: str) -> None:
         self._highlight = node_id or ""
         self.throttle.request()
 
-    def _run_ids(self) -> list[str]:
+    def _visible_ids(self) -> list[str]:
         ids = self.controller.visible_ids()
         focus = self.controller.focus
         return ([focus] if focus and focus not in ids else []) + ids
@@ -74,9 +97,8 @@ class DepthProfile(QWidget):
             self.throttle.request()
 
     def _sync(self) -> None:
-        want = self._run_ids()
+        want = [r for r in self.runs() if self.controller.record(r) is not None]
         for rid in [r for r in self.curves if r not in want]:
-            self.legend.removeItem(self.curves[rid])
             self.plot.removeItem(self.curves.pop(rid))
             self._names.pop(rid, None)
         for rid in want:
@@ -84,13 +106,11 @@ class DepthProfile(QWidget):
             if rid not in self.curves:
                 i = self.controller.color_index(rid)
                 self.curves[rid] = pg.PlotDataItem(pen=pen(i, 1.0), symbolSize=5, symbolBrush=run_color(i),
-                                                   symbolPen=None, name=rec.name)
+                                                   symbolPen=None)
                 self.plot.addItem(self.curves[rid])
-                self._names[rid] = rec.name
-            elif self._names.get(rid) != rec.name:
-                self.legend.removeItem(self.curves[rid])
-                self.legend.addItem(self.curves[rid], rec.name)
-                self._names[rid] = rec.name
+            self._names[rid] = rec.name
+        self.legend.set_entries([(run_color(self.controller.color_index(r)), LINE, self._names[r])
+                                 for r in self.curves])
         self.throttle.request()
 
     def showEvent(self, event) -> None:
@@ -99,12 +119,20 @@ class DepthProfile(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._tick_keys = []  # how many layer names fit depends on the width
+        self._tick_keys = None  # how many layer names fit depends on the width
         self.throttle.request()
+
+    def _common_step(self) -> float | None:
+        feeds = [self.controller.feed(r) for r in self.curves]
+        return common_step(*[f.layers.get(self.quantity) if f else None for f in feeds]) if feeds else None
 
     def profile(self, run_id: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         feed = self.controller.feed(run_id)
-        v = feed.latest_values(self.quantity) if feed else None
+        if self.same_step:
+            got = gradient_at(feed.layers.get(self.quantity), self.step) if feed else None
+            v = got[1] if got else None
+        else:
+            v = feed.latest_values(self.quantity) if feed else None
         if v is None:
             return np.empty(0), np.empty(0), []
         keep = np.isfinite(v) & (v > 0)   # a log axis cannot show 0; NaN = no gradient reached the layer
@@ -112,6 +140,11 @@ class DepthProfile(QWidget):
         return depth[keep], v[keep], [k for k, ok in zip(feed.keys, keep) if ok]
 
     def redraw(self) -> None:
+        if self.same_step:
+            step = self._common_step()
+            if step != self.step:
+                self.step = step
+                set_title(self.plot, self._title())
         focus_keys = None
         n, lo, hi = 0, math.inf, -math.inf
         for rid, curve in self.curves.items():
@@ -128,8 +161,12 @@ class DepthProfile(QWidget):
                 focus_keys, fx, fy = keys, x, y
         if hi >= lo:
             self.ranges.update(-0.5, n - 0.5, math.log10(lo), math.log10(hi))
+        else:
+            self.ranges.empty()   # nothing to show: no stale axes or layer names from an earlier run
+            focus_keys = None
         if focus_keys is None:
             self.marks.setData([], [])
+            self._set_ticks([], np.empty(0))
             return
         self._set_ticks(focus_keys, fx)
         sel = [i for i, k in enumerate(focus_keys) if self._highlight and node_of_key(k) == self._highlight]
@@ -142,6 +179,9 @@ class DepthProfile(QWidget):
         if keys == self._tick_keys:
             return
         self._tick_keys = list(keys)
+        if not keys:
+            self.plot.getAxis("bottom").setTicks(None)
+            return
         fit = max(2, min(MAX_TICKS, self.widget.width() // 90))  # labels about 90 px apart
         every = max(1, -(-len(keys) // fit))
         self.plot.getAxis("bottom").setTicks([[(float(x[i]), keys[i]) for i in range(0, len(keys), every)], []])

@@ -46,17 +46,20 @@ def export_csv(plot: QWidget, path: str | Path) -> int:
 
 
 class ExportButton(QToolButton):
-    """"Export ▾" with "Picture (PNG)…" and "Data (CSV)…"; errors go to ``on_error`` (the dock's banner)."""
+    """"Export <what> ▾" with "Export plot (PNG)…" and "Export data (CSV)…": a panel has several, and each
+    names the plot it saves. Errors go to ``on_error`` (the dock's banner)."""
 
-    def __init__(self, plot: QWidget, picture_of: QWidget | None, stem: str, on_error=None, parent=None):
+    def __init__(self, plot: QWidget, picture_of: QWidget | None, stem: str, on_error=None, parent=None,
+                 what: str = ""):
         super().__init__(parent)
         self.plot, self.picture_of, self.stem, self.on_error = plot, picture_of or plot, stem, on_error
-        self.setText("Export")
-        self.setToolTip("Save this plot as a picture or its data as CSV")
+        what = what or stem.replace("_", " ")
+        self.setText(f"Export {what}")
+        self.setToolTip(f"Save the {what} plot as a picture (PNG) or the data it draws (CSV)")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
-        menu.addAction("Picture (PNG)…", self._png)
-        menu.addAction("Data (CSV)…", self._csv)
+        self.png_action = menu.addAction(f"Export {what} plot (PNG)…", self._png)
+        self.csv_action = menu.addAction(f"Export {what} data (CSV)…", self._csv)
         self.setMenu(menu)
 
     def _png(self) -> None:

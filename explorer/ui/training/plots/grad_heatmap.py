@@ -3,13 +3,15 @@ against steps, log10 colour scale with a colour bar.
 
 Data come straight from the run's LayerSeries (already log10 and bounded: old steps are merged, so a
 1,000-layer × 10,000-step run is at most 2,048 columns). One ImageItem, ``setImage`` with fixed levels;
-``autoDownsample`` reduces the image to screen resolution before colouring. The levels only widen (to
-whole decades) when new values fall outside, so colours never flicker and no frame searches the whole
-image. Clicking a row emits the node behind it; ``highlight_node`` marks a node's rows.
+``autoDownsample`` reduces the image to screen resolution before colouring. The levels are a
+``ColorScale`` over the compared runs (the shown run and the ticked ones), so switching between a plain
+twin and its network keeps one scale; "own colour scale" (``set_shared_scale(False)``) frees it to the
+shown run. Clicking a row emits the node behind it; ``highlight_node`` marks a node's rows.
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,23 +20,33 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
+from explorer.ui.training.plots.color_scale import ColorScale
 from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import LayoutView, fmt_value, palette_colors, style_plot
+from explorer.ui.training.plots.style import (QUANTITY_SYMBOLS, LayoutView, fit_axis_label, fmt_value,
+                                              palette_colors, style_plot)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
-DEFAULT_LEVELS = {"grad_norm": (-4.0, 1.0), "output_grad_norm": (-5.0, 0.0), "update_ratio": (-5.0, -1.0)}
-FLOOR = -12.0      # log10 values below this are exact zeros (stored as 1e-30), not a colour-scale bound
 MAX_TICKS = 40
 
 
 class GradHeatmap(QWidget):
+    """``run()`` names the run shown (default: the controller's focus run), ``compared()`` the runs its
+    colour scale covers (default: that run and the ticked ones); heatmaps given one ``scale`` share it."""
     layerClicked = Signal(str)   # node id of the clicked row
 
-    def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None):
+    def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None,
+                 run: Callable[[], str] | None = None, compared: Callable[[], list[str]] | None = None,
+                 scale: ColorScale | None = None):
         super().__init__(parent)
         self.controller = controller
+        self.run = run or (lambda: controller.focus)
+        self.compared = compared or (lambda: [self.run()] + controller.visible_ids())
         self.quantity = "grad_norm"
-        self.levels = DEFAULT_LEVELS[self.quantity]
+        self.shared = True
+        self.shared_scale = scale or ColorScale(self.quantity)
+        self.own_scale = ColorScale(self.quantity)
+        for sc in (self.shared_scale, self.own_scale):
+            sc.subscribe(lambda levels, sc=sc: self._levels_changed(sc))
         self._keys: list[str] = []
         self._run = ""
         self._highlight = ""
@@ -51,8 +63,9 @@ class GradHeatmap(QWidget):
         self.image.setAutoDownsample(True)
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=pg.colormap.get("viridis"), interactive=False,
-                                   label=self._bar_label(), width=14, pen=fg)
+                                   width=14, pen=fg)
         self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.bar_label = fit_axis_label(self.bar, "left", self._bar_labels())
         self.band = pg.LinearRegionItem(orientation="horizontal", movable=False,
                                         brush=pg.mkBrush(255, 255, 255, 45), pen=pg.mkPen("#ff5252", width=1.5))
         self.band.setZValue(10)
@@ -71,50 +84,70 @@ class GradHeatmap(QWidget):
         self.widget.scene().sigMouseMoved.connect(self._hover)
         self.widget.scene().sigMouseClicked.connect(self._click)
         controller.dataArrived.connect(self._on_data)
-        controller.focusChanged.connect(lambda _id: self._reset())
-        controller.runRemoved.connect(lambda _id: self._reset())
+        for sig in (controller.focusChanged, controller.runRemoved):
+            sig.connect(lambda _id: self._reset())
+        controller.overlayChanged.connect(self._reset)   # other runs compared: the scale covers them
 
-    def _bar_label(self) -> str:
-        return f"log₁₀ {LAYER_QUANTITIES[self.quantity]}"
+    def _bar_labels(self) -> list[str]:
+        return [f"log₁₀ {LAYER_QUANTITIES[self.quantity]}", f"log₁₀ {QUANTITY_SYMBOLS.get(self.quantity, '')}",
+                "log₁₀"]
+
+    @property
+    def scale(self) -> ColorScale:
+        return self.shared_scale if self.shared else self.own_scale
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return self.scale.levels
+
+    def scale_runs(self) -> list[str]:
+        """The runs the colour scale covers, each once."""
+        ids = self.compared() if self.shared else [self.run()]
+        return [r for i, r in enumerate(ids) if r and r not in ids[:i] and self.controller.feed(r) is not None]
 
     # -- options ----------------------------------------------------------------------------------
     def set_quantity(self, quantity: str) -> None:
         if quantity != self.quantity:
             self.quantity = quantity
-            self.bar.setLabel("left", self._bar_label())
+            self.bar_label.set_texts(self._bar_labels())
             self._reset()
+
+    def set_shared_scale(self, on: bool) -> None:
+        """One colour scale for the compared runs (on), or one fitted to this run alone."""
+        if on != self.shared:
+            self.shared = on
+            self._reset()
+
+    def refresh(self) -> None:
+        """``run()`` or ``compared()`` changed: new scale, new image."""
+        self._reset()
 
     def highlight_node(self, node_id: str) -> None:
         self._highlight = node_id or ""
         self._place_band()
 
     # -- drawing ----------------------------------------------------------------------------------
-    def _series(self):
-        feed = self.controller.feed(self.controller.focus)
+    def _series(self, run_id: str | None = None):
+        feed = self.controller.feed(self.run() if run_id is None else run_id)
         return feed, (feed.layers.get(self.quantity) if feed else None)
 
     def _on_data(self, run_id: str) -> None:
-        if run_id == self.controller.focus:
+        if run_id == self.run() or (self.shared and run_id in self.scale_runs()):
             self.throttle.request()
 
     def _reset(self) -> None:
-        """Another run or quantity: levels from its whole data once, ticks, then a redraw."""
+        """Another run, quantity or set of compared runs: levels from their whole data once, then a redraw."""
         self._run = ""
-        self.levels = DEFAULT_LEVELS[self.quantity]
-        feed, s = self._series()
-        if s is not None and len(s):
-            self._widen(s.log10)
+        arrays = [s.log10 for _, s in map(self._series, self.scale_runs()) if s is not None and len(s)]
+        self.scale.reset(self.quantity, arrays)
+        self._levels_changed(self.scale)
         self.ranges.reset()
 
-    def _widen(self, values: np.ndarray) -> None:
-        v = values[np.isfinite(values) & (values > FLOOR)]
-        if not v.size:
-            return
-        lo, hi = self.levels
-        lo2, hi2 = min(lo, math.floor(float(v.min()))), max(hi, math.ceil(float(v.max())))
-        if (lo2, hi2) != (lo, hi):
-            self.levels = (lo2, hi2)
-            self.bar.setLevels(self.levels)
+    def _levels_changed(self, scale: ColorScale) -> None:
+        if scale is self.scale:
+            self.bar.setLevels(scale.levels)
+            if self.image.image is not None:
+                self.image.setLevels(scale.levels)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -125,13 +158,16 @@ class GradHeatmap(QWidget):
         if s is None or not len(s):
             self.image.clear()
             self._set_keys([])
+            self.ranges.empty()   # a run refused or failed before its first step shows no stale axes
             return
         if self._run != feed.id:
             self._run = feed.id
         self._set_keys(s.keys)
         data = s.log10
-        latest = data[-1]
-        self._widen(latest)  # only the newest column: no search of the whole image per frame
+        for other in self.scale_runs():  # only the newest columns: no search of a whole image per frame
+            _, o = self._series(other)
+            if o is not None and len(o):
+                self.scale.widen(o.log10[-1])
         steps = s.steps
         half = (steps[1] - steps[0]) / 2 if len(steps) > 1 else 0.5
         x0, x1 = steps[0] - half, steps[-1] + half
@@ -152,7 +188,7 @@ class GradHeatmap(QWidget):
         every = max(1, math.ceil(n / fit))  # only as many names as fit one above the other
         ticks = [(i + 0.5, k) for i, k in enumerate(keys) if i % every == 0]
         axis = self.plot.getAxis("left")
-        axis.setTicks([ticks, []])
+        axis.setTicks([ticks, []] if ticks else None)
         # Room for the longest name, set here: the axis is painted from a cache that clips to its size.
         metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
         axis.setWidth(12 + max((metrics.horizontalAdvance(k) for _, k in ticks), default=20))

@@ -1,9 +1,10 @@
 """The "Gradients" tab: heatmap (layers × steps) on top, the by-depth profile and the selected layers'
-curves below, one choice of quantity for all three, and node highlighting passed to each."""
+curves below, one choice of quantity for all three, the heatmap's colour scale (shared with the ticked
+runs, or its own), and node highlighting passed to each."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES
 from explorer.ui.training.plots.depth_profile import DepthProfile
@@ -29,13 +30,19 @@ class GradientPanel(QWidget):
             self.quantity.addItem(label, key)
         self.quantity.setToolTip("Which per-layer statistic the three views show")
         self.run_label = QLabel("")
+        self.own_scale = QCheckBox("own colour scale")
+        self.own_scale.setToolTip("Off: the heatmap's colours cover this run and the ticked runs, so switching "
+                                  "between compared runs keeps one scale. On: fit the colours to this run alone")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("show"))
         bar.addWidget(self.quantity)
         bar.addWidget(self.run_label, 1)
-        bar.addWidget(ExportButton(self.heatmap, None, "gradient_heatmap", on_error))
-        bar.addWidget(ExportButton(self.by_depth, None, "gradient_by_depth", on_error))
-        bar.addWidget(ExportButton(self.curves, None, "gradient_layers", on_error))
+        bar.addWidget(self.own_scale)
+        self.exports = [ExportButton(self.heatmap, None, "gradient_heatmap", on_error, what="heatmap"),
+                        ExportButton(self.by_depth, None, "gradient_by_depth", on_error, what="by depth"),
+                        ExportButton(self.curves, None, "gradient_layers", on_error, what="layer curves")]
+        for b in self.exports:
+            bar.addWidget(b)
         lower = QSplitter()
         lower.addWidget(self.by_depth)
         lower.addWidget(self.curves)
@@ -49,6 +56,7 @@ class GradientPanel(QWidget):
         lay.addLayout(bar)
         lay.addWidget(split, 1)
         self.quantity.currentIndexChanged.connect(self._quantity)
+        self.own_scale.toggled.connect(lambda on: self.heatmap.set_shared_scale(not on))
         self.heatmap.layerClicked.connect(self._clicked)
         controller.focusChanged.connect(self._focus)
         controller.runChanged.connect(lambda rid: self._focus(controller.focus) if rid == controller.focus else None)

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import fast_curve, fmt_value, new_plot_widget, pen, run_color
+from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fast_curve, fit_axis_label,
+                                              fmt_value, new_plot_widget, pen, run_color)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 MAX_CURVES = 6
@@ -38,11 +39,12 @@ class LayerCurves(QWidget):
         self.quantity = "grad_norm"
         self.node = ""
         self.rows: list[int] = []
-        self.widget = new_plot_widget(LAYER_QUANTITIES[self.quantity], "step", "Selected layers")
+        self.widget = new_plot_widget("", "step", "Selected layers")
         self.plot = self.widget.getPlotItem()
         self.plot.setLogMode(y=True)
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.label_fit = fit_axis_label(self.plot, "left", self._labels())
+        self.legend = LegendRow(self)
         self.pool = []
         for i in range(MAX_CURVES):
             c = fast_curve(pg.PlotDataItem(pen=pen(i + 3, 1.0)))  # colours apart from the first runs'
@@ -55,6 +57,7 @@ class LayerCurves(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.widget, 1)
+        lay.addWidget(self.legend)
         lay.addWidget(self.readout)
         self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
                                                                                    visible=self.isVisible)
@@ -64,9 +67,12 @@ class LayerCurves(QWidget):
         controller.dataArrived.connect(lambda rid: self.throttle.request() if rid == controller.focus else None)
         controller.focusChanged.connect(lambda _id: self._restart())
 
+    def _labels(self) -> list[str]:
+        return [LAYER_QUANTITIES[self.quantity], QUANTITY_SYMBOLS.get(self.quantity, "")]
+
     def set_quantity(self, quantity: str) -> None:
         self.quantity = quantity
-        self.plot.setLabel("left", LAYER_QUANTITIES[quantity])
+        self.label_fit.set_texts(self._labels())
         self._restart()
 
     def highlight_node(self, node_id: str) -> None:
@@ -90,9 +96,7 @@ class LayerCurves(QWidget):
         self.rows = pick_rows(keys, self.node)
         names = [keys[r] for r in self.rows]
         if names != self._legend_names:
-            self.legend.clear()
-            for c, name in zip(self.pool, names):
-                self.legend.addItem(c, name)
+            self.legend.set_entries([(run_color(i + 3), LINE, name) for i, name in enumerate(names)])
             self._legend_names = names
         steps = s.steps if s is not None and len(s) else np.empty(0)
         for i, c in enumerate(self.pool):
@@ -110,6 +114,8 @@ class LayerCurves(QWidget):
                 if feed.active and feed.record.final.get("total_steps"):
                     end = max(end, float(feed.record.final["total_steps"]))
                 self.ranges.update(0.0, end, float(logs.min()), float(logs.max()))
+                return
+        self.ranges.empty()   # nothing to show: no stale axes from an earlier run
 
     def curve_data(self):
         s = self._series()

@@ -2,11 +2,17 @@
 
 One set of three curve items per visible run, made when the run becomes visible and removed when it
 is hidden; redraws only call ``setData``. The x axis is steps or epochs (steps ÷ steps per epoch, so
-runs with different batch sizes line up by epoch), the y axis optionally logarithmic (loss only).
+runs with different batch sizes line up by epoch).
+
+The loss axis is logarithmic by default and its range leaves out isolated spikes (``spike_limit``): a
+plain deep net's first validation loss can be 5.5e7 while every curve lies between 0.02 and 2.3, and a
+range up to the spike would squash them all to the floor. A spike left out is marked with a triangle at
+the top edge and its value. The legend is a row under the plot (runs by colour, then what solid and
+dashed mean), so it never covers a curve.
 """
 from __future__ import annotations
 
-import math
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -14,8 +20,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.smoothing import ema
-from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import fast_curve, fmt_value, new_plot_widget, pen, run_color
+from explorer.ui.training.plots.ranges import RangeKeeper, spike_limit
+from explorer.ui.training.plots.style import (DASHED, LINE, LegendRow, fast_curve, fmt_value, neutral_color,
+                                              new_plot_widget, pen, run_color)
 from explorer.ui.training.throttle import Throttle
 
 METRICS = {  # metric -> (train series, validation series, y label, scale)
@@ -28,7 +35,7 @@ class _RunCurves:
     def __init__(self, plot: pg.PlotItem, index: int, name: str):
         # One-pixel pens: Qt's raster engine draws wide lines several times slower.
         self.raw = fast_curve(pg.PlotDataItem(pen=pen(index, 1.0, alpha=70)))
-        self.smooth = fast_curve(pg.PlotDataItem(pen=pen(index, 1.0), name=name))
+        self.smooth = fast_curve(pg.PlotDataItem(pen=pen(index, 1.0)))
         self.val = pg.PlotDataItem(pen=pen(index, 1.0, dashed=True), symbol="o", symbolSize=6,
                                    symbolBrush=run_color(index), symbolPen=None)
         self.items = (self.raw, self.smooth, self.val)
@@ -42,9 +49,14 @@ class _RunCurves:
 
 
 class MetricPlot(QWidget):
-    def __init__(self, controller, metric: str, parent: QWidget | None = None, throttle: Throttle | None = None):
+    """``runs()`` says which runs to draw (default: the controller's visible runs); call ``refresh()``
+    when its answer changes for a reason the controller does not announce."""
+
+    def __init__(self, controller, metric: str, parent: QWidget | None = None, throttle: Throttle | None = None,
+                 runs: Callable[[], list[str]] | None = None):
         super().__init__(parent)
         self.controller = controller
+        self.runs = runs or controller.visible_ids
         self.metric_name = metric  # not "metric": that would hide QWidget.metric(), which painting calls
         self.train_key, self.val_key, ylabel, self.scale = METRICS[metric]
         self.x_mode = "step"
@@ -53,7 +65,15 @@ class MetricPlot(QWidget):
         self.log_y = False
         self.widget = new_plot_widget(ylabel, "step", "Loss" if metric == "loss" else "Accuracy")
         self.plot = self.widget.getPlotItem()
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend = LegendRow(self)
+        # Spikes above the view: one triangle each at the top edge, the largest one's value beside it.
+        self.spike_marks = pg.ScatterPlotItem(symbol="t1", size=11, pen=None)
+        self.spike_marks.setZValue(20)
+        self.spike_label = pg.TextItem("", anchor=(1.0, 0.0), color=neutral_color())
+        self.spike_label.setZValue(20)
+        self.spikes: list[tuple[str, str, float, float]] = []   # (run name, series, x, y) left out of the range
+        for it in (self.spike_marks, self.spike_label):
+            self.plot.addItem(it, ignoreBounds=True)
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120)))
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
@@ -63,6 +83,7 @@ class MetricPlot(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.widget, 1)
+        lay.addWidget(self.legend)
         lay.addWidget(self.readout)
         self.curves: dict[str, _RunCurves] = {}
         self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, parent=self,
@@ -77,6 +98,8 @@ class MetricPlot(QWidget):
         controller.runStarted.connect(lambda _id: self._sync())
         controller.trainingChanged.connect(lambda _on: self._sync())
         controller.focusChanged.connect(lambda _id: self._sync())
+        if metric == "loss":
+            self.set_log_y(True)
 
     # -- options ----------------------------------------------------------------------------------
     def set_x_mode(self, mode: str) -> None:
@@ -92,6 +115,7 @@ class MetricPlot(QWidget):
         self.show_raw = on
         for c in self.curves.values():
             c.raw.setVisible(on)
+        self._legend()
         self.throttle.request()
 
     def set_log_y(self, on: bool) -> None:
@@ -109,22 +133,29 @@ class MetricPlot(QWidget):
         c = self.curves.get(run_id)
         rec = self.controller.record(run_id)
         if c is not None and rec is not None and rec.name != c.name:
-            self.legend.removeItem(c.smooth)
-            self.legend.addItem(c.smooth, rec.name)
             c.name = rec.name
         self._sync()
 
+    def refresh(self) -> None:
+        self._sync()
+
     def _sync(self) -> None:
-        want = self.controller.visible_ids()
+        want = [r for r in self.runs() if self.controller.record(r) is not None]
         for rid in [r for r in self.curves if r not in want]:
-            self.legend.removeItem(self.curves[rid].smooth)
             self.curves.pop(rid).remove(self.plot)
         for rid in want:
             if rid not in self.curves:
                 rec = self.controller.record(rid)
                 c = self.curves[rid] = _RunCurves(self.plot, self.controller.color_index(rid), rec.name)
                 c.raw.setVisible(self.show_raw)
+        self._legend()
         self.throttle.request()
+
+    def _legend(self) -> None:
+        runs = [(run_color(c.index), LINE, c.name) for c in self.curves.values()]
+        key = [(neutral_color(), LINE, "training (smoothed" + (", raw faint)" if self.show_raw else ")")),
+               (neutral_color(), DASHED, "validation (per epoch)")]
+        self.legend.set_entries(runs + key if runs else [])
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -153,7 +184,7 @@ class MetricPlot(QWidget):
         return end
 
     def redraw(self) -> None:
-        x_end, lo, hi = 0.0, math.inf, -math.inf
+        x_end, drawn = 0.0, []   # drawn: (run name, series, x, y) of every curve with points
         for rid, c in self.curves.items():
             x, y = self._xy(rid, self.train_key)
             sm = ema(y, self.smoothing) if len(y) else y
@@ -163,16 +194,44 @@ class MetricPlot(QWidget):
             xv, yv = self._xy(rid, self.val_key)
             c.val.setData(xv, yv)
             x_end = max(x_end, self._planned_end(rid, x))
-            for v in ((y if self.show_raw else sm), sm, yv):
-                v = v[np.isfinite(v)]
-                if len(v):
-                    lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+            drawn += [(c.name, "training", x, y if self.show_raw else sm), (c.name, "training", x, sm),
+                      (c.name, "validation", xv, yv)]
+        drawn = [d for d in drawn if len(d[2])]
+        if not drawn:
+            self.ranges.empty()   # no stale axes from runs no longer shown (or a run that failed at once)
+            self._mark_spikes([])
+            return
         if self.metric_name == "acc":
             self.ranges.update(0.0, x_end, 0.0, 100.0)  # bounded: a fixed axis never needs re-rendering
-        elif hi >= lo:
-            if self.log_y:
-                lo, hi = math.log10(lo), math.log10(hi)
-            self.ranges.update(0.0, x_end, lo, hi)
+            self._mark_spikes([])
+            return
+        view = [(n, s, x, np.log10(y) if self.log_y else y) for n, s, x, y in drawn]
+        values = np.concatenate([v for *_, v in view])
+        finite = values[np.isfinite(values)]
+        if not len(finite):
+            return
+        lo, hi = float(finite.min()), spike_limit(finite)
+        self.ranges.update(0.0, x_end, lo, hi)
+        self._mark_spikes([(n, s, float(x[i]), float(y[i])) for n, s, x, y in view
+                           for i in np.flatnonzero(np.isfinite(y) & (y > hi))])
+
+    def _mark_spikes(self, spikes: list[tuple[str, str, float, float]]) -> None:
+        """Mark points above the range: ``spikes`` are (run, series, x, y in view coordinates)."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        spikes = [s for s in spikes if s[3] > y1]   # only those the view really leaves out
+        self.spikes = [(n, s, x, 10.0 ** y if self.log_y else y) for n, s, x, y in spikes]
+        if not spikes:
+            self.spike_marks.setData([], [])
+            self.spike_label.setText("")
+            return
+        top = y1 - 0.04 * (y1 - y0)
+        colors = {c.name: run_color(c.index) for c in self.curves.values()}
+        self.spike_marks.setData([s[2] for s in spikes], [top] * len(spikes),
+                                 brush=[colors.get(s[0], neutral_color()) for s in spikes])
+        name, series, x, value = max(self.spikes, key=lambda s: s[3])
+        more = f" (+{len(spikes) - 1} more)" if len(spikes) > 1 else ""
+        self.spike_label.setText(f"▲ off the scale: {name} {series} {fmt_value(value)}{more}")
+        self.spike_label.setPos(x1 - 0.01 * (x1 - x0), y1)
 
     def curve_data(self):
         """(run name, series name, x, y) of everything drawn: the CSV export."""

@@ -22,6 +22,9 @@ class MetricsPanel(QWidget):
         self.x_axis.addItem("epoch", "epoch")
         self.x_axis.setToolTip("Plot against optimiser steps or epochs (runs with other batch sizes line up by epoch)")
         self.log_y = QCheckBox("log loss axis")
+        self.log_y.setChecked(self.loss.log_y)   # on: a plain twin's loss spans many decades
+        self.log_y.setToolTip("Logarithmic loss axis. Either way the range leaves out isolated spikes and "
+                              "marks them with ▲ at the top edge")
         self.raw = QCheckBox("raw")
         self.raw.setChecked(True)
         self.raw.setToolTip("Show the unsmoothed training curve (faint) behind the smoothed one")
@@ -38,8 +41,10 @@ class MetricsPanel(QWidget):
         bar.addWidget(self.smoothing)
         bar.addWidget(self.raw)
         bar.addStretch(1)
-        bar.addWidget(ExportButton(self.loss, None, "loss", on_error))
-        bar.addWidget(ExportButton(self.acc, None, "accuracy", on_error))
+        self.exports = [ExportButton(self.loss, None, "loss", on_error),
+                        ExportButton(self.acc, None, "accuracy", on_error)]
+        for b in self.exports:
+            bar.addWidget(b)
         split = QSplitter()
         split.addWidget(self.loss)
         split.addWidget(self.acc)

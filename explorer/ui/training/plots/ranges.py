@@ -10,11 +10,29 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 
 PAD = 0.06        # margin around the data, as a share of the range
 GROW = 0.25       # extra room on a side the data outgrew: a rising curve re-fits a few times, not per point
 SHRINK = 0.35     # re-fit when the data use less than this share of the view
+SPIKE_GAP = 1.0   # a top value is a spike when it stands above the rest by more than the rest's whole span
+SPIKE_SHARE = 0.02  # ... and at most this share of the points (at least one) are spikes
+EMPTY = ((0.0, 1.0), (0.0, 1.0))
+
+
+def spike_limit(values: np.ndarray) -> float:
+    """The top of a range that shows every value except isolated spikes (in view coordinates, log10 on a
+    log axis). A plain net's first validation loss of 5.5e7 is one point far above curves near 2.3: a range
+    up to it squashes every curve to the floor. A run that really climbs is many close points: kept."""
+    v = np.sort(np.asarray(values, dtype=float)[np.isfinite(values)])[::-1]
+    if len(v) < 3:
+        return float(v[0]) if len(v) else math.nan
+    lo, top = v[-1], 0
+    for i in range(min(max(1, int(SPIKE_SHARE * len(v))), len(v) - 2)):
+        if v[i] - v[i + 1] > SPIKE_GAP * max(v[i + 1] - lo, 1e-12):
+            top = i + 1   # the deepest such gap among the top few: two spikes together go out together
+    return float(v[top])
 
 
 class RangeKeeper:
@@ -40,6 +58,15 @@ class RangeKeeper:
         if self._on_reset:
             self._on_reset()
 
+    def empty(self) -> None:
+        """Nothing to show (no run, or one refused or failed before its first point): a neutral view, not
+        the axes of whatever was shown before."""
+        if self.manual:
+            self.manual = False
+        if (self._x, self._y) != EMPTY:
+            self._x, self._y = EMPTY
+            self.vb.setRange(xRange=EMPTY[0], yRange=EMPTY[1], padding=0.0, update=True)
+
     def update(self, x0: float, x1: float, y0: float, y1: float) -> None:
         # Python floats: numpy float32 (LayerSeries) compared with pyqtgraph's float64 limits overflows.
         x0, x1, y0, y1 = float(x0), float(x1), float(y0), float(y1)
@@ -48,7 +75,7 @@ class RangeKeeper:
         if x1 <= x0:
             x1 = x0 + 1.0
         x = (x0, x1 + 0.02 * (x1 - x0))  # room for the last point's marker
-        y = self._y
+        y = self._y if (self._x, self._y) != EMPTY else None
         if y is None or (y1 - y0) < SHRINK * (y[1] - y[0]):
             span = max(y1 - y0, abs(y1) * 1e-3, 1e-9)
             y = (y0 - PAD * span, y1 + PAD * span)

@@ -1,4 +1,5 @@
-"""Shared look of the training plots: run colours, pens, a plot widget that follows the app palette."""
+"""Shared look of the training plots: run colours, pens, a plot widget that follows the app palette, the
+legend row under a plot (never on its curves) and axis labels that shorten rather than clip."""
 from __future__ import annotations
 
 import time
@@ -7,11 +8,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QGraphicsItem
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QSizePolicy
 
-# Tableau 10: distinct, colour-blind friendlier than pure hues; run i gets colour i mod 10.
-RUN_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-              "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+# Tableau 10 (colour-blind friendlier than pure hues); run i gets colour i mod 10. The order puts far-apart
+# colours next to each other (every neighbour pair, the last and first too, differs by ΔE76 ≥ 55): the two
+# runs of a comparison are always neighbours in the run list, so they never get orange and red.
+RUN_COLORS = ("#4e79a7", "#f28e2b", "#b07aa1", "#59a14f", "#9c755f",
+              "#edc948", "#bab0ac", "#e15759", "#76b7b2", "#ff9da7")
 
 
 def run_color(index: int, alpha: int = 255) -> QColor:
@@ -80,8 +84,13 @@ def style_plot(plot: pg.PlotItem, left: str = "", bottom: str = "", title: str =
     if bottom:
         plot.setLabel("bottom", bottom)
     if title:
-        plot.setTitle(title, color=fg.name(), size="10pt")
+        set_title(plot, title)
     plot.showGrid(x=True, y=True, alpha=0.12)
+
+
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    _, fg = palette_colors()
+    plot.setTitle(title, color=fg.name(), size="10pt")
 
 
 def new_plot_widget(left: str = "", bottom: str = "", title: str = "") -> pg.PlotWidget:
@@ -104,3 +113,89 @@ def fmt_value(v: float) -> str:
         return "—"
     a = abs(v)
     return f"{v:.3e}" if (a and (a < 1e-3 or a >= 1e4)) else f"{v:.4g}"
+
+
+# -- legends beside the plot, not on it ----------------------------------------------------------------
+LINE, DASHED = "━━", "╍●╍"
+
+
+class LegendRow(QLabel):
+    """A legend as a line of text under the plot: it can never cover a curve, it wraps when narrow, and it
+    is part of the plot's exported picture. ``set_entries([(colour, mark, text), ...])``."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.entries: list[tuple[str, str, str]] = []
+
+    def set_entries(self, entries: list[tuple[QColor | str, str, str]]) -> None:
+        entries = [(QColor(c).name(), mark, text) for c, mark, text in entries]
+        if entries == self.entries:
+            return
+        self.entries = entries
+        self.setText("&nbsp;&nbsp; ".join(f"<span style='color:{c}'>{mark}</span>&nbsp;{_html(t)}"
+                                          for c, mark, t in entries))
+
+    def texts(self) -> list[str]:
+        return [t for _, _, t in self.entries]
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(" ", "&nbsp;")
+
+
+def neutral_color() -> QColor:
+    _, fg = palette_colors()
+    c = QColor(fg)
+    c.setAlpha(170)
+    return c
+
+
+# The per-layer quantities' symbols: the axis label when the full name (explorer.runs.feed) does not fit.
+QUANTITY_SYMBOLS = {"grad_norm": "‖∂L/∂w‖", "output_grad_norm": "‖∂L/∂y‖", "update_ratio": "‖Δw‖/‖w‖"}
+
+
+# -- axis labels that fit ----------------------------------------------------------------------------
+class AxisLabelFit:
+    """Keeps an axis label within the axis: the first of ``texts`` (longest first) that fits its length,
+    else none. pyqtgraph centres a label on its axis and lets the ends fall off a short plot ("gradient
+    reaching the lay…"); the full wording is always in the view's title or readout."""
+
+    def __init__(self, axis: pg.AxisItem, texts: list[str], length_of):
+        self.axis, self.texts, self.length_of = axis, [t for t in texts if t], length_of
+        self.shown: str | None = None
+        self.fit()
+
+    def set_texts(self, texts: list[str]) -> None:
+        self.texts = [t for t in texts if t]
+        self.shown = None
+        self.fit()
+
+    def fit(self, *_) -> None:
+        length = float(self.length_of())
+        font = self.axis.label.font()
+        fm = QFontMetrics(font)
+        fits = [t for t in self.texts if fm.horizontalAdvance(t) + 8 <= length] if length > 0 else self.texts[-1:]
+        text = fits[0] if fits else ""
+        if text == self.shown:
+            return
+        self.shown = text
+        if text:
+            self.axis.setLabel(text)
+            self.axis.showLabel(True)
+        else:
+            self.axis.showLabel(False)
+
+    def text_width(self) -> float:
+        return QFontMetrics(self.axis.label.font()).horizontalAdvance(self.shown) if self.shown else 0.0
+
+
+def fit_axis_label(plot: pg.PlotItem, side: str, texts: list[str]) -> AxisLabelFit:
+    """An AxisLabelFit for ``plot``'s axis ``side``, refitted whenever the plot's view box is resized."""
+    vb = plot.getViewBox()
+    vertical = side in ("left", "right")
+    fit = AxisLabelFit(plot.getAxis(side), texts, (lambda: vb.height()) if vertical else (lambda: vb.width()))
+    vb.sigResized.connect(fit.fit)
+    return fit
