@@ -95,7 +95,7 @@ def test_ticked_runs_overlay_and_unticking_removes_their_curves(training_window,
     loss.throttle.flush()
     assert set(loss.curves) == {a, b}
     for rid in (a, b):
-        x, y = loss.curves[rid].raw.getData()
+        x, y = loss.curves[rid].raw.xData, loss.curves[rid].raw.yData   # as given, not log10
         assert len(x) == 50 and np.allclose(y, c.record(rid).series["train_loss"].y)
     assert loss.curves[a].smooth.opts["pen"].color() != loss.curves[b].smooth.opts["pen"].color()
     # the depth profile overlays them too: the picture of plain against residual
@@ -158,7 +158,7 @@ def test_hover_shows_values(training_window, qtbot, engine):
     loss = dock.metrics.loss
     loss.throttle.flush()
     QApplication.processEvents()                     # lay out what was just shown
-    QTest.mouseMove(loss.widget.viewport(), view_point(loss.widget, loss.plot, 10.0, 1.0))
+    QTest.mouseMove(loss.widget.viewport(), view_point(loss.widget, loss.plot, 10.0, 0.0))   # log axis: 10⁰
     text = loss.readout.text()
     assert "step 10" in text and "train" in text and "smoothed" in text
 
