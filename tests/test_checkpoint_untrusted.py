@@ -97,3 +97,25 @@ def test_resume_writes_only_into_the_folder_the_user_named(mid_epoch, tmp_path):
     assert main(["train", "--resume", str(copy), "--json"]) == 0
     assert (mid_epoch / "last.pt").read_bytes() == before
     assert load_checkpoint(copy / "last.pt").epoch == 1  # the copy was continued to the end
+
+
+def test_a_disk_that_fills_up_during_training_stops_the_run_naming_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from explorer.train import FailedReport
+    from explorer.train.testing import random_dataset
+
+    real_save, calls = torch.save, []
+
+    def fills_up(obj, f, *a, **k):
+        calls.append(1)
+        if len(calls) > 1:
+            raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64 vs 0")
+        return real_save(obj, f, *a, **k)
+
+    monkeypatch.setattr(torch, "save", fills_up)
+    cfg = TrainConfig(epochs=3, batch_size=32, lr=0.05, log_every=1, stats_every=0, seed=1, out_dir=str(tmp_path))
+    reports = list(run_training(tiny_graph(), random_dataset(n_train=64, n_val=16), cfg, TrainControl()))
+    final = reports[-1]
+    assert isinstance(final, FailedReport) and final.kind == "checkpoint"
+    assert str(tmp_path / "last.pt") in final.text and "unexpected pos" in final.text
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path / "last.pt").epoch == 1

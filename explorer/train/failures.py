@@ -52,6 +52,13 @@ def _try_lr(lr: float) -> str:
     return f"try the default, --lr {TrainConfig.lr:g}"
 
 
+def checkpoint_not_written(reason: str, checkpoint: str | None) -> FailedReport:
+    """A full disk or a vanished folder: the run stops rather than train on without a way to resume."""
+    return FailedReport("checkpoint", f"{reason}; training stopped",
+                        f"free disk space or choose another --out folder; {_kept(checkpoint)}",
+                        checkpoint=checkpoint)
+
+
 def out_of_memory(device_name: str, batch_size: int, epoch: int, step: int, checkpoint: str | None) -> FailedReport:
     keep = f"; the last good checkpoint is {checkpoint}" if checkpoint else ""
     return FailedReport("oom", f"{device_name} ran out of memory with batch size {batch_size} "

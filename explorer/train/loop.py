@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from explorer.train import failures
 from explorer.train.batches import Batches
+from explorer.train.checkpoint import CheckpointWriteError
 from explorer.train.config import TrainConfig
 from explorer.train.control import TrainControl
 from explorer.train.cursor import Cursor
@@ -45,6 +46,8 @@ class TrainingLoop:
         """The run's reports after its StartedReport, ending with one FinishedReport or FailedReport."""
         try:
             final = yield from self._train()
+        except CheckpointWriteError as e:
+            final = failures.checkpoint_not_written(str(e), self.record.last_ckpt)
         except Exception as e:
             if not failures.is_oom(e):
                 raise
