@@ -53,9 +53,6 @@ def run(args) -> int:
         named = Path(args.resume)
         changes["out_dir"] = str(named if named.is_dir() else named.parent)
     cfg = checked(base.replace(**changes))
-    if cfg.threads:  # process-wide, so the application sets it, once; a run never does
-        import torch
-        torch.set_num_threads(cfg.threads)
 
     graph = load_graph(args.arch) if args.arch else None
     if ckpt is not None and graph is not None:

@@ -66,11 +66,17 @@ def config_changes(args) -> dict:
 
 
 def checked(cfg: TrainConfig) -> TrainConfig:
+    """The settings, range-checked; ``threads`` is applied here, once for the process (a run never sets
+    process-wide torch state)."""
     from explorer.train import ConfigError
     try:
-        return cfg.check()
+        cfg = cfg.check()
     except ConfigError as e:
         raise UserError(str(e)) from None
+    if cfg.threads:
+        import torch
+        torch.set_num_threads(cfg.threads)
+    return cfg
 
 
 def load_graph(arch: str):
