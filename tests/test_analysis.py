@@ -5,7 +5,8 @@ import torch
 
 from explorer.analysis.gradient_flow import gradient_by_depth, profile_graph
 from explorer.analysis.landscape import loss_landscape
-from explorer.analysis.lesion import accuracy, lesion_study
+from explorer.analysis.evaluate import accuracy
+from explorer.analysis.lesion import lesion_study
 from explorer.compile import compile_graph, layer_units
 from explorer.data import load_dataset
 from explorer.presets import build_preset
@@ -50,18 +51,19 @@ def test_deep_plain_net_gradients_are_uneven_while_residual_stay_level(digits):
 def test_lesion_restores_the_network_and_skips_shape_changes(digits):
     ds, x, y = digits
     torch.manual_seed(0)
-    m = compile_graph(build_preset("resnet20", input_shape=ds.input_shape))
+    g = build_preset("resnet20", input_shape=ds.input_shape)
+    m = compile_graph(g)
     m.eval()
     with torch.no_grad():
         before = m(x).clone()
-    base, results = lesion_study(m, x, y)
+    study = lesion_study(m, g, x, y, random_k=False)
     with torch.no_grad():
         assert torch.equal(m(x), before)
-    assert base == accuracy(m, x, y)
-    keys = [r.key for r in results]
-    assert keys == [f"stage{s}[{i}]" for s in (1, 2, 3) for i in range(3)]
-    skipped = [r.key for r in results if r.accuracy is None]
-    assert skipped == ["stage2[0]", "stage3[0]"]
+    assert study.baseline_acc == accuracy(m, x, y)
+    assert [b.key for b in study.blocks] == [f"stage{s}[{i}]" for s in (1, 2, 3) for i in range(3)
+                                             if (s, i) not in ((2, 0), (3, 0))]
+    assert [b.key for b in study.skipped] == ["stage2[0]", "stage3[0]"]
+    assert all("changes the shape" in b.reason for b in study.skipped)
 
 
 def test_landscape_centre_is_the_loss_and_weights_are_restored(digits):

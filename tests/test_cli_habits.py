@@ -71,28 +71,30 @@ def test_info_preset_with_a_flat_input_shape_is_one_line(shape, hint, capsys):
     assert f"--input-shape as C,H,W (e.g. {hint})" in line
 
 
-@pytest.mark.parametrize("option, expected", [
-    (["--steps", "0"], "--steps must be between 3 and 101, got 0"),
-    (["--steps", "20"], "--steps must be odd"),
-    (["--span", "nan"], "--span must be above 0"),
-    (["--span", "0"], "--span must be above 0"),
-    (["--batch-size", "1"], "--batch-size must be between 2"),
-    (["--seed", "-1"], "--seed must be between 0"),
-    (["--epochs", "0"], "--epochs must be between 1"),
+@pytest.mark.parametrize("tool, option, expected", [
+    ("landscape", ["--grid", "0"], "--grid must be between 3 and 101, got 0"),
+    ("landscape", ["--grid", "20"], "--grid must be odd"),
+    ("landscape", ["--span", "nan"], "--span must be above 0"),
+    ("landscape", ["--span", "0"], "--span must be above 0"),
+    ("landscape", ["--batch-size", "1"], "--batch-size must be between 2"),
+    ("landscape", ["--seed", "-1"], "--seed must be between 0"),
+    ("lesion", ["--draws", "0"], "--draws must be between 1"),
+    ("lesion", ["--grid", "5"], "--grid applies to landscape, not lesion"),
 ])
-def test_analyze_options_are_checked_before_anything_runs(option, expected, capsys):
-    assert main(["analyze", "no_such_preset", "--kind", "landscape", *option]) == 2
+def test_analyze_options_are_checked_before_anything_runs(tool, option, expected, capsys):
+    assert main(["analyze", tool, "no_such_run", *option]) == 2
     assert expected in one_error_line(capsys)
 
 
-def test_analyze_landscape_prints_plain_progress_off_a_terminal(monkeypatch, capsys):
+def test_analyze_paths_prints_plain_progress_off_a_terminal(monkeypatch, capsys):
     import explorer.train.progress as progress
-    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)  # a line at every point instead of every few seconds
-    assert main(["analyze", str(EXAMPLE), "--kind", "landscape", "--steps", "3", "--batch-size", "8", "--json"]) == 0
+    monkeypatch.setattr(progress, "PLAIN_EVERY_S", 0.0)  # a line at every update instead of every few seconds
+    assert main(["analyze", "paths", str(EXAMPLE), "--samples", "1", "--batch-size", "8", "--json"]) == 0
     captured = capsys.readouterr()
-    assert len(json.loads(captured.out)["loss"]) == 3
+    assert json.loads(captured.out)["lengths"][0]["length"] == 0
     progress_lines = [ln for ln in captured.err.splitlines() if ln.startswith("progress: ")]
-    assert progress_lines == [f"progress: landscape points {i}/3 ({i / 3:.0%})" for i in (1, 2, 3)]
+    assert progress_lines and progress_lines[-1].startswith("progress: paths sampled ")
+    assert progress_lines[-1].endswith("(100%)")
     assert "\r" not in captured.err
 
 

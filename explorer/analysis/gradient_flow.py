@@ -1,11 +1,16 @@
-"""Gradient magnitude by depth: the picture of why plain nets stall and residual nets train.
+"""Gradient magnitude by depth at initialisation: the picture of why plain nets stall and residual nets train.
 
-For one batch, the norm of the loss gradient at every unit's output (the signal flowing back into
-that block) and of its parameters' gradients, in network order. In a deep plain net the first units
-get gradients orders of magnitude smaller than the last; shortcuts keep them level.
+For one batch, the norm of the loss gradient reaching every unit's output (the signal flowing back into
+that block) and of its parameters' gradients, in network order. The numbers come from the engine's own
+``LayerStats`` (the same hooks and batched norms the training plots use), copied to the host once.
+
+Two regimes, both worth seeing: with BatchNorm in training mode a deep plain net's gradient *explodes*
+toward the input (Yang et al. 2019); with normalisation bypassed it *vanishes*. Residual nets stay
+far more level in both. A verdict therefore always compares the network with its plain twin.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,56 +18,112 @@ import torch
 from torch import nn
 
 from explorer.compile import compile_graph, layer_units
+from explorer.train.device import synchronize
+from explorer.train.stats import LayerStats
+
+# Replaced by the identity in the "without normalisation" variant.
+NORM_LAYERS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm, nn.LayerNorm,
+               nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 
 
 @dataclass
 class DepthProfile:
     keys: list[str]               # unit keys in network order ("stem_conv", "stage2[3]", ...)
     node_ids: list[str]
+    depth: list[int]              # weight layers (conv + linear) from the input up to and including the unit
     output_grad: np.ndarray       # ||dL/d(unit output)|| per unit
     param_grad: np.ndarray        # ||dL/d(unit parameters)|| per unit
     loss: float
 
+    def _finite(self) -> np.ndarray:
+        return self.output_grad[np.isfinite(self.output_grad) & (self.output_grad > 0)]
+
     def ratio_first_last(self) -> float:
-        """Gradient norm at the first unit over the last: far above 1 = explodes towards the input, far
-        below 1 = vanishes; near 1 = flows evenly."""
-        g = self.output_grad[np.isfinite(self.output_grad) & (self.output_grad > 0)]
+        """Gradient norm at the first unit over the last (the classifier's): how much it grew (> 1) or shrank
+        (< 1) on its way back to the input."""
+        g = self._finite()
         return float(g[0] / g[-1]) if len(g) > 1 else float("nan")
+
+    def spread_orders(self) -> float:
+        """log10(largest / smallest) gradient norm over the units: orders of magnitude they span."""
+        g = self._finite()
+        return float(np.log10(g.max() / g.min())) if len(g) > 1 else float("nan")
+
+    def rows(self) -> list[dict]:
+        """The command line's JSON rows, in network order."""
+        return [{"node": n, "unit": k, "depth": d, "grad_norm": float(o), "weight_grad_norm": float(p)}
+                for k, n, d, o, p in zip(self.keys, self.node_ids, self.depth, self.output_grad, self.param_grad)]
+
+
+def bypass_normalisation(module: nn.Module) -> int:
+    """Replace every normalisation layer by the identity, in place; returns how many were replaced."""
+    replaced = 0
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if isinstance(child, NORM_LAYERS):
+                parent._modules[name] = nn.Identity()  # works for ModuleDict, Sequential and plain modules
+                replaced += 1
+    return replaced
 
 
 def gradient_by_depth(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> DepthProfile:
-    """One forward/backward on (x, y) in training mode; statistics gathered in one batched call."""
+    """One forward/backward on (x, y) in training mode, measured by the engine's LayerStats."""
     units = layer_units(module)
-    out_grads: list[torch.Tensor | None] = [None] * len(units)
-
-    def make_hook(i):
-        def fwd(_m, _inp, out):
-            if isinstance(out, torch.Tensor) and out.requires_grad:
-                out.register_hook(lambda g: out_grads.__setitem__(i, torch.linalg.vector_norm(g.detach().float())))
-        return fwd
-
-    handles = [u.module.register_forward_hook(make_hook(i)) for i, u in enumerate(units)]
+    stats = LayerStats(module, units, x.device)
     was_training = module.training
     module.train()
     module.zero_grad(set_to_none=True)
+    stats.arm()
     try:
         loss = nn.functional.cross_entropy(module(x), y)
         loss.backward()
     finally:
-        for h in handles:
-            h.remove()
+        stats.disarm()
         module.train(was_training)
-    params = dict(module.named_parameters())
-    zero = torch.zeros((), device=x.device)
-    per_unit = []
+    stats.before_step()
+    host = stats.after_step()  # no optimiser step in between: only the gradient rows matter here
+    loss_host = loss.detach().to("cpu", non_blocking=True)
+    synchronize(x.device)  # the one wait for the device, before reading the copies
+    rows = LayerStats.arrays(host)
+    depth, total = [], 0
     for u in units:
-        grads = [params[n].grad for n in u.param_names if params[n].grad is not None]
-        per_unit.append(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads))) if grads else zero)
-    stacked = torch.stack([torch.stack(per_unit), torch.stack([g if g is not None else zero for g in out_grads])])
-    host = stacked.cpu().numpy().astype(np.float64)  # the one device→host copy
-    return DepthProfile([u.key for u in units], [u.node_id for u in units], host[1], host[0], float(loss.detach()))
+        total += sum(isinstance(m, WEIGHT_LAYERS) for m in u.module.modules())
+        depth.append(total)
+    return DepthProfile([u.key for u in units], [u.node_id for u in units], depth, rows["output_grad_norm"],
+                        rows["grad_norm"], float(loss_host))
 
 
-def profile_graph(graph, x: torch.Tensor, y: torch.Tensor, seed: int = 0) -> DepthProfile:
+def profile_graph(graph, x: torch.Tensor, y: torch.Tensor, seed: int = 0, normalisation: bool = True) -> DepthProfile:
+    """The profile of ``graph`` freshly initialised with ``seed``; ``normalisation=False`` bypasses its
+    normalisation layers first."""
     torch.manual_seed(seed)
-    return gradient_by_depth(compile_graph(graph).to(x.device), x, y)
+    module = compile_graph(graph)
+    if not normalisation:
+        bypass_normalisation(module)
+    return gradient_by_depth(module.to(x.device), x, y)
+
+
+def _times(r: float) -> str:
+    return f"{r:.3g}×" if math.isfinite(r) else "undefined"
+
+
+def compare_verdict(name: str, net: DepthProfile, twin_name: str, twin: DepthProfile, normalisation: bool = True) -> str:
+    """One line saying what the numbers show, the network against its twin (neither judged alone)."""
+    regime = "with normalisation" if normalisation else "without normalisation"
+    rn, rt = net.ratio_first_last(), twin.ratio_first_last()
+    sn, st = net.spread_orders(), twin.spread_orders()
+    head = (f"{regime}: the gradient at {twin_name}'s first layer is {_times(rt)} that at its last "
+            f"(norms span {st:.2g} orders of magnitude); {name}'s is {_times(rn)} ({sn:.2g} orders)")
+    if not (math.isfinite(rn) and math.isfinite(rt)) or rn <= 0 or rt <= 0:
+        return head
+    gap = math.log10(rt) - math.log10(rn)
+    if abs(gap) < 0.5 and abs(st - sn) < 0.5:
+        return f"{head}: the two flow alike"
+    if gap > 0:
+        trend = f"grows toward the input {10 ** gap:.3g}× more than {name}'s (it explodes)" \
+            if rt > 1 else f"shrinks toward the input less than {name}'s"
+    else:
+        trend = f"shrinks toward the input {10 ** -gap:.3g}× more than {name}'s (it vanishes)" \
+            if rt < 1 else f"grows toward the input less than {name}'s"
+    return f"{head}: {twin_name}'s gradient {trend}"

@@ -1,84 +1,188 @@
-"""Lesion study (Veit et al. 2016): delete one block at a time from a trained network and measure.
+"""Lesion study (Veit et al. 2016): delete blocks from a trained network at test time and measure.
 
-Residual networks behave like ensembles of many paths, so removing one block costs little; removing
-a layer from a plain network breaks its only path. A block can be removed when its output has the
-shape of its input (it is replaced by the identity); blocks that change shape are reported as skipped.
+Residual networks behave like ensembles of many paths, so deleting one block (its shortcut stays, so the
+block becomes the identity) costs little; deleting a block of a plain network breaks its only path.
+A block can be deleted only when its output has its input's shape; blocks that change the shape are
+reported as skipped, with the shapes. Besides one block at a time, k random blocks at once for k = 1…n,
+several draws each, as mean ± spread.
+
+The lesioned blocks are swapped for ``nn.Identity`` in place and always put back (also on cancel or
+error); accuracies stay on the device until the study ends, then reach the host in one copy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 
-from explorer.compile import layer_units
+from explorer.analysis.control import Control, quiet
+from explorer.analysis.evaluate import loss_and_correct
+from explorer.blocks.registry import get_block
+from explorer.compile import LayerUnit, layer_units
+from explorer.graph.model import Graph
+from explorer.graph.shapes import fmt_shape
 
 
 @dataclass
-class LesionResult:
-    key: str
+class BlockLesion:
+    key: str                 # "stage1[2]"
     node_id: str
-    accuracy: float | None   # None when the unit could not be removed
+    accuracy: float | None   # None when the block cannot be deleted
     reason: str = ""
 
-
-@torch.no_grad()
-def accuracy(module: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 512) -> float:
-    module.eval()
-    correct = torch.zeros((), dtype=torch.long, device=x.device)
-    for i in range(0, len(x), batch_size):
-        correct += (module(x[i:i + batch_size]).argmax(1) == y[i:i + batch_size]).sum()
-    return float(correct) / max(1, len(x))
+    def to_json(self) -> dict:
+        row = {"node": self.node_id, "unit": self.key}
+        return {**row, "reason": self.reason} if self.accuracy is None else {**row, "acc": self.accuracy}
 
 
-@torch.no_grad()
-def lesion_study(module: nn.Module, x: torch.Tensor, y: torch.Tensor, only_stages: bool = True) -> tuple[float, list[LesionResult]]:
-    """Baseline accuracy and the accuracy with each removable unit replaced by the identity."""
-    base = accuracy(module, x, y)
+@dataclass
+class RandomLesion:
+    k: int
+    mean_acc: float
+    std: float
+    min_acc: float
+    max_acc: float
+    draws: int
+
+    def to_json(self) -> dict:
+        return {"k": self.k, "mean_acc": self.mean_acc, "std": self.std, "min_acc": self.min_acc,
+                "max_acc": self.max_acc, "draws": self.draws}
+
+
+@dataclass
+class LesionStudy:
+    label: str
+    baseline_acc: float
+    blocks: list[BlockLesion]                 # the deletable blocks, in network order
+    skipped: list[BlockLesion]                # those that change the shape, with the reason
+    random: list[RandomLesion] = field(default_factory=list)
+
+    @property
+    def drops(self) -> np.ndarray:
+        return np.array([self.baseline_acc - b.accuracy for b in self.blocks], dtype=np.float64)
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "baseline_acc": self.baseline_acc, "blocks": [b.to_json() for b in self.blocks],
+                "skipped": [b.to_json() for b in self.skipped], "random": [r.to_json() for r in self.random]}
+
+
+def candidate_units(module: nn.Module, graph: Graph) -> list[LayerUnit]:
+    """The blocks a lesion removes: units of composite blocks (a residual or plain block, one repetition
+    of a stage); a network built only from primitives offers each of its layers."""
     units = layer_units(module)
-    shapes = _io_shapes(module, x[:2], units)
-    results = []
-    for u in units:
-        if only_stages and u.repeat_index < 0:
-            continue
-        shape_in, shape_out = shapes.get(u.key, (None, None))
-        if shape_in is None or shape_in != shape_out:
-            results.append(LesionResult(u.key, u.node_id, None, "changes the shape, so it cannot be skipped"))
-            continue
-        parent, name = _parent_of(module, u.module)
-        original = getattr(parent, name) if not name.isdigit() else parent[int(name)]
-        _set(parent, name, nn.Identity())
-        try:
-            results.append(LesionResult(u.key, u.node_id, accuracy(module, x, y)))
-        finally:
-            _set(parent, name, original)
-    return base, results
+    blocks = [u for u in units if u.node_id in graph and get_block(graph.node(u.node_id).type).composite]
+    return blocks or units
 
 
-def _io_shapes(module, x, units):
-    shapes = {}
-    hooks = [u.module.register_forward_hook(
-        lambda m, i, o, k=u.key: shapes.__setitem__(k, (tuple(i[0].shape[1:]) if len(i) == 1 else None, tuple(o.shape[1:]))))
-        for u in units]
+def io_shapes(module: nn.Module, x: torch.Tensor, units: list[LayerUnit]) -> dict[str, tuple]:
+    """(input shape, output shape) per sample of each unit, from one forward of a small batch."""
+    shapes: dict[str, tuple] = {}
+
+    def hook(key, _m, inputs, output):
+        shape_in = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
+        shapes[key] = (shape_in, tuple(output.shape[1:]))
+
+    handles = [u.module.register_forward_hook(lambda m, i, o, k=u.key: hook(k, m, i, o)) for u in units]
+    was = module.training
     try:
         module.eval()
-        module(x)
+        with torch.no_grad():
+            module(x)
     finally:
-        for h in hooks:
+        for h in handles:
             h.remove()
+        module.train(was)
     return shapes
 
 
-def _parent_of(root: nn.Module, target: nn.Module):
-    for parent in root.modules():
-        for name, child in parent.named_children():
-            if child is target:
-                return parent, name
-    raise LookupError("unit not found in module")
+def _slot(module: nn.Module, unit: LayerUnit) -> tuple[nn.Module, str]:
+    """Where the unit's module hangs: a stage's Sequential (by repetition) or the node dictionary."""
+    if unit.repeat_index >= 0:
+        return module.nodes[unit.node_id], str(unit.repeat_index)
+    return module.nodes, unit.node_id
 
 
-def _set(parent, name, value):
-    if isinstance(parent, nn.Sequential) and name.isdigit():
-        parent[int(name)] = value
-    else:
-        setattr(parent, name, value)
+@contextmanager
+def deleted(module: nn.Module, units: list[LayerUnit]):
+    """``units`` replaced by the identity inside the block; every one is put back on the way out."""
+    slots = [_slot(module, u) for u in units]
+    originals = [parent._modules[name] for parent, name in slots]
+    try:
+        for parent, name in slots:
+            parent._modules[name] = nn.Identity()
+        yield module
+    finally:
+        for (parent, name), original in zip(slots, originals):
+            parent._modules[name] = original
+
+
+def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tensor, random_k: bool = True,
+                 draws: int = 5, seed: int = 0, label: str = "", control: Control | None = None) -> LesionStudy:
+    """Baseline accuracy on (x, y), each deletable block deleted in turn, and (``random_k``) k random
+    deletable blocks at once for k = 1…n, ``draws`` draws each (one when there is only one choice)."""
+    control = control or quiet()
+    was = module.training
+    module.eval()
+    try:
+        units = candidate_units(module, graph)
+        shapes = io_shapes(module, x[:2], units)
+        deletable, skipped = [], []
+        for u in units:
+            shape_in, shape_out = shapes.get(u.key, (None, None))
+            if shape_in is not None and shape_in == shape_out:
+                deletable.append(u)
+            else:
+                why = (f"it changes the shape ({fmt_shape(shape_in)} → {fmt_shape(shape_out)}), so the identity "
+                       "cannot stand in for it" if shape_in is not None else "it takes several inputs")
+                skipped.append(BlockLesion(u.key, u.node_id, None, why))
+        rng = np.random.default_rng(seed)
+        plan: list[tuple[int, list[LayerUnit]]] = [(0, [])] + [(1, [u]) for u in deletable]
+        if random_k:
+            for k in range(1, len(deletable) + 1):
+                n_draws = 1 if k == len(deletable) else min(draws, math.comb(len(deletable), k))
+                for _ in range(n_draws):
+                    pick = sorted(rng.choice(len(deletable), size=k, replace=False))
+                    plan.append((k, [deletable[i] for i in pick]))
+        correct = []
+        for i, (_, gone) in enumerate(plan):
+            control.step("lesions", i, len(plan))
+            with deleted(module, gone):
+                correct.append(loss_and_correct(module, x, y, control)[1])
+        control.step("lesions", len(plan), len(plan))
+        acc = (torch.stack(correct) / max(1, len(x))).cpu().numpy().astype(np.float64)  # the one copy
+    finally:
+        module.train(was)
+    blocks = [BlockLesion(u.key, u.node_id, float(a)) for u, a in zip(deletable, acc[1:1 + len(deletable)])]
+    random = []
+    singles = 1 + len(deletable)
+    for k in range(1, len(deletable) + 1 if random_k else 1):
+        vals = np.array([a for (kk, _), a in zip(plan[singles:], acc[singles:]) if kk == k])
+        random.append(RandomLesion(k, float(vals.mean()), float(vals.std()), float(vals.min()), float(vals.max()),
+                                   len(vals)))
+    return LesionStudy(label, float(acc[0]), blocks, skipped, random)
+
+
+def _summary(study: LesionStudy) -> str:
+    if not study.blocks:
+        return f"{study.label} has no block that can be deleted ({len(study.skipped)} change the shape)"
+    drops = study.drops
+    worst = int(np.argmax(drops))
+    return (f"deleting one block of {study.label} costs {drops.mean():.3f} accuracy on average "
+            f"(baseline {study.baseline_acc:.3f}; worst {drops[worst]:.3f} at {study.blocks[worst].key})")
+
+
+def lesion_verdict(net: LesionStudy, twin: LesionStudy | None = None) -> str:
+    """What the numbers show; with the plain twin's run, the two compared."""
+    if twin is None:
+        return _summary(net) + "; no plain twin run to compare with (train both with `compare --out`)"
+    if not net.blocks or not twin.blocks:
+        return f"{_summary(net)}; {_summary(twin)}"
+    a, b = float(net.drops.mean()), float(twin.drops.mean())
+    ratio = f"{b / a:.3g}× " if a > 1e-9 else ""
+    return (f"deleting one block costs {twin.label} {b:.3f} accuracy on average and {net.label} {a:.3f}: "
+            f"{'a plain network has one path, so a missing block is ' + ratio + 'worse there' if b > a else 'no larger cost without shortcuts'}"
+            f" (baselines {twin.baseline_acc:.3f} and {net.baseline_acc:.3f})")
