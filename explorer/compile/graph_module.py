@@ -19,6 +19,7 @@ import types
 from torch import nn
 
 from explorer.blocks.base import repeats
+from explorer.blocks.ops import inplace_where_safe
 from explorer.blocks.registry import get_block
 from explorer.graph.model import Graph
 
@@ -35,7 +36,7 @@ class CompileError(ValueError):
 
 def _build_one(block, params: dict, in_shapes: list) -> nn.Module:
     if block.composite:
-        return GraphModule(block.expansion(params, tuple(in_shapes[0])).graph)
+        return GraphModule(block.expansion(params, tuple(in_shapes[0])).graph, body=True)
     return block.build(params, in_shapes)
 
 
@@ -65,7 +66,7 @@ def _make_forward(source: str, label: str):
 
 
 class GraphModule(nn.Module):
-    def __init__(self, graph: Graph, analysis=None):
+    def __init__(self, graph: Graph, analysis=None, body: bool = False):
         super().__init__()
         from explorer.network.inference import analyze
 
@@ -95,6 +96,8 @@ class GraphModule(nn.Module):
             plan.append((nid, srcs))
             self.node_ids.append(nid)
             self.repeats[nid] = node.repeat
+        if body:  # a composite block's body: in place where a hand-written block would be
+            inplace_where_safe([self.nodes[nid] for nid, _ in plan], [srcs for _, srcs in plan], out_slot)
         self.forward_source = forward_source(plan, out_slot)
         self.forward = types.MethodType(_make_forward(self.forward_source, graph.name), self)
         self.input_shape = analysis.input_shape
