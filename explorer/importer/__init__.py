@@ -4,11 +4,22 @@
 the module it builds with torch.fx and returns a graph of our blocks, opaque nodes where nothing maps.
 ``import_weights(preset, "resnet18.pth", out_dir)`` loads a torchvision or timm state_dict into the preset of
 the same structure and writes a run folder. Sits above train and compile; nothing here imports Qt.
+
+Importing this package does not import torch (the window's menu needs only the notice and the error type);
+the functions load it on first use.
 """
+from importlib import import_module as _load
+
 from explorer.importer.errors import ImporterError
-from explorer.importer.model import ImportedModel, guess_input_shape, import_module, import_spec
-from explorer.importer.preset_weights import import_weights, weights_for_preset
 from explorer.importer.source import RUNS_CODE_NOTICE
 
-__all__ = ["RUNS_CODE_NOTICE", "ImportedModel", "ImporterError", "guess_input_shape", "import_module",
-           "import_spec", "import_weights", "weights_for_preset"]
+_LAZY = {"ImportedModel": "model", "guess_input_shape": "model", "import_module": "model", "import_spec": "model",
+         "import_weights": "preset_weights", "weights_for_preset": "preset_weights"}
+
+__all__ = ["RUNS_CODE_NOTICE", "ImporterError", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(_load(f"explorer.importer.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'explorer.importer' has no attribute {name!r}")

@@ -47,7 +47,9 @@ def _prod(xs) -> int:
     return out
 
 
-class _Ids:
+class NodeIds:
+    """Valid, unused node ids made from traced names."""
+
     def __init__(self, graph: Graph):
         self.graph = graph
 
@@ -65,7 +67,7 @@ class _Ids:
 
 def assemble(traced: Traced, input_shape: tuple[int, ...], name: str) -> Assembled:
     graph = Graph(name=name)
-    ids = _Ids(graph)
+    ids = NodeIds(graph)
     modules = dict(traced.module.named_modules())
     ctx = Context(modules, traced.shapes)
     handle: dict[str, str] = {}   # fx node name -> graph node id
@@ -133,15 +135,11 @@ def _output_source(n: fx.Node, handle: dict[str, str], out: Assembled) -> str:
     found: list[str] = []
     fx.node.map_arg(n.args, lambda a: found.append(handle[a.name]) if a.name in handle else None)
     if not found:
-        raise_no_output()
+        from explorer.importer.errors import ImporterError
+        raise ImporterError("the model's forward returns no tensor computed from its input")
     if len(found) > 1 or not isinstance(n.args[0], fx.Node):
         out.notices.append(f"the model returns {len(found)} tensors; the graph's Output takes the first")
     return found[0]
-
-
-def raise_no_output():
-    from explorer.importer.errors import ImporterError
-    raise ImporterError("the model's forward returns no tensor computed from its input")
 
 
 def _op_name(n: fx.Node) -> str:

@@ -14,7 +14,7 @@ import os
 from explorer.blocks.registry import get_block
 from explorer.graph.model import Graph
 from explorer.graph.shapes import ShapeError
-from explorer.importer.assemble import Assembled, _Ids
+from explorer.importer.assemble import Assembled, NodeIds
 from explorer.network.inference import analyze
 
 _COMMUTATIVE = {"add", "multiply"}
@@ -158,7 +158,7 @@ def _replace_block(asm: Assembled, entry: str, exit_: str, type_name: str, param
     shape = asm.traced_shapes.get(exit_)
     for gid in inner.values():
         g.remove_node(gid)
-    nid = g.add_node(type_name, params, node_id=_Ids(g).make(_common_prefix(targets) or f"{type_name}_block"))
+    nid = g.add_node(type_name, params, node_id=NodeIds(g).make(_common_prefix(targets) or f"{type_name}_block"))
     g.connect(entry, nid, 0, check_cycle=False)
     for e in outs:
         g.connect(nid, e.dst, e.order, check_cycle=False)
@@ -226,7 +226,7 @@ def _replace_stage(asm: Assembled, chain: list[str]) -> None:
     for nid in chain:
         g.remove_node(nid)
     prefix = _common_prefix(list(moved.values()))
-    sid = g.add_node(head.type, head.params, node_id=_Ids(g).make(prefix or chain[0]), repeat=len(chain))
+    sid = g.add_node(head.type, head.params, node_id=NodeIds(g).make(prefix or chain[0]), repeat=len(chain))
     g.connect(entry, sid, 0, check_cycle=False)
     for e in outs:
         g.connect(sid, e.dst, e.order, check_cycle=False)
