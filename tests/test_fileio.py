@@ -103,12 +103,17 @@ def test_non_json_truncated_binary_and_huge(tmp_path):
         load_graph(tmp_path / "missing.json")
 
 
-def test_code_in_a_file_is_data_not_code():
+def test_code_in_a_file_is_data_not_code(tmp_path):
+    marker = tmp_path / "pwned"
+    payload = f"__import__('os').system('touch {marker}')"
     d = good_dict()
-    d["name"] = "__import__('os').system('touch /tmp/pwned')"
-    d["nodes"][1]["id"] = "x; import os"
+    d["name"] = payload
+    g = loads_graph(json.dumps(d))  # a name is only text: it loads, and nothing runs
+    assert g.name == payload and not marker.exists()
+    d["nodes"][1]["id"] = f"x; {payload}"
     with pytest.raises(FileFormatError, match="letters, digits"):
         loads_graph(json.dumps(d))
+    assert not marker.exists()
 
 
 @given(st.data())

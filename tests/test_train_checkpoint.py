@@ -99,11 +99,25 @@ def test_bad_checkpoint_files_are_refused_with_a_reason(tmp_path, content, words
     assert r.kind == "checkpoint" and words in r.reason
 
 
+class _Payload:
+    """Unpickling this would create the marker file: the proof that a load ran code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
 def test_a_pickled_object_in_a_checkpoint_is_refused(tmp_path):
-    path = tmp_path / "evil.pt"
-    torch.save({"format": "residual-explorer-checkpoint", "version": 1, "graph": object()}, path)
+    path, marker = tmp_path / "evil.pt", tmp_path / "ran"
+    torch.save({"format": "residual-explorer-checkpoint", "version": 1, "graph": _Payload(marker)}, path)
+    torch.load(path, weights_only=False)["graph"].close()  # the payload works: an unsafe load runs it
+    assert marker.exists()
+    marker.unlink()
     with pytest.raises(CheckpointError):
         load_checkpoint(path)
+    assert not marker.exists()
 
 
 def test_checkpoint_of_another_data_set_does_not_fit(data, tmp_path):
