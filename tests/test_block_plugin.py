@@ -97,3 +97,16 @@ def test_unregistered_type_is_unknown_with_a_suggestion():
 
     with pytest.raises(UnknownBlockError, match="did you mean 'conv2d'"):
         Graph().add_node("conv2", {})
+
+
+def test_blocks_made_by_tools_are_not_offered_in_the_palette(qtbot):
+    from explorer.blocks import all_blocks
+    from explorer.ui.palette import NAME, Palette
+
+    palette = Palette()
+    qtbot.addWidget(palette)
+    listed = {palette.tree.topLevelItem(i).child(j).data(0, NAME) for i in range(palette.tree.topLevelItemCount())
+              for j in range(palette.tree.topLevelItem(i).childCount())}
+    hidden = {b.name for b in all_blocks() if not b.placeable}
+    assert hidden and not hidden & listed
+    assert {b.name for b in all_blocks() if b.placeable} <= listed

@@ -65,6 +65,7 @@ class BlockSpec:
     # Why nodes of this type can never become a torch module (an imported placeholder), and the fix;
     # inference reports it as an error on each such node. Empty: the type compiles.
     unbuildable: ClassVar[str] = ""
+    placeable: ClassVar[bool] = True  # False: made by a tool (an import), never offered in the palette
     unbuildable_fix: ClassVar[str] = ""
 
 

@@ -78,7 +78,7 @@ class Palette(QWidget):
             f.setBold(True)
             item.setFont(0, f)
             self._groups[g] = item
-        for block in all_blocks():
+        for block in (b for b in all_blocks() if b.placeable):
             group = self._groups.get(block.category, self._groups["Primitives"])
             self._add(group, "block", block.name, block.title, block.help, block.name)
         try:

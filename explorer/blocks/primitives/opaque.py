@@ -35,6 +35,7 @@ class Opaque(BlockType):
     min_inputs = 0
     max_inputs = 64
     face = ("op_kind", "shape")
+    placeable = False
     unbuildable = ("stands for an imported operation that no block expresses, so the network cannot be "
                    "compiled or trained")
     unbuildable_fix = "replace it with blocks from the palette that do the same, then delete it"
