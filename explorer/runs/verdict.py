@@ -138,8 +138,9 @@ def _state(rec: RunRecord) -> str:
 
 
 def verdict(plain: RunRecord, residual: RunRecord, plain_layers: LayerSeries | None = None,
-            residual_layers: LayerSeries | None = None) -> str:
-    """The comparison in one line; ``*_layers`` are the per-layer gradients the ratio is read from."""
+            residual_layers: LayerSeries | None = None, what: str = "gradient") -> str:
+    """The comparison in one line; ``*_layers`` are the per-layer values the ratio is read from and
+    ``what`` names them ("gradient", "update ratio")."""
     pl, pa = run_numbers(plain)
     rl, ra = run_numbers(residual)
     text = (f"plain twin{_state(plain)}: train loss {_loss_text(pl)}, val acc {_acc_text(pa)}; "
@@ -148,6 +149,6 @@ def verdict(plain: RunRecord, residual: RunRecord, plain_layers: LayerSeries | N
     p, r = gradient_at(plain_layers, step), gradient_at(residual_layers, step)
     pr, rr = first_to_last(p[1] if p else None), first_to_last(r[1] if r else None)
     if pr is not None:
-        text += (f"; at step {p[0]:,.0f} the plain twin's gradient at the first layer is {_of_last(pr)} "
+        text += (f"; at step {p[0]:,.0f} the plain twin's {what} at the first layer is {_of_last(pr)} "
                  f"(residual: {_of_last(rr)})")
     return text

@@ -7,7 +7,9 @@ Interface for the main window (see ``install.py``, which wires it):
   its architecture name when Train is pressed;
 - signals ``runStarted(str)``, ``runFinished(str)``, ``layerClicked(str node_id)``,
   ``trainingActiveChanged(bool)``, ``graphRequested(str graph_json, str name)``, ``statusMessage(str)``;
-- slots ``highlightNode(str node_id)``, ``shutdown()`` (stop and wait: call before the window goes).
+- slots ``highlightNode(str node_id)``, ``shutdown()`` (stop and wait: call before the window goes);
+- ``set_blocker(problem)`` (the graph's first error: Train waits, its tooltip says why) and
+  ``document_changed()`` (another document: its notices go).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QPushButton, QS
                                QVBoxLayout, QWidget)
 
 from explorer.graph.model import Graph
+from explorer.ui.training.comparison_view import ComparisonView
 from explorer.ui.training.notice_banner import NoticeBanner
 from explorer.ui.training.plots.gradient_panel import GradientPanel
 from explorer.ui.training.plots.metrics_panel import MetricsPanel
@@ -27,6 +30,9 @@ from explorer.ui.training.settings_form import SettingsForm
 from explorer.ui.training.status_widget import TrainingStatus
 
 FROZEN_NOTE = "Training works on a copy of the graph taken when you press Train: edits apply to the next run."
+TRAIN_TIP = "Train the network on the canvas with these settings"
+COMPARE_TIP = ("Train this network's plain twin (shortcuts removed) and then the network itself with the same "
+               "settings and seed, overlaid")
 
 
 class TrainingDock(QDockWidget):
@@ -48,17 +54,18 @@ class TrainingDock(QDockWidget):
 
         self.form = SettingsForm()
         self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Train the network on the canvas with these settings")
+        self.train_button.setToolTip(TRAIN_TIP)
+        self.blocker = ""   # the graph's first error: nothing trains until it is fixed
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
         self.compare_button = QPushButton("Plain vs residual")
-        self.compare_button.setToolTip("Train this network's plain twin (shortcuts removed) and then the network "
-                                       "itself with the same settings and seed, overlaid")
+        self.compare_button.setToolTip(COMPARE_TIP)
         self.banner = NoticeBanner()
         self.runs = RunList(c)
         self.metrics = MetricsPanel(c, on_error=lambda t: self.banner.show_message(t, "error"))
         self.gradients = GradientPanel(c, on_error=lambda t: self.banner.show_message(t, "error"))
+        self.comparison = ComparisonView(c, on_error=lambda t: self.banner.show_message(t, "error"))
         self.status = TrainingStatus(c)
         self.note = QLabel(FROZEN_NOTE)
         self.note.setWordWrap(True)
@@ -84,6 +91,7 @@ class TrainingDock(QDockWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.metrics, "Loss && accuracy")
         self.tabs.addTab(self.gradients, "Gradients")
+        self.tabs.addTab(self.comparison, "Plain vs residual")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -105,6 +113,7 @@ class TrainingDock(QDockWidget):
         self.stop_button.clicked.connect(self.stop)
         self.compare_button.clicked.connect(self.compare)
         self.gradients.layerClicked.connect(self.layerClicked)
+        self.comparison.layerClicked.connect(self.layerClicked)
         self.runs.settingsRequested.connect(self._use_settings)
         self.runs.graphRequested.connect(self._open_graph)
         c.runStarted.connect(self.runStarted)
@@ -120,6 +129,9 @@ class TrainingDock(QDockWidget):
         if graph is None or len(graph) == 0:
             self.banner.show_message("there is no network to train: build one on the canvas or open a preset",
                                      "error")
+            return None
+        if self.blocker:
+            self.banner.show_message(f"fix the graph first: {self.blocker}", "error")
             return None
         problem = self.form.problem()
         if problem:
@@ -145,11 +157,13 @@ class TrainingDock(QDockWidget):
             return None
         graph, dataset, config, arch = got
         try:
-            return self.controller.start_comparison(graph, dataset, config, arch=arch, auto_log=self.form.auto_log,
-                                                    auto_stats=self.form.auto_stats)
+            ids = self.controller.start_comparison(graph, dataset, config, arch=arch, auto_log=self.form.auto_log,
+                                                   auto_stats=self.form.auto_stats)
         except (ValueError, RuntimeError) as e:
             self.banner.show_message(str(e), "error")
             return None
+        self.tabs.setCurrentWidget(self.comparison)   # what this button is for: the two side by side
+        return ids
 
     @Slot()
     def stop(self) -> None:
@@ -163,15 +177,32 @@ class TrainingDock(QDockWidget):
     def highlightNode(self, node_id: str) -> None:
         """The canvas selected ``node_id`` ("" = nothing): mark its rows and curves."""
         self.gradients.highlight_node(node_id or "")
+        self.comparison.highlight_node(node_id or "")
 
     @Slot()
     def shutdown(self) -> bool:
         return self.controller.shutdown()
 
+    def set_blocker(self, problem: str) -> None:
+        """The graph's first error ("" when it is valid): Train and Plain vs residual wait until it is fixed,
+        and their tooltips say why."""
+        if problem == self.blocker:
+            return
+        self.blocker = problem
+        for button, tip in ((self.train_button, TRAIN_TIP), (self.compare_button, COMPARE_TIP)):
+            button.setToolTip(f"Fix the graph first: {problem}" if problem else tip)
+        self._training_changed(self.controller.is_training())
+
+    def document_changed(self) -> None:
+        """Another document is open: notices and the finished run's status line were about the last one."""
+        self.banner.hide()
+        if not self.controller.is_training():
+            self.status.setVisible(False)
+
     # -- reactions --------------------------------------------------------------------------------
     def _training_changed(self, on: bool) -> None:
-        self.train_button.setEnabled(not on)
-        self.compare_button.setEnabled(not on)
+        self.train_button.setEnabled(not on and not self.blocker)
+        self.compare_button.setEnabled(not on and not self.blocker)
         self.pause_button.setEnabled(on)
         self.stop_button.setEnabled(on)
         self.form.setEnabled(not on)

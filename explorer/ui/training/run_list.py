@@ -3,17 +3,25 @@
 Tick a run to overlay its curves; select a run to show it in the gradient views; double-click a name
 to rename it. The model only reads runs and forwards edits to the controller (``set_overlay``,
 ``rename``), which announces the change back through its signals.
+
+The view shows what a person compares (name, status, validation accuracy, training loss) in the width of
+the training panel without scrolling sideways: the name takes what the others leave and is shortened in
+the middle (so "resnet56 (plain twin) #2" keeps its end); hovering shows it in full with the run's
+architecture, data and settings. Those three have columns too, hidden until chosen from the header's menu.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QTableView
 
 from explorer.ui.training.plots.style import run_color
 from explorer.ui.training.throttle import Throttle
 
-COLUMNS = ("", "Name", "Architecture", "Data", "Status", "Val acc", "Train loss", "Settings")
+COLUMNS = ("", "Name", "Status", "Val acc", "Loss", "Architecture", "Data", "Settings")
+TICK, NAME, STATUS, VAL_ACC, TRAIN_LOSS, ARCH, DATA, SETTINGS = range(len(COLUMNS))
+HIDDEN = (ARCH, DATA, SETTINGS)     # in every run's tooltip; shown on request from the header's menu
+WIDEST = {STATUS: "finished", VAL_ACC: "100.0%", TRAIN_LOSS: "0.0000"}  # sizes the value columns
 STATUS_TEXT = {"pending": "queued", "running": "training", "paused": "paused", "finished": "finished",
                "stopped": "stopped", "failed": "failed"}
 
@@ -24,11 +32,11 @@ def settings_text(config: dict) -> str:
 
 
 def _pct(v) -> str:
-    return f"{100 * v:.1f} %" if isinstance(v, (int, float)) else ""
+    return f"{100 * v:.1f}%" if isinstance(v, (int, float)) else ""
 
 
 def _num(v) -> str:
-    return f"{v:.4f}" if isinstance(v, (int, float)) else ""
+    return f"{v:.3g}" if isinstance(v, (int, float)) else ""   # 2.16, 0.0612, 5.5e+07: narrow either way
 
 
 class RunTableModel(QAbstractTableModel):
@@ -78,7 +86,7 @@ class RunTableModel(QAbstractTableModel):
         for rid in self._progressed:
             row = self.row_of(rid)
             if row >= 0:
-                self.dataChanged.emit(self.index(row, 4), self.index(row, 4))
+                self.dataChanged.emit(self.index(row, STATUS), self.index(row, STATUS))
         self._progressed.clear()
 
     def _overlay(self) -> None:
@@ -95,15 +103,16 @@ class RunTableModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section == 0:
-            return "Tick to overlay this run's curves"
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return {TICK: "Tick to overlay this run's curves", VAL_ACC: "Validation accuracy after the last epoch",
+                    TRAIN_LOSS: "Training loss of the last epoch"}.get(section, "Right-click to show or hide columns")
         return None
 
     def flags(self, index):
         f = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == 0:
+        if index.column() == TICK:
             f |= Qt.ItemFlag.ItemIsUserCheckable
-        if index.column() == 1:
+        if index.column() == NAME:
             f |= Qt.ItemFlag.ItemIsEditable
         return f
 
@@ -115,31 +124,32 @@ class RunTableModel(QAbstractTableModel):
         if feed is None:
             return None
         rec, col = feed.record, index.column()
-        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
+        if role == Qt.ItemDataRole.CheckStateRole and col == TICK:
             return Qt.CheckState.Checked if rid in self.c.overlay else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+        if role == Qt.ItemDataRole.DecorationRole and col == TICK:
             return run_color(self.c.color_index(rid))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (VAL_ACC, TRAIN_LOSS):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if col == 1:
+            if col == NAME:
                 return rec.name
-            if col == 2:
+            if col == ARCH:
                 return rec.arch
-            if col == 3:
+            if col == DATA:
                 return rec.dataset
-            if col == 4:
-                text = STATUS_TEXT.get(rec.status, rec.status)
-                p = feed.progress
-                if rec.status in ("running", "paused") and p is not None:
-                    text += f" {p.step}/{p.total_steps}"
-                return text
-            if col == 5:
+            if col == STATUS:
+                return STATUS_TEXT.get(rec.status, rec.status)   # one word: the tooltip has the steps
+            if col == VAL_ACC:
                 return _pct(rec.final.get("final_val_acc"))
-            if col == 6:
+            if col == TRAIN_LOSS:
                 return _num(rec.final.get("final_train_loss"))
-            if col == 7:
+            if col == SETTINGS:
                 return settings_text(rec.config)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{rec.name}: {rec.arch} on {rec.dataset}\n{settings_text(rec.config)}"
+            p = feed.progress
+            if rec.status in ("running", "paused") and p is not None:
+                tip += f"\nstep {p.step} of {p.total_steps}"
             if rec.message:
                 tip += f"\n{rec.message}"
             return tip
@@ -147,10 +157,10 @@ class RunTableModel(QAbstractTableModel):
 
     def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
         rid = self._ids[index.row()]
-        if index.column() == 0 and role == Qt.ItemDataRole.CheckStateRole:
+        if index.column() == TICK and role == Qt.ItemDataRole.CheckStateRole:
             self.c.set_overlay(rid, Qt.CheckState(value) == Qt.CheckState.Checked)
             return True
-        if index.column() == 1 and role == Qt.ItemDataRole.EditRole:
+        if index.column() == NAME and role == Qt.ItemDataRole.EditRole:
             self.c.rename(rid, str(value))
             return True
         return False
@@ -171,15 +181,34 @@ class RunList(QTableView):
         self.verticalHeader().setVisible(False)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         h = self.horizontalHeader()
+        h.setStretchLastSection(False)
+        h.setMinimumSectionSize(24)
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        h.setStretchLastSection(True)
-        for col, width in enumerate((48, 150, 130, 70, 110, 64, 76)):
-            self.setColumnWidth(col, width)
+        h.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)   # the name takes what is left
+        fm, pad = self.fontMetrics(), 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin) + 8
+        indicator = self.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        self.setColumnWidth(TICK, indicator + fm.height() + 10)   # check box and colour swatch
+        for col, sample in WIDEST.items():
+            self.setColumnWidth(col, max(fm.horizontalAdvance(sample), fm.horizontalAdvance(COLUMNS[col])) + pad)
+        for col in HIDDEN:
+            self.setColumnWidth(col, fm.horizontalAdvance("resnet56 (plain twin)") + pad)
+            self.setColumnHidden(col, True)
+        h.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        h.customContextMenuRequested.connect(self._header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.selectionModel().currentRowChanged.connect(self._current)
         controller.focusChanged.connect(self._select)
+
+    def _header_menu(self, pos) -> None:
+        menu = QMenu(self)
+        for col in HIDDEN:
+            act = QAction(COLUMNS[col], menu, checkable=True, checked=not self.isColumnHidden(col))
+            act.toggled.connect(lambda on, col=col: self.setColumnHidden(col, not on))
+            menu.addAction(act)
+        menu.exec(self.horizontalHeader().viewport().mapToGlobal(pos))
 
     def _current(self, current, _previous) -> None:
         if current.isValid():
@@ -188,7 +217,7 @@ class RunList(QTableView):
     def _select(self, run_id: str) -> None:
         row = self.model_.row_of(run_id)
         if row >= 0 and self.currentIndex().row() != row:
-            self.setCurrentIndex(self.model_.index(row, 1))
+            self.setCurrentIndex(self.model_.index(row, NAME))
 
     def _menu(self, pos) -> None:
         index = self.indexAt(pos)
@@ -198,7 +227,7 @@ class RunList(QTableView):
         menu = QMenu(self)
         for text, fn in (("Train again with these settings", lambda: self.settingsRequested.emit(rid)),
                          ("Open the graph this run trained", lambda: self.graphRequested.emit(rid)),
-                         ("Rename", lambda: self.edit(self.model_.index(index.row(), 1)))):
+                         ("Rename", lambda: self.edit(self.model_.index(index.row(), NAME)))):
             menu.addAction(QAction(text, menu, triggered=fn))
         delete = QAction("Delete run", menu, triggered=lambda: self.c.delete(rid))
         delete.setEnabled(rid != self.c.training_id)

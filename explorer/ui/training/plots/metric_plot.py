@@ -21,14 +21,15 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.smoothing import ema
 from explorer.ui.training.plots.ranges import RangeKeeper, spike_limit
-from explorer.ui.training.plots.style import (DASHED, LINE, LegendRow, fast_curve, fmt_value, neutral_color,
-                                              new_plot_widget, pen, run_color)
+from explorer.ui.training.plots.style import (DASHED, LINE, LegendRow, fast_curve, fit_axis_label, fmt_value,
+                                              neutral_color, new_plot_widget, pen, run_color)
 from explorer.ui.training.throttle import Throttle
 
 METRICS = {  # metric -> (train series, validation series, y label, scale)
     "loss": ("train_loss", "val_loss", "loss", 1.0),
     "acc": ("train_acc", "val_acc", "accuracy (%)", 100.0),
 }
+SHORT_LABELS = {"acc": "%"}   # when the plot is too short for the whole label
 
 
 class _RunCurves:
@@ -63,8 +64,9 @@ class MetricPlot(QWidget):
         self.smoothing = 0.6
         self.show_raw = True
         self.log_y = False
-        self.widget = new_plot_widget(ylabel, "step", "Loss" if metric == "loss" else "Accuracy")
+        self.widget = new_plot_widget("", "step", "Loss" if metric == "loss" else "Accuracy")
         self.plot = self.widget.getPlotItem()
+        self.label_fit = fit_axis_label(self.plot, "left", [ylabel, SHORT_LABELS.get(metric, "")])
         self.legend = LegendRow(self)
         # Spikes above the view: one triangle each at the top edge, the largest one's value beside it.
         self.spike_marks = pg.ScatterPlotItem(symbol="t1", size=11, pen=None)
