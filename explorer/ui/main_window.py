@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         from explorer.ui.import_actions import install_import_actions
 
         self.imports = install_import_actions(self)
+        from explorer.ui.export_code_dialog import install_export_code
+
+        self.export_code = install_export_code(self)
         self._connect()
         from explorer.ui.training import install_training
 
