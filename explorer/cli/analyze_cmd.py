@@ -17,6 +17,7 @@ import json
 import sys
 
 from explorer.cli import UserError
+from explorer.cli.training_run import load_graph
 
 TOOLS = ("gradflow", "depth-sweep", "lesion", "paths", "landscape", "anatomy")
 TARGETS = {"gradflow": "ARCH", "depth-sweep": "FAMILY", "lesion": "RUN_DIR", "paths": "RUN_DIR or ARCH",
@@ -148,15 +149,6 @@ def _fitted(graph, ds, quiet: bool):
     return g
 
 
-def _arch(arch: str):
-    from explorer.arch import ArchError, load_arch
-
-    try:
-        return load_arch(arch)
-    except ArchError as e:
-        raise UserError(str(e)) from None
-
-
 def _batch(args, ds, device, train: bool = True):
     n = args.batch_size or DEFAULT_BATCH[args.tool]
     x, y = (ds.x_train, ds.y_train) if train else (ds.x_val, ds.y_val)
@@ -186,7 +178,7 @@ def _gradflow(args, device, control) -> dict:
     from explorer.network.twins import plain_twin
 
     ds = _dataset(args.dataset, args.seed)
-    graph = _fitted(_arch(args.target), ds, args.json)
+    graph = _fitted(load_graph(args.target), ds, args.json)
     twin = plain_twin(graph)[0]
     x, y = _batch(args, ds, device)
     bn = not args.no_bn
@@ -215,7 +207,7 @@ def _depth_sweep(args, device, control) -> dict:
     ds = _dataset(args.dataset, args.seed)
     depths = _depths(args.depths or DEFAULT_DEPTHS)
     target = args.target
-    base = _arch(target) if target.endswith(".json") or Path(target).is_file() or _is_preset(target) else None
+    base = load_graph(target) if target.endswith(".json") or Path(target).is_file() or _is_preset(target) else None
     try:
         graphs = {d: _fitted(family_graph(target, d, base), ds, True) for d in depths}
     except DepthError as e:
@@ -278,7 +270,7 @@ def _paths(args, device, control) -> dict:
         from explorer.compile import compile_graph
 
         ds = _dataset(args.dataset, args.seed)
-        graph = _fitted(_arch(args.target), ds, args.json)
+        graph = _fitted(load_graph(args.target), ds, args.json)
         torch.manual_seed(args.seed)
         module, label = compile_graph(graph).to(device), f"{args.target} (at initialisation)"
     x, y = _batch(args, ds, device)
@@ -327,7 +319,7 @@ def _landscape(args, device, control) -> dict:
 def _anatomy(args, device, control) -> dict:
     from explorer.analysis.anatomy import AnatomyError, anatomy
 
-    graph = _arch(args.target)
+    graph = load_graph(args.target)
     if args.dataset:
         graph = _fitted(graph, _dataset(args.dataset, args.seed), args.json)
     try:
