@@ -11,9 +11,18 @@ def _file_menu(w) -> QMenu:
     return next(a.menu() for a in w.menuBar().actions() if a.menu() is not None and a.text() == "&File")
 
 
+def _click_export_code(qtbot, w) -> None:
+    """Open the File menu and click Export Code… with the mouse."""
+    menu = _file_menu(w)
+    action = next(a for a in menu.actions() if a.text().startswith("Export &Code"))
+    menu.popup(w.mapToGlobal(w.rect().center()))
+    qtbot.waitUntil(menu.isVisible)
+    QTest.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(action).center())
+
+
 def _dialog(qtbot, w) -> ExportCodeDialog:
-    action = next(a for a in _file_menu(w).actions() if a.text().startswith("Export &Code"))
-    action.trigger()
+    _click_export_code(qtbot, w)
+    qtbot.waitUntil(lambda: w.findChild(ExportCodeDialog) is not None)
     dialog = w.findChild(ExportCodeDialog)
     qtbot.waitExposed(dialog)
     return dialog
@@ -56,8 +65,8 @@ def test_an_invalid_network_is_a_dialog(make_window, qtbot):
     graph = w.document.graph
     out = graph.nodes_with_role("output")[0]
     graph.disconnect(graph.inputs_of(out)[0], out)  # the network now has no result
-    action = next(a for a in _file_menu(w).actions() if a.text().startswith("Export &Code"))
-    action.trigger()
+    _click_export_code(qtbot, w)
+    qtbot.waitUntil(lambda: bool(w.dialogs.asked))
     assert w.findChild(ExportCodeDialog) is None
     title, text = w.dialogs.asked[-1][1:]
     assert title == "Cannot export code" and "not valid" in text
