@@ -9,16 +9,12 @@ shape must agree; the first pair that does not is named.
 from __future__ import annotations
 
 import os
-import pickle
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from explorer.importer.errors import ImporterError
-from explorer.util.untrusted import UntrustedInputError, regular_file_size
-
-MAX_WEIGHTS_BYTES = 8 * 2**30  # far above any ResNet (ResNet-152: 240 MB); a bigger file is not one of ours
+from explorer.train import state_file
 _BOOKKEEPING = "num_batches_tracked"  # a counter some files leave out; never part of the comparison
 
 
@@ -33,35 +29,11 @@ def copy_weights(source: nn.Module, target: nn.Module, sources: dict[str, str]) 
 
 
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state_dict saved with ``torch.save``, read with ``weights_only=True`` (no code runs). A checkpoint
-    that wraps it (``{"state_dict": ...}``, ``{"model": ...}``, as timm and Lightning write) is unwrapped."""
-    path = Path(path)
+    """A state_dict saved with ``torch.save`` (see ``explorer.train.state_file``), errors as ImporterError."""
     try:
-        size = regular_file_size(path, "weights file")
-    except UntrustedInputError as e:
+        return state_file.read_state_dict(path)
+    except state_file.StateFileError as e:
         raise ImporterError(str(e)) from None
-    if size > MAX_WEIGHTS_BYTES:
-        raise ImporterError(f"{path}: {size / 2**30:.1f} GiB is more than any network here holds "
-                            f"(at most {MAX_WEIGHTS_BYTES // 2**30} GiB)")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise ImporterError(f"{path}: holds objects other than tensors and plain data, so it is not read (that "
-                            "would run code); save model.state_dict() instead of the whole model") from None
-    except Exception as e:
-        raise ImporterError(f"{path}: not a readable PyTorch file ({type(e).__name__}: "
-                            f"{(str(e).splitlines() or ['damaged'])[0]})") from None
-    for key in ("state_dict", "model", "model_state", "module"):
-        if isinstance(data, dict) and isinstance(data.get(key), dict) and not _is_state(data):
-            data = data[key]
-    if not _is_state(data):
-        raise ImporterError(f"{path}: not a state_dict (a mapping of parameter names to tensors)")
-    return dict(data)
-
-
-def _is_state(data) -> bool:
-    return (isinstance(data, dict) and bool(data)
-            and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()))
 
 
 def pair_by_structure(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Tensor], hint=None) -> dict[str, torch.Tensor]:

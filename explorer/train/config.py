@@ -7,7 +7,7 @@ while residual nets do not (see the train command's help).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -55,6 +55,13 @@ class TrainConfig:
     stats_every: int = 10               # steps between per-layer statistics; 0 = off
     out_dir: str | None = None          # checkpoints and metrics files; None = keep nothing on disk
     adapt: bool = True                  # fit the Input and classifier to the data instead of failing
+    # -- fine-tuning (explorer.train.init_from, explorer.train.freezing) -----------------------------
+    init_from: str | None = None        # start from these weights: a run folder, a checkpoint or a .pth state_dict
+    freeze: list[str] = field(default_factory=list)  # node or stage ids, or "until:NODE", kept fixed
+    freeze_bn: bool = True              # BatchNorm of frozen parts in eval mode (running statistics kept)
+    unfreeze_at: int = 0                # 1-based epoch from which the frozen parts train too; 0 = never
+    lr_mult: dict[str, float] = field(default_factory=dict)  # node/stage id (or "until:NODE") -> lr factor
+    train_samples: int | None = None    # train on a stratified subset of this many samples
 
     def check(self) -> "TrainConfig":
         """Raise ConfigError for the first setting out of range; returns self for chaining."""
@@ -93,11 +100,28 @@ class TrainConfig:
         need(_is_int(self.stats_every) and self.stats_every >= 0,
              f"stats_every must be ≥ 0 (0 = off), got {self.stats_every!r}")
         need(isinstance(self.device, str) and bool(self.device.strip()), "device must be a name like auto, cpu, cuda")
+        self._check_fine_tuning(need)
         return self
+
+    def _check_fine_tuning(self, need) -> None:
+        need(self.init_from is None or (isinstance(self.init_from, str) and bool(self.init_from.strip())),
+             "init_from must name a run folder, a checkpoint or a .pth file")
+        need(isinstance(self.freeze, (list, tuple)) and all(isinstance(n, str) and n.strip() for n in self.freeze),
+             f"freeze must be a list of node or stage ids, got {self.freeze!r}")
+        need(_is_int(self.unfreeze_at) and (self.unfreeze_at == 0 or self.unfreeze_at >= 2),
+             f"unfreeze at must be an epoch ≥ 2 (0 = never), got {self.unfreeze_at!r}")
+        need(not self.unfreeze_at or bool(self.freeze), "unfreeze at needs something frozen: add --freeze NODES")
+        need(isinstance(self.lr_mult, dict) and all(isinstance(k, str) and k.strip() and _is_num(v) and 0 < v <= 1e3
+                                                     for k, v in self.lr_mult.items()),
+             f"learning-rate multipliers must map node ids to factors in (0, 1000], got {self.lr_mult!r}; "
+             "to keep a node fixed, freeze it")
+        need(self.train_samples is None or (_is_int(self.train_samples) and self.train_samples >= 1),
+             f"train samples must be a whole number ≥ 1, got {self.train_samples!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["betas"] = list(self.betas)  # plain JSON / weights_only-safe types
+        d["freeze"] = list(self.freeze)
         return d
 
     @classmethod

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from explorer.compile import CompileError, compile_graph, layer_units
+from explorer.data.subset import stratified_subset
 from explorer.graph.model import Graph
 from explorer.train import device as devices
 from explorer.train.batches import Batches
@@ -31,6 +32,7 @@ from explorer.train.config import ConfigError, TrainConfig
 from explorer.train.control import TrainControl
 from explorer.train.cursor import Cursor, steps_per_epoch
 from explorer.train.failures import SetupFailure, is_oom
+from explorer.train.fine_tuning import prepare, write_provenance
 from explorer.train.fitting import fit_graph, resolve_inputs
 from explorer.train.folder import RunFolder
 from explorer.train.isolation import RunIsolation
@@ -103,28 +105,34 @@ class TrainingRun:
                 model = compile_graph(graph, analysis)
         except CompileError as e:
             raise SetupFailure(FailedReport("graph", str(e))) from None
+        tuning = prepare(model, cfg, ckpt is not None, notices)  # starting weights, frozen parts, multipliers
         channels_last = cfg.channels_last and len(analysis.input_shape) == 3
         try:
             model = model.to(dev, memory_format=torch.channels_last) if channels_last else model.to(dev)
-            data = self.dataset.to(dev)
+            data = self._training_data(cfg, notices).to(dev)
         except Exception as e:
             if is_oom(e):
                 raise SetupFailure(FailedReport("oom", f"the model or data set does not fit in "
                                                        f"{devices.describe(dev)} memory",
                                                 "use a smaller model or data set, or --device cpu")) from None
             raise
-        self.model = model.train()
+        self.model = model
+        tuning.freezing.train_mode()
         units = layer_units(model)
         sampler = StatsSampler(LayerStats(model, units, dev) if cfg.stats_every else None, cfg.stats_every)
-        trainee = Trainee(model, build_optimizer(model, cfg), cfg, dev, isolation, sampler)
+        trainee = Trainee(model, build_optimizer(model, cfg, tuning.multipliers), cfg, dev, isolation, sampler,
+                          tuning.freezing)
         batches = Batches(data, cfg.batch_size, cfg.seed, cfg.crop_padding, cfg.flip, channels_last)
         cursor = Cursor(cfg.epochs, batches.n_train, cfg.batch_size, cfg.max_steps)
         sums, record = MetricSums(dev), RunRecord()
         if ckpt is not None:
+            trainee.catch_up(ckpt.epoch + 1)
             _restore(ckpt, trainee, isolation, batches, cursor, sums, record)
         folder = RunFolder(cfg.out_dir, graph, cfg, self.dataset)
         try:
             folder.open()
+            if ckpt is None:
+                write_provenance(cfg.out_dir, tuning.provenance)
         except OSError as e:
             raise SetupFailure(FailedReport("config", f"cannot write to {cfg.out_dir}: {e.strerror or e}",
                                             "choose another --out folder")) from None
@@ -137,6 +145,20 @@ class TrainingRun:
         loop = TrainingLoop(cfg, self.control, trainee, batches, cursor, sums, record, folder,
                             self.dataset.num_classes)
         return loop, started
+
+    def _training_data(self, cfg: TrainConfig, notices: list[str]):
+        """The data set, or a stratified subset of its training split (``train_samples``)."""
+        if not cfg.train_samples:
+            return self.dataset
+        n = int(self.dataset.x_train.shape[0])
+        if cfg.train_samples >= n:
+            notices.append(f"train samples {cfg.train_samples} ≥ the {n} the data set has: training on all of them")
+            return self.dataset
+        if cfg.train_samples < self.dataset.num_classes:
+            raise SetupFailure(FailedReport("config", f"{cfg.train_samples} training samples cannot hold one of "
+                                                      f"each of {self.dataset.num_classes} classes",
+                                            f"use --train-samples {self.dataset.num_classes} or more"))
+        return stratified_subset(self.dataset, cfg.train_samples, cfg.seed)
 
 
 def _restore(ckpt: Checkpoint, trainee: Trainee, isolation: RunIsolation, batches: Batches, cursor: Cursor,

@@ -10,6 +10,7 @@ import math
 import torch
 from torch import nn
 
+from explorer.compile import node_of_param
 from explorer.train.config import TrainConfig
 
 ONECYCLE_PCT = 0.3          # share of the steps spent rising (Smith & Topin 2019; torch's default)
@@ -17,19 +18,30 @@ ONECYCLE_DIV = 25.0         # start at max lr / 25
 ONECYCLE_FINAL_DIV = 1e4    # end at start / 1e4
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+def param_groups(model: nn.Module, weight_decay: float, multipliers: dict[str, float] | None = None,
+                 only: list[torch.Tensor] | None = None) -> list[dict]:
     """Weight decay on conv/linear weights only: decaying BatchNorm scales and biases only fights the
-    normalisation (a common choice since Goyal et al. 2017)."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
+    normalisation (a common choice since Goyal et al. 2017). ``multipliers`` (node id -> factor) give a
+    node's parameters their own pair of groups whose ``lr_mult`` scales the learning rate; ``only``: these
+    parameters (else every one that requires a gradient)."""
+    mult = multipliers or {}
+    chosen = {id(p) for p in only} if only is not None else None
+    buckets: dict[float, tuple[list, list]] = {}
+    for name, p in model.named_parameters():
+        if (p.requires_grad if chosen is None else id(p) in chosen):
+            decay, no_decay = buckets.setdefault(mult.get(node_of_param(name), 1.0), ([], []))
             (decay if p.ndim > 1 else no_decay).append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = []
+    for factor, (decay, no_decay) in buckets.items():
+        extra = {"lr_mult": factor} if factor != 1.0 else {}
+        groups += [{"params": decay, "weight_decay": weight_decay, **extra},
+                   {"params": no_decay, "weight_decay": 0.0, **extra}]
     return [g for g in groups if g["params"]]
 
 
-def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    groups = param_groups(model, cfg.weight_decay)
+def build_optimizer(model: nn.Module, cfg: TrainConfig,
+                    multipliers: dict[str, float] | None = None) -> torch.optim.Optimizer:
+    groups = param_groups(model, cfg.weight_decay, multipliers)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
     if cfg.optimizer == "adam":

@@ -56,6 +56,7 @@ class LayerStatsReport:
     weight_norm: np.ndarray          # ‖w‖ before the update
     update_ratio: np.ndarray         # ‖Δw‖ / ‖w‖ of this step's update
     output_grad_norm: np.ndarray     # ‖∂loss/∂(unit output)‖: the gradient reaching the block, by depth (NaN: none)
+    frozen: np.ndarray | None = None  # True where the unit is frozen (--freeze): no gradient by choice, not vanishing
 
 
 @dataclass(frozen=True)

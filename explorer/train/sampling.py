@@ -2,6 +2,7 @@
 until the next sync has made it complete, when it becomes a LayerStatsReport."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from explorer.train.reports import LayerStatsReport
@@ -12,7 +13,7 @@ class StatsSampler:
     def __init__(self, stats: LayerStats | None, every: int) -> None:
         self.stats = stats
         self.every = every
-        self._pending: list[tuple[int, int, torch.Tensor]] = []   # (step, epoch, host copy) not yet reported
+        self._pending: list[tuple[int, int, torch.Tensor, np.ndarray]] = []  # (step, epoch, host copy, frozen)
 
     def due(self, step: int) -> bool:
         return self.stats is not None and step % self.every == 0
@@ -29,13 +30,14 @@ class StatsSampler:
 
     def after_step(self, step: int, epoch: int, out_grad_scale: torch.Tensor | None = None) -> None:
         """Keep the sample of the step just taken, as ``step`` steps done in 1-based ``epoch``."""
-        self._pending.append((step, epoch, self.stats.after_step(out_grad_scale)))
+        self._pending.append((step, epoch, self.stats.after_step(out_grad_scale), self.stats.frozen()))
 
     def reports(self) -> list[LayerStatsReport]:
         """The kept samples as reports; call only after a sync (their host copies are complete then)."""
         pending, self._pending = self._pending, []
-        return [LayerStatsReport(step, epoch, self.stats.keys, self.stats.node_ids, **LayerStats.arrays(host))
-                for step, epoch, host in pending]
+        return [LayerStatsReport(step, epoch, self.stats.keys, self.stats.node_ids, **LayerStats.arrays(host),
+                                 frozen=frozen)
+                for step, epoch, host, frozen in pending]
 
     def close(self) -> None:
         if self.stats is not None:

@@ -31,11 +31,10 @@ class LayerStats:
         params, seg = [], []
         for i, u in enumerate(units):
             for name in u.param_names:
-                p = by_name[name]
-                if p.requires_grad:
-                    params.append(p)
-                    seg.append(i)
+                params.append(by_name[name])  # frozen ones too: they may be released (--unfreeze-at)
+                seg.append(i)
         self.params: list[torch.Tensor] = params
+        self._unit_params = [[by_name[name] for name in u.param_names] for u in units]
         self._seg = torch.tensor(seg, dtype=torch.long, device=device)
         self._n = len(units)
         self._device = device
@@ -94,6 +93,11 @@ class LayerStats:
         self._out = [None] * self._n
         # From a GPU this lands in pinned memory asynchronously; on the CPU it is the tensor itself.
         return stacked.to("cpu", non_blocking=True)
+
+    def frozen(self) -> np.ndarray:
+        """Which units are frozen now (no parameter takes a gradient): their zero gradient is by choice, not
+        a vanishing one. Host-side flags, no device work."""
+        return np.array([bool(ps) and not any(p.requires_grad for p in ps) for ps in self._unit_params], dtype=bool)
 
     @staticmethod
     def arrays(host: torch.Tensor) -> dict[str, np.ndarray]:

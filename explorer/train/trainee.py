@@ -10,6 +10,7 @@ from torch import nn
 from explorer.train import device as devices
 from explorer.train.checkpoint import Checkpoint
 from explorer.train.config import TrainConfig
+from explorer.train.freezing import Freezing
 from explorer.train.isolation import RunIsolation
 from explorer.train.sampling import StatsSampler
 from explorer.train.sums import MetricSums
@@ -17,7 +18,7 @@ from explorer.train.sums import MetricSums
 
 class Trainee:
     def __init__(self, model: nn.Module, opt: torch.optim.Optimizer, cfg: TrainConfig, device: torch.device,
-                 isolation: RunIsolation, sampler: StatsSampler) -> None:
+                 isolation: RunIsolation, sampler: StatsSampler, freezing: Freezing | None = None) -> None:
         self.model = model
         self.opt = opt
         self.dev = device
@@ -26,19 +27,31 @@ class Trainee:
         self.amp, self.grad_clip = cfg.amp, cfg.grad_clip
         self.scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" and device.type == "cuda" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = list(model.parameters())  # clipping skips those without a gradient (frozen ones)
+        self.freezing = freezing or Freezing(model, [])
+        self.lr = cfg.lr
+
+    def catch_up(self, epoch: int) -> None:
+        """Release the frozen parts once 1-based ``epoch`` reaches ``--unfreeze-at``: before a step, and
+        when a run resumes past that epoch, before its optimiser state (which holds their groups) is restored."""
+        if self.freezing.due(epoch):
+            self.freezing.unfreeze(self.opt)
+            self.set_lr(self.lr)
 
     @property
     def device_name(self) -> str:
         return devices.describe(self.dev)
 
     def set_lr(self, lr: float) -> None:
+        """The schedule's rate, times each parameter group's multiplier (``--lr-mult``)."""
+        self.lr = lr
         for g in self.opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_mult", 1.0)
 
     def step(self, x: torch.Tensor, y: torch.Tensor, step: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimiser step on a batch (``step`` steps done before it, in 1-based ``epoch``); returns the
         detached output and loss for the metric sums."""
+        self.catch_up(epoch)
         sampler, scaler, opt = self.sampler, self.scaler, self.opt
         sample = sampler.due(step)
         with self.isolation.active():
@@ -90,7 +103,7 @@ class Trainee:
                         out = self.model(x)
                     sums.add(nn.functional.cross_entropy(out.float(), y, reduction="sum"), out, y, weight=1)
         finally:
-            self.model.train()
+            self.freezing.train_mode()
         totals = sums.read()  # sync point: once per epoch
         return totals.loss / n, totals.correct / n
 
