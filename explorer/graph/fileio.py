@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.graph.catalog import UnknownBlockError
-from explorer.graph.model import Graph, GraphError
+from explorer.graph.model import DIRECTIONS, Graph, GraphError
 from explorer.graph.params import ParamError
 from explorer.util.atomic import write_atomic
 from explorer.util.untrusted import UntrustedInputError, read_regular_file, whole_number
@@ -44,6 +44,7 @@ def to_dict(graph: Graph) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "name": graph.name,
+        "layout": {"direction": graph.direction},
         "nodes": [
             {"id": n.id, "type": n.type, "params": _chosen(specs, n),
              "pos": [round(n.pos[0], 2), round(n.pos[1], 2)], "repeat": n.repeat}
@@ -115,6 +116,9 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
     name = data.get("name", "untitled")
     if not isinstance(name, str) or len(name) > 1000:
         fail("'name' must be text of at most 1000 characters")
+    direction = _direction(data.get("layout"))
+    if direction is None:
+        fail(f"'layout' must be an object whose 'direction' is one of {', '.join(DIRECTIONS)}")
     nodes, edges = data.get("nodes"), data.get("edges")
     if not isinstance(nodes, list):
         fail("missing 'nodes' list")
@@ -132,7 +136,7 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
     # a node that fails is left out, and so are its edges, which cannot be judged without it.
     problems: list[str] = []
     skipped: set[str] = set()
-    g = Graph(name=name)
+    g = Graph(name=name, direction=direction)
     for i, nd in enumerate(nodes):
         problem = _add_node(g, i, nd)
         if problem:
@@ -157,6 +161,17 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
         fail(f"node '{cycle[0]}' is part of a cycle ({' → '.join(cycle + cycle[:1])}); remove one of these edges")
     g.revision = 0
     return g
+
+
+def _direction(layout: Any) -> str | None:
+    """The optional top-level ``layout`` field: files written before it existed are laid out left to
+    right. (It needs no new format version: readers before it ignore keys they do not know.)"""
+    if layout is None:
+        return "LR"
+    if not isinstance(layout, dict):
+        return None
+    direction = layout.get("direction", "LR")
+    return direction if isinstance(direction, str) and direction in DIRECTIONS else None
 
 
 def _add_node(g: Graph, i: int, nd: Any) -> str | None:

@@ -7,12 +7,14 @@ shortcuts, SE gates) step down to the next free row. Linear time in nodes + edge
 """
 from __future__ import annotations
 
-from explorer.graph.model import Graph
+from explorer.graph.model import DIRECTIONS, Graph
 
-COLUMN = 230.0  # node width (160) plus room for a shape label on the edge between two nodes
-ROW = 110.0
+COLUMN = 260.0  # node width (180) plus room for a shape label on the edge between two nodes
+ROW = 120.0  # the tallest node (three lines of parameters, 92) plus a gap
 BAND_GAP = 150.0  # between wrapped bands: room for skip arcs above a band and the edges that wrap
-DIRECTIONS = ("LR", "TB")
+# Top-down, columns become rows: nodes are wider than tall, so a layer step gets the node height plus
+# a label's room (ALONG) and a row step the node width plus a gap (ACROSS).
+TB_ALONG, TB_ACROSS = 0.55, 1.8
 
 
 def _first_inputs(graph: Graph) -> dict[str, list[str]]:
@@ -23,14 +25,24 @@ def _first_inputs(graph: Graph) -> dict[str, list[str]]:
 
 
 def layers(graph: Graph, inputs: dict[str, list[str]] | None = None) -> dict[str, int]:
-    """Column of every node: longest path from a source (sources of side inputs sit just before
-    their first consumer, so a stray constant does not drag an edge across the whole picture)."""
+    """Column of every node: longest path from a source. A node with room to move (a projection
+    shortcut beside a three-layer branch) sits in the middle of that room, so its edges leave and
+    rejoin the main path symmetrically, as in the papers' figures; a source of a side input (a stray
+    constant) sits just before its first consumer, so it does not drag an edge across the picture."""
     inputs = inputs if inputs is not None else _first_inputs(graph)
     order = graph.topological_order()
     succ = graph.networkx().succ
     layer: dict[str, int] = {}
     for nid in order:
         layer[nid] = max((layer[s] + 1 for s in inputs[nid]), default=0)
+    latest: dict[str, int] = {}
+    for nid in reversed(order):
+        outs = succ[nid]
+        latest[nid] = min((latest[d] - 1 for d in outs), default=layer[nid])
+    for nid in order:
+        if inputs[nid] and latest[nid] > layer[nid]:
+            # the middle of its room: earliest and latest both grow along an edge, so order holds
+            layer[nid] = (layer[nid] + latest[nid]) // 2
     for nid in order:
         outs = succ[nid]
         if not inputs[nid] and outs and not _is_input(graph, nid):
@@ -43,17 +55,21 @@ def _is_input(graph: Graph, nid: str) -> bool:
     return typ in graph.catalog and graph.catalog.get(typ).role == "input"
 
 
-def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4) -> int | None:
+def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4, fits: int | None = None) -> int | None:
     """How many layers per band make the picture about ``aspect`` (width / height) — like text
-    filling a page; None when the graph is short enough for one band."""
+    filling a page; None when the graph is short enough for one band. ``fits``: how many layers fit
+    across the view at a readable zoom, when known; a graph that fits stays on one band, and bands
+    are never longer than that."""
     if graph.has_cycle() or len(graph) == 0:
         return None
     n = max(layers(graph).values()) + 1
-    if n <= min_columns:
+    if n <= min_columns or (fits is not None and n <= fits):
         return None
     band = 1.6 * ROW + BAND_GAP  # a typical band: the main row plus some side branches
     guess = max(min_columns, (aspect * n * band / COLUMN) ** 0.5)
     bands = max(1, round(n / guess))
+    if fits is not None:
+        bands = max(bands, -(-n // max(fits, 1)))
     cols = -(-n // bands)  # equal bands, the last one not a stub
     return None if cols >= n else cols
 
@@ -95,12 +111,12 @@ def layered_positions(graph: Graph, direction: str = "LR", wrap: int | None = No
         col = layer[nid] % wrap if wrap else layer[nid]
         a = col * COLUMN
         b = row[nid] * ROW + (band_top[layer[nid] // wrap] if wrap else 0.0)
-        # top-down: columns become rows; nodes are wider than tall, so rows get the node height
-        # plus a label's room and columns the node width plus a gap
-        pos[nid] = (a, b) if direction == "LR" else (b * 1.8, a * 0.55)
+        pos[nid] = (a, b) if direction == "LR" else (b * TB_ACROSS, a * TB_ALONG)
     return pos
 
 
 def layered_layout(graph: Graph, direction: str = "LR", wrap: int | None = None) -> None:
+    """Move every node to its layered position; the graph then flows in ``direction``."""
     for nid, p in layered_positions(graph, direction, wrap).items():
         graph.move_node(nid, p)
+    graph.set_direction(direction)

@@ -21,6 +21,7 @@ ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")  # always with fullmatch: "$"
 # A stage of 1000 blocks already makes a several-thousand-layer network (the deepest published ResNet has
 # 1001 layers); beyond it a repeat count is a typo or an attack, and a stage of 10**7 would hang analysis.
 MAX_REPEAT = 1000
+DIRECTIONS = ("LR", "TB")  # layout directions: left to right, top to bottom
 
 
 class GraphError(ValueError):
@@ -66,7 +67,7 @@ class Edge(NamedTuple):
 
 @dataclass(frozen=True)
 class GraphEvent:
-    kind: str  # node_added | node_removed | edge_added | edge_removed | param_changed | node_moved | repeat_changed | reset
+    kind: str  # node_added | node_removed | edge_added | edge_removed | param_changed | node_moved | repeat_changed | direction_changed | reset
     node_id: str | None = None
     edge: Edge | None = None
     name: str | None = None
@@ -87,6 +88,8 @@ class Graph:
     # the compiler ask for them once per node, and networkx would build views and sort on every call.
     _inputs: dict[str, list[Edge]] = field(default_factory=dict, repr=False)
     catalog: Catalog = field(default=CATALOG, repr=False, compare=False)
+    # How the document is laid out (one of DIRECTIONS): part of the document, saved in its file.
+    direction: str = field(default="LR", compare=False)
 
     # -- queries --------------------------------------------------------------------------------
     @property
@@ -317,6 +320,14 @@ class Graph:
         old, node.pos = node.pos, pos
         self._changed("node_moved", node_id, old=old, new=pos)
 
+    def set_direction(self, direction: str) -> None:
+        if direction not in DIRECTIONS:
+            raise GraphError(f"layout direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}")
+        if direction == self.direction:
+            return
+        old, self.direction = self.direction, direction
+        self._changed("direction_changed", old=old, new=direction)
+
     def replace_with(self, other: "Graph") -> None:
         """Take over another graph's content (open file, new) with one 'reset' event."""
         self._g = other._g.copy()
@@ -324,6 +335,7 @@ class Graph:
             data["node"] = _copy_node(data["node"])
         self._inputs = {n: list(edges) for n, edges in other._inputs.items()}
         self.name = other.name
+        self.direction = other.direction
         self._changed("reset", structure=True)
 
     def copy(self) -> "Graph":

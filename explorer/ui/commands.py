@@ -146,6 +146,20 @@ class MoveNodes(GraphCommand):
             self.graph.move_node(nid, old)
 
 
+class SetDirection(GraphCommand):
+    """The document's layout direction (auto-layout changes it along with the positions)."""
+
+    def __init__(self, graph: Graph, direction: str):
+        super().__init__(graph, f"Lay out {'left to right' if direction == 'LR' else 'top to bottom'}")
+        self.old, self.new = graph.direction, direction
+
+    def apply(self):
+        self.graph.set_direction(self.new)
+
+    def undo(self):
+        self.graph.set_direction(self.old)
+
+
 class AddSubgraph(GraphCommand):
     """Paste / duplicate: add a prepared set of nodes and the edges among them."""
 

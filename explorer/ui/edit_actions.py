@@ -13,10 +13,12 @@ from PySide6.QtWidgets import QMenu
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph import GraphError
 from explorer.graph.fileio import FileFormatError, dumps_graph, loads_graph
-from explorer.graph.layout import layered_layout, layered_positions, suggest_wrap
+from explorer.graph.layout import ROW, TB_ACROSS, layered_layout, layered_positions, layers, suggest_wrap
 from explorer.network.transforms import (collapse_to_stage, expand_all, expand_in_place, extract, prepare_paste,
                                        split_stage)
 from explorer.ui import commands
+from explorer.ui.canvas.node_item import MAX_NODE_H, NODE_W
+from explorer.ui.canvas.scene import layers_fit
 from explorer.ui.mime import GRAPH_MIME
 
 
@@ -41,7 +43,6 @@ class EditActions(QObject):
     def __init__(self, document, scene, view, parent=None):
         super().__init__(parent)
         self.doc, self.scene, self.view = document, scene, view
-        self.direction = "LR"
         stack = document.stack
         self.undo = stack.createUndoAction(self, "&Undo")
         self.undo.setShortcut(QKeySequence("Ctrl+Z"))
@@ -90,6 +91,11 @@ class EditActions(QObject):
     @property
     def graph(self):
         return self.doc.graph
+
+    @property
+    def direction(self) -> str:
+        """The open document's layout direction: saved in its file, never carried into another one."""
+        return self.graph.direction
 
     def _run(self, cmd) -> bool:
         try:
@@ -166,9 +172,12 @@ class EditActions(QObject):
             self._add_copy(extract(self.graph, ids), "Duplicate")
 
     def _add_copy(self, sub, text) -> None:
-        nodes, edges = prepare_paste(self.graph, sub, (40.0, 60.0))
+        nodes, edges = prepare_paste(self.graph, sub, clear_offset(self.graph, sub, self.direction))
         if self._run(commands.AddSubgraph(self.graph, nodes, edges, f"{text} {len(nodes)} nodes")):
             self.scene.select_nodes([n.id for n in nodes])
+            first = self.scene.nodes.get(nodes[0].id) if nodes else None
+            if first is not None:
+                self.view.ensureVisible(first, 40, 40)
 
     def select_everything(self) -> None:
         self.scene.select_nodes(list(self.scene.nodes))
@@ -178,19 +187,40 @@ class EditActions(QObject):
         vp = self.view.viewport()
         return max(0.3, min(4.0, vp.width() / max(1, vp.height()))) if vp.width() > 50 else 1.35
 
-    def layout_hint(self) -> tuple[str, float]:
-        return self.direction, (self.aspect() if self.direction == "LR" else 1.0 / self.aspect())
+    def layout_hint(self, direction: str = "LR") -> tuple[str, float]:
+        """(direction, aspect) for laying out a document about to open (a preset): a new document
+        starts left to right, whatever the one before it used."""
+        return direction, (self.aspect() if direction == "LR" else 1.0 / self.aspect())
 
     def auto_layout(self, direction: str | None = None) -> None:
-        """Layered layout, wrapped into bands to fill the view (Ctrl+L again after resizing)."""
-        self.direction = direction or self.direction
-        self.scene.set_direction(self.direction)
-        _, aspect = self.layout_hint()
-        pos = layered_positions(self.graph, self.direction, suggest_wrap(self.graph, aspect))
+        """Layered layout, wrapped into bands to fill the view (Ctrl+L again after resizing); choosing
+        a direction makes it the document's (one undo step with the moves)."""
+        direction = direction or self.direction
+        _, aspect = self.layout_hint(direction)
+        pos = layered_positions(self.graph, direction, suggest_wrap(self.graph, aspect, fits=self.view_layers(direction)))
         moves = {nid: (self.graph.node(nid).pos, p) for nid, p in pos.items() if self.graph.node(nid).pos != p}
+        steps = [commands.SetDirection(self.graph, direction)] if direction != self.direction else []
         if moves:
-            self._run(commands.MoveNodes(self.graph, moves, "Auto-layout"))
+            steps.append(commands.MoveNodes(self.graph, moves, "Auto-layout"))
+        self._run_steps("Auto-layout", steps)
         self.view.fit()
+
+    def view_layers(self, direction: str) -> int:
+        """How many layers fit across the view while node text stays readable."""
+        vp = self.view.viewport()
+        length = vp.width() if direction == "LR" else vp.height()
+        return layers_fit(length if length > 50 else 1000, direction)
+
+    def _run_steps(self, text: str, steps: list) -> None:
+        if len(steps) == 1:
+            self._run(steps[0])
+        elif steps:
+            self.doc.stack.beginMacro(text)
+            try:
+                for step in steps:
+                    self._run(step)
+            finally:
+                self.doc.stack.endMacro()
 
     # -- composite blocks -----------------------------------------------------------------------
     def _one_selected(self) -> str | None:
@@ -211,8 +241,19 @@ class EditActions(QObject):
 
     def expand_selected(self) -> None:
         nid = self._one_selected()
-        if nid and self._restructure(f"Open {nid} in place", lambda g: expand_in_place(g, nid)):
+        if nid and self._restructure(f"Open {nid} in place", lambda g: self._expand_and_fit(g, nid)):
             self.message.emit(f"expanded {nid} into primitives (Ctrl+Z puts the block back)")
+            self.view.fit()
+
+    def _expand_and_fit(self, graph, node_id: str) -> list[str]:
+        """Expand in place; when the primitives make the network longer than the view shows readably
+        (a stage, a dense block), lay it all out again in bands that fit (the same undo step)."""
+        made = expand_in_place(graph, node_id)
+        fits = self.view_layers(self.direction)
+        if max(layers(graph).values(), default=0) + 1 > fits:
+            _, aspect = self.layout_hint(self.direction)
+            layered_layout(graph, self.direction, suggest_wrap(graph, aspect, fits=fits))
+        return made
 
     def split_selected(self) -> None:
         nid = self._one_selected()
@@ -230,8 +271,8 @@ class EditActions(QObject):
         def fn(g):
             work = g.copy()
             n = expand_all(work, layout=None)
-            direction, aspect = self.layout_hint()
-            layered_layout(work, direction, suggest_wrap(work, aspect))
+            direction, aspect = self.layout_hint(self.direction)
+            layered_layout(work, direction, suggest_wrap(work, aspect, fits=self.view_layers(direction)))
             g.replace_with(work)  # one reset instead of thousands of events
             return n
 
@@ -257,6 +298,42 @@ class EditActions(QObject):
             menu.addAction(self.layout_lr)
             menu.addAction(self.layout_tb)
         menu.exec(global_pos)
+
+
+PASTE_GAP = 20.0  # between a pasted node and any other
+
+
+def clear_offset(graph, sub, direction: str = "LR") -> tuple[float, float]:
+    """How far to move copies of ``sub``'s nodes (at their originals' positions) so that none of them
+    overlaps a node of ``graph``: the nearest free place across the flow (below, for left to right;
+    to the right, top to bottom), whole rows at a time; in place when that is free (after a cut)."""
+    w, h = NODE_W + PASTE_GAP, MAX_NODE_H + PASTE_GAP
+    buckets: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for n in graph.nodes.values():
+        buckets.setdefault((int(n.pos[0] // w), int(n.pos[1] // h)), []).append(n.pos)
+
+    def free(dx: float, dy: float) -> bool:
+        for c in sub.nodes.values():
+            x, y = c.pos[0] + dx, c.pos[1] + dy
+            cx, cy = int(x // w), int(y // h)
+            for i in (cx - 1, cx, cx + 1):
+                for j in (cy - 1, cy, cy + 1):
+                    if any(abs(px - x) < w and abs(py - y) < h for px, py in buckets.get((i, j), ())):
+                        return False
+        return True
+
+    axis = 1 if direction == "LR" else 0
+    step = ROW if axis else ROW * TB_ACROSS
+    if not len(sub):
+        return 0.0, 0.0
+    # past the furthest node there is room, so the search ends
+    last = int((max((n.pos[axis] for n in graph.nodes.values()), default=0.0)
+                - min(n.pos[axis] for n in sub.nodes.values()) + h + w) // step) + 2
+    for k in range(max(1, last)):
+        d = (0.0, step * k) if axis else (step * k, 0.0)
+        if k == last - 1 or free(*d):
+            return d
+    return 0.0, 0.0
 
 
 _exit_hook = False

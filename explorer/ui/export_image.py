@@ -1,5 +1,8 @@
 """Export the graph picture as PNG or SVG: every node at full detail, no selection, theme background.
 
+The picture is cut to what is drawn (nodes, edges, skip arcs and labels) plus a small margin, not to
+the canvas's room for arcs that may not be there.
+
 PNG is rendered at 2× for sharp text, scaled down for graphs that would exceed ``MAX_SIDE`` pixels;
 SVG is vector. Both are rendered into memory and written with the shared atomic writer.
 """
@@ -41,7 +44,12 @@ def _print_state(scene):
 
 
 def _source(scene) -> QRectF:
-    return scene.content_rect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    drawn = QRectF()
+    for item in list(scene.nodes.values()) + list(scene.edges.values()):
+        drawn = drawn.united(item.sceneBoundingRect())
+    if drawn.isEmpty():
+        drawn = scene.content_rect()
+    return drawn.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
 def render_image(scene, scale: float = 2.0) -> QImage:

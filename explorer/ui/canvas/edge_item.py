@@ -2,7 +2,12 @@
 
 Edges between neighbours are gentle S-curves; an edge that skips over nodes on its own row (a residual
 shortcut, a dense connection) arcs above them, higher the further it reaches, so skips stay readable
-instead of running through the nodes they skip.
+instead of running through the nodes they skip. A long edge between rows (into and out of a projection
+shortcut) changes rows in the gap next to its end on the upper row and runs along the lower one, so it
+goes around the main branch instead of slanting under its nodes into the wrong one.
+
+Shape labels sit where nothing covers them: in the gap between two nodes, on the long run of a row
+change, or, on an edge that wraps to the next band, along the run between the bands.
 
 One item per edge, label included (no child item), pens and font shared by all edges: a fully
 expanded 1000-layer net has about 5000 of them.
@@ -13,7 +18,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
-NEIGHBOUR = 300.0      # beyond this an edge on one row is a skip and arcs
+from explorer.ui.canvas.port_item import RADIUS
+
+NEIGHBOUR = {"LR": 300.0, "TB": 160.0}  # beyond this (along the flow) an edge skips a layer
+TURN = 60.0            # how far along the flow a long row change turns: inside the gap between columns
 LABELS_FROM = 0.45     # zoom below which shape labels are not drawn (unreadable)
 _FONT: QFont | None = None
 _METRICS: QFontMetricsF | None = None
@@ -42,7 +50,8 @@ def edge_path(p1: QPointF, p2: QPointF, direction: str = "LR") -> tuple[QPainter
         return QPointF(a, b) if direction == "LR" else QPointF(b, a)
 
     path = QPainterPath(p1)
-    skip = da > NEIGHBOUR and abs(db) < 1.0
+    far = da > NEIGHBOUR.get(direction, 300.0)
+    skip = far and abs(db) < 1.0
     if da < 0 and db > 55.0:
         # Back to the start of the next band of a wrapped layout: out, down into the gap between
         # the bands, back along it, and in, with rounded corners. Runs of different lengths sit at
@@ -59,7 +68,18 @@ def edge_path(p1: QPointF, p2: QPointF, direction: str = "LR") -> tuple[QPainter
         path.lineTo(pt(bx, b2 - r))
         path.quadTo(pt(bx, b2), pt(bx + r, b2))
         path.lineTo(p2)
-        return path, pt(a2 - 15.0, b2), None  # None: a wrapped edge
+        return path, pt((ax + bx) / 2, run), None  # None: a wrapped edge; labelled along the run between bands
+    if far and not skip:
+        # Change rows next to the end on the upper row (the main path) and run along the lower one.
+        low = max(b1, b2)
+        t = TURN / 2
+        if b2 > b1:
+            path.cubicTo(pt(a1 + t, b1), pt(a1 + t, b2), pt(a1 + TURN, b2))
+            path.lineTo(p2)
+        else:
+            path.lineTo(pt(a2 - TURN, b1))
+            path.cubicTo(pt(a2 - t, b1), pt(a2 - t, b2), p2)
+        return path, pt((a1 + a2) / 2, low), False
     if skip:
         h = (48.0 + min(da, 4000.0) * 0.03) / 0.75  # apex of a cubic is 3/4 of its control height
         path.cubicTo(pt(a1 + 30, b1 - h), pt(a2 - 30, b2 - h), p2)
@@ -141,13 +161,25 @@ class EdgeItem(QGraphicsItem):
             w, h = _METRICS.horizontalAdvance(self._text) + 2, _METRICS.height()
             if self.style.direction == "LR":
                 self._label_rect = QRectF(at.x() - w / 2, at.y() - h - 1, w, h)
+                self._keep_label_off_nodes()
             else:
                 self._label_rect = QRectF(at.x() + 5, at.y() - h / 2, w, h)
         else:
             self._label_rect = QRectF()
         self.prepareGeometryChange()
-        r = self._path.controlPointRect().adjusted(-2, -2, 2, 2)
+        r = self._path.boundingRect().adjusted(-2, -2, 2, 2)
         self._bounds = r.united(self._label_rect) if self._text else r
+
+    def _keep_label_off_nodes(self) -> None:
+        """A label wider than the gap between two neighbours would hide under their ends and ports:
+        it goes above the taller of the two instead."""
+        if self._skip is not False:
+            return
+        a, b = self.src_item.out_anchor(), self.dst_item.in_anchor()
+        room = b.x() - a.x() - 4 * RADIUS
+        if room < self._label_rect.width():
+            half = max(self.src_item.body_rect().height(), self.dst_item.body_rect().height()) / 2
+            self._label_rect.moveBottom(min(a.y(), b.y()) - half - 2)
 
     def boundingRect(self) -> QRectF:
         return self._bounds

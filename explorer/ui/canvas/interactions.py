@@ -1,13 +1,15 @@
 """Mouse gestures on the canvas, one small class each: draw a new link, move nodes, drop from the palette.
 
 A gesture reads the model, shows feedback on the canvas, and ends in at most one undo command; the
-model has the last word (it raises ``GraphError`` with a readable reason, shown in the status bar).
+model has the last word (it raises ``GraphError`` with a readable reason). While a new link hovers a
+port it may not end on, the reason is written next to the cursor (``LinkHint``): the status bar is far
+from where the eyes are, and its summary can leave a message no room.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph import Graph, GraphError
@@ -22,6 +24,65 @@ def connection_problem(graph: Graph, src: str, dst: str) -> str | None:
     """Why ``src → dst`` would be refused, or None: the model's own rules, asked while dragging."""
     problem = graph.connection_problem(src, dst)
     return None if problem is None else str(problem)
+
+
+class LinkHint(QGraphicsItem):
+    """Why a connection would be refused, in a small box beside the cursor; the same size at every
+    zoom, wrapped to a readable width, and kept inside the view."""
+
+    WIDTH = 320.0
+    OFFSET = QPointF(16.0, 18.0)   # below right of the cursor's tip, clear of the pointer itself
+    PAD = 6.0
+
+    def __init__(self, theme):
+        super().__init__()
+        self.theme = theme
+        self.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        self.setZValue(20)
+        self.font = QFont()
+        self.font.setPointSizeF(9.0)
+        self._text = ""
+        self._rect = QRectF()
+        self._offset = QPointF(self.OFFSET)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._text if self.isVisible() else ""
+
+    def show_at(self, text: str, scene_pos: QPointF, view=None) -> None:
+        if text != self._text:
+            self.prepareGeometryChange()
+            self._text = text
+            fm = QFontMetricsF(self.font)
+            r = fm.boundingRect(QRectF(0, 0, self.WIDTH, 1000), Qt.TextWordWrap, text)
+            self._rect = QRectF(0, 0, r.width() + 2 * self.PAD, r.height() + 2 * self.PAD)
+        offset = QPointF(self.OFFSET)
+        if view is not None:  # flip to the other side of the cursor where the box would leave the view
+            at = view.mapFromScene(scene_pos)
+            vp = view.viewport().rect()
+            if at.x() + offset.x() + self._rect.width() > vp.right():
+                offset.setX(-offset.x() - self._rect.width())
+            if at.y() + offset.y() + self._rect.height() > vp.bottom():
+                offset.setY(-offset.y() - self._rect.height() + 4)
+        self.prepareGeometryChange()
+        self._offset = offset
+        self.setPos(scene_pos)
+        self.show()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.translated(self._offset)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        r = self.boundingRect()
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(self.theme.refuse, 1.2))
+        painter.setBrush(self.theme.node)
+        painter.drawRoundedRect(r, 4, 4)
+        painter.setFont(self.font)
+        painter.setPen(self.theme.text)
+        painter.drawText(r.adjusted(self.PAD, self.PAD, -self.PAD, -self.PAD), Qt.TextWordWrap, self._text)
 
 
 class NewLinkInteraction:
@@ -39,6 +100,8 @@ class NewLinkInteraction:
         self.band.setPen(pen)
         self.band.setZValue(10)
         scene.addItem(self.band)
+        self.hint = LinkHint(scene.style.theme)
+        scene.addItem(self.hint)
         port.set_state("hover")
 
     def _anchor(self) -> QPointF:
@@ -62,6 +125,8 @@ class NewLinkInteraction:
         self.band.setPath(edge_path(a, b, self.scene.style.direction)[0])
         target = self._find_target(pos)
         if target is self.target:
+            if self.problem:  # the reason follows the cursor
+                self.hint.show_at(self.problem, pos, self._view())
             return
         if self.target is not None:
             self.target.set_state("")
@@ -72,6 +137,15 @@ class NewLinkInteraction:
             target.set_state("refuse" if self.problem else "accept")
             self.scene.message.emit(f"cannot connect: {self.problem}" if self.problem else
                                     "release to connect {} → {}".format(*self.ends(target)))
+        if self.problem:
+            self.hint.show_at(self.problem, pos, self._view())
+        else:
+            self.hint.hide()
+
+    def _view(self):
+        views = self.scene.views()
+        return views[0] if views else None
+
 
     def release(self, pos: QPointF) -> None:
         self.move(pos)
@@ -95,6 +169,7 @@ class NewLinkInteraction:
             self.target.set_state("")
         self.start.set_state("")
         self.scene.removeItem(self.band)
+        self.scene.removeItem(self.hint)
 
 
 class MoveInteraction:

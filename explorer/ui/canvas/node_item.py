@@ -4,6 +4,10 @@ The item is a view of one ``Node`` plus its ``NodeInfo``: ``set_node`` and ``set
 and repaint only when something visible changed. It draws itself at three levels of detail (full,
 title only, bare box) and caches its picture in device coordinates, so panning blits pixmaps instead
 of calling Python for every node.
+
+Text is never cut: the parameter line wraps at its commas (the node grows a line taller for each
+wrapped line, up to ``MAX_DETAIL_LINES``), and zoomed out the big title wraps at its spaces. Where
+each line goes is computed once per change (``text_lines``), and painting draws exactly that.
 """
 from __future__ import annotations
 
@@ -16,9 +20,45 @@ from explorer.graph.model import Node
 from explorer.ui.canvas.port_item import RADIUS, Port
 from explorer.ui.icons import block_color, draw_glyph
 
-NODE_W, NODE_H = 160.0, 64.0
+NODE_W, NODE_H = 180.0, 64.0   # NODE_H: the height of a node whose parameters fit on one line
+LINE_H = 14.0                  # each further line of parameters makes the node this much taller
+MAX_DETAIL_LINES = 3
+MAX_NODE_H = NODE_H + (MAX_DETAIL_LINES - 1) * LINE_H
 FULL_DETAIL = 0.55   # below this zoom only the title is drawn
 TITLE_ONLY = 0.22    # below this a coloured box
+TEXT_LEFT, TEXT_RIGHT = 32.0, 5.0   # the text column: right of the colour band and glyph
+_FONTS: dict[tuple[float, bool], QFont] = {}
+
+
+def node_font(size: float, bold: bool = False) -> QFont:
+    """The fonts nodes draw with, made once (the application font at a fixed point size)."""
+    key = (size, bold)
+    if key not in _FONTS:
+        f = QFont()
+        f.setPointSizeF(size)
+        f.setBold(bold)
+        _FONTS[key] = f
+    return _FONTS[key]
+
+
+def wrap_text(text: str, fm: QFontMetricsF, width: float, max_lines: int, sep: str = ", ") -> list[str]:
+    """``text`` in lines at most ``width`` wide, broken after ``sep`` (then at spaces, for a part too
+    long on its own); only what does not fit in ``max_lines`` is elided."""
+    parts = text.split(sep)
+    units: list[str] = []
+    for i, part in enumerate(parts):
+        unit = part + (sep.rstrip() if i < len(parts) - 1 else "")
+        units += unit.split(" ") if fm.horizontalAdvance(unit) > width else [unit]
+    lines: list[str] = []
+    for unit in units:
+        trial = f"{lines[-1]} {unit}" if lines else unit
+        if lines and fm.horizontalAdvance(trial) <= width:
+            lines[-1] = trial
+        else:
+            lines.append(unit)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+    return [fm.elidedText(line, Qt.ElideRight, width) for line in lines]
 
 
 def human(n: int) -> str:
@@ -48,6 +88,9 @@ class NodeItem(QGraphicsItem):
         self._params: dict = {}
         self._repeat = 1
         self._title = self._detail = ""
+        self._detail_lines: list[str] = []
+        self._body = QRectF(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H)
+        self._bounds = self._body.adjusted(-10, -10, 10, 10)
         self._composite = False
         self._cost_text = ""
         self._severity = ""   # "", "warning", "error"
@@ -74,7 +117,17 @@ class NodeItem(QGraphicsItem):
             self.in_port = Port(self, "in")
         if has_out and self.out_port is None:
             self.out_port = Port(self, "out")
+        self._detail_lines = wrap_text(self._detail, QFontMetricsF(node_font(7.5)), self._text_width(), MAX_DETAIL_LINES)
+        height = NODE_H + (max(1, len(self._detail_lines)) - 1) * LINE_H
+        resized = height != self._body.height()
+        if resized:
+            self.prepareGeometryChange()
+            self._body = QRectF(-NODE_W / 2, -height / 2, NODE_W, height)
+            self._bounds = self._body.adjusted(-10, -10, 10, 10)  # ports stick out
         self.place_ports()
+        if resized:  # top-down, the ports moved with the top and bottom edges
+            for e in self.edges:
+                e.update_path()
         self._refresh_tooltip()
         self.update()
 
@@ -124,11 +177,50 @@ class NodeItem(QGraphicsItem):
         return None
 
     def place_ports(self) -> None:
-        lr = self.style.direction == "LR"
+        lr, half = self.style.direction == "LR", self._body.height() / 2
         if self.in_port is not None:
-            self.in_port.setPos(QPointF(-NODE_W / 2, 0) if lr else QPointF(0, -NODE_H / 2))
+            self.in_port.setPos(QPointF(-NODE_W / 2, 0) if lr else QPointF(0, -half))
         if self.out_port is not None:
-            self.out_port.setPos(QPointF(NODE_W / 2, 0) if lr else QPointF(0, NODE_H / 2))
+            self.out_port.setPos(QPointF(NODE_W / 2, 0) if lr else QPointF(0, half))
+
+    def body_rect(self) -> QRectF:
+        """The node's box in item coordinates (its height follows the lines of parameters)."""
+        return QRectF(self._body)
+
+    def _text_width(self) -> float:
+        return NODE_W - TEXT_LEFT - TEXT_RIGHT
+
+    def _badge_width(self, size: float) -> float:
+        if self._repeat <= 1:
+            return 0.0
+        fm = QFontMetricsF(node_font(size, True))
+        return fm.horizontalAdvance(f"×{self._repeat}") + size + 6
+
+    def text_lines(self, lod: float = 1.0) -> list[tuple[QRectF, QFont, str]]:
+        """Every line of text the node draws at zoom ``lod``: where (item coordinates), in which font,
+        what. Each rect is inside the body and each text fits its rect."""
+        body = self._body
+        if lod < TITLE_ONLY:
+            return []
+        if lod < FULL_DETAIL:  # zoomed out: only the title, big, wrapped at spaces
+            f = node_font(12.0, True)
+            fm = QFontMetricsF(f)
+            w = body.width() - 18 - self._badge_width(13.0)
+            lines = wrap_text(self._title, fm, w, max(1, int((body.height() - 8) // fm.height())), sep=" ")
+            h = fm.height()
+            top = body.center().y() - h * len(lines) / 2
+            return [(QRectF(body.left() + 12, top + i * h, w, h), f, line) for i, line in enumerate(lines)]
+        x, w = body.left() + TEXT_LEFT, self._text_width()
+        title_f, small = node_font(8.5, True), node_font(7.5)
+        out = [(QRectF(x, body.top() + 7, w, 16), title_f,
+                QFontMetricsF(title_f).elidedText(self._title, Qt.ElideRight, w))]
+        for i, line in enumerate(self._detail_lines):
+            out.append((QRectF(x, body.top() + 24 + i * LINE_H, w, LINE_H), small, line))
+        bottom = self._cost_text if not self._severity else ("⚠ " + self.problems[0])
+        bw = body.width() - 18 - self._badge_width(8.0)
+        out.append((QRectF(body.left() + 12, body.bottom() - 22, bw, LINE_H), small,
+                    QFontMetricsF(small).elidedText(bottom, Qt.ElideRight, bw)))
+        return out
 
     def in_anchor(self) -> QPointF:
         return self.mapToScene(self.in_port.pos()) if self.in_port is not None else self.scenePos()
@@ -137,16 +229,13 @@ class NodeItem(QGraphicsItem):
         return self.mapToScene(self.out_port.pos()) if self.out_port is not None else self.scenePos()
 
     # -- QGraphicsItem --------------------------------------------------------------------------
-    _BOUNDS = QRectF(-NODE_W / 2 - 10, -NODE_H / 2 - 10, NODE_W + 20, NODE_H + 20)  # ports stick out
-    _BODY = QRectF(-NODE_W / 2, -NODE_H / 2, NODE_W, NODE_H)
-
     def boundingRect(self) -> QRectF:
-        return self._BOUNDS
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.setFillRule(Qt.WindingFill)  # the port discs overlap the body; odd-even would cut holes
-        path.addRect(self._BODY)
+        path.addRect(self._body)
         for port in (self.in_port, self.out_port):
             if port is not None:
                 path.addEllipse(port.pos(), RADIUS + 4, RADIUS + 4)
@@ -160,7 +249,7 @@ class NodeItem(QGraphicsItem):
         border = theme.accent if selected else theme.error if self._severity == "error" else \
             theme.warning if self._severity == "warning" else theme.node_border
         fill = theme.error_fill if self._severity == "error" else theme.node
-        body = self._BODY
+        body = self._body
         if lod < TITLE_ONLY:
             painter.fillRect(body, border if (selected or self._severity) else hue)
             return
@@ -180,40 +269,17 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(hue, 1.0, Qt.DashLine))
             painter.setBrush(Qt.NoBrush)
             painter.drawRoundedRect(body.adjusted(3, 3, -3, -3), 5, 5)
-        text_x = body.left() + 34
         big = lod < FULL_DETAIL  # zoomed out: only the title, in a bigger font
-        badge_w = self._paint_badge(painter, hue, body, 13.0 if big else 8.0) if self._repeat > 1 else 0.0
-        width = body.right() - text_x - 6
-        if big:
-            f = QFont(painter.font())
-            f.setPointSizeF(12)
-            f.setBold(True)
-            painter.setFont(f)
-            painter.setPen(theme.text)
-            w = body.width() - 18 - badge_w
-            painter.drawText(QRectF(body.left() + 12, body.top(), w, body.height()),
-                             Qt.AlignVCenter | Qt.AlignLeft, QFontMetricsF(f).elidedText(self._title, Qt.ElideRight, w))
-            return
-        draw_glyph(painter, QRectF(body.left() + 11, body.top() + 8, 20, 20), self._type, theme.text, theme.dark)
-        f = QFont(painter.font())
-        f.setPointSizeF(8.5)
-        f.setBold(True)
-        painter.setFont(f)
-        painter.setPen(theme.text)
-        fm = QFontMetricsF(f)
-        painter.drawText(QRectF(text_x, body.top() + 7, width, 16), Qt.AlignLeft | Qt.AlignVCenter,
-                         fm.elidedText(self._title, Qt.ElideRight, width))
-        f.setBold(False)
-        f.setPointSizeF(7.5)
-        painter.setFont(f)
-        fm = QFontMetricsF(f)
-        painter.drawText(QRectF(text_x, body.top() + 24, width, 14), Qt.AlignLeft | Qt.AlignVCenter,
-                         fm.elidedText(self._detail, Qt.ElideRight, width))
-        painter.setPen(theme.error if self._severity == "error" else theme.text_dim)
-        bottom = self._cost_text if not self._severity else ("⚠ " + self.problems[0])
-        w = body.width() - 18 - badge_w
-        painter.drawText(QRectF(body.left() + 12, body.top() + 42, w, 14),
-                         Qt.AlignLeft | Qt.AlignVCenter, fm.elidedText(bottom, Qt.ElideRight, w))
+        if self._repeat > 1:
+            self._paint_badge(painter, hue, body, 13.0 if big else 8.0)
+        if not big:
+            draw_glyph(painter, QRectF(body.left() + 10, body.top() + 8, 20, 20), self._type, theme.text, theme.dark)
+        lines = self.text_lines(lod)
+        for i, (rect, font, text) in enumerate(lines):
+            last = i == len(lines) - 1 and not big
+            painter.setFont(font)
+            painter.setPen((theme.error if self._severity == "error" else theme.text_dim) if last else theme.text)
+            painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, text)
 
     def _paint_badge(self, painter: QPainter, hue, body: QRectF, size: float) -> float:
         """The repeat count of a stage as a pill in the top-right corner; returns its width."""

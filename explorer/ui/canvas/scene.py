@@ -18,6 +18,7 @@ from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QGraphicsScene
 
 from explorer.graph import Edge, Graph, fmt_shape
+from explorer.graph.layout import COLUMN, TB_ALONG
 from explorer.ui.canvas.edge_item import EdgeItem
 from explorer.ui.canvas.interactions import DropInteraction, MoveInteraction, NewLinkInteraction
 from explorer.ui.canvas.node_item import NODE_H, NODE_W, NodeItem
@@ -25,6 +26,14 @@ from explorer.ui.mime import graph_file_urls, read_palette_mime
 from explorer.ui.theme import LIGHT, Theme
 
 MARGIN = 3000.0  # room to pan past the content; keeps the scene larger than the view
+READABLE_ZOOM = 0.5  # nodes' titles are still legible; further out auto-layout wraps into bands
+
+
+def layers_fit(length: float, direction: str = "LR", zoom: float = READABLE_ZOOM) -> int:
+    """How many layers a view ``length`` pixels long (wide for LR, tall for TB) shows at ``zoom``,
+    with the margins ``content_rect`` and a fit add around the nodes."""
+    step, ends = (COLUMN, NODE_W + 160) if direction == "LR" else (COLUMN * TB_ALONG, NODE_H + 360)
+    return max(1, int((length / zoom - ends) // step) + 1)
 
 
 @dataclass
@@ -81,6 +90,7 @@ class GraphScene(QGraphicsScene):
 
     # -- model -> items -------------------------------------------------------------------------
     def rebuild(self) -> None:
+        self.style.direction = self.graph.direction  # before the items: they place their ports by it
         self.blockSignals(True)  # one selection signal for the whole rebuild, not one per item
         try:
             # (The BSP index stays on: switching it off to add faster leaves Qt querying every item
@@ -152,6 +162,9 @@ class GraphScene(QGraphicsScene):
                     if item in end.edges:
                         end.edges.remove(item)
                 self.removeItem(item)
+        elif k == "direction_changed":
+            self.set_direction(ev.new)
+            return
         elif k in ("param_changed", "repeat_changed"):
             self.nodes[ev.node_id].set_node(self.graph.node(ev.node_id))
             self.contentChanged.emit()
