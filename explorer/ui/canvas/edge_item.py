@@ -191,6 +191,10 @@ class EdgeItem(QGraphicsItem):
             self._shape = stroker.createStroke(self._path)
         return self._shape
 
+    def label_rect(self) -> QRectF:
+        """Where the shape label is drawn at full zoom (scene coordinates); empty when it is not drawn."""
+        return QRectF(self._label_rect) if self._text and self.show_label and self._label_wanted() else QRectF()
+
     def _label_wanted(self) -> bool:
         if self._skip is not None:
             return True
