@@ -1,0 +1,106 @@
+"""Gradient flow at initialisation: the gradient reaching each layer, the network against its plain twin,
+with BatchNorm and with normalisation bypassed, side by side (it explodes with BN, vanishes without)."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QSpinBox
+
+from explorer.ui.analysis import plots
+from explorer.ui.analysis.results_file import column, items, label, names, obj
+from explorer.ui.analysis.targets import Target
+from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.training.plots.style import LINE, run_color
+
+REGIMES = (("with_bn", "with BatchNorm"), ("without_bn", "normalisation bypassed"))
+NETS = (("residual", "network", plots.RESIDUAL), ("plain", "plain twin", plots.PLAIN))
+
+
+def compute(graph, dataset: str, batch: int, seed: int, control) -> dict:
+    from explorer.analysis.gradient_flow import compare_verdict, profile_graph
+    from explorer.network.twins import plain_twin
+    from explorer.ui.analysis import jobs
+
+    dev = jobs.device()
+    ds = jobs.dataset(dataset, seed)
+    graph = jobs.fitted(graph, ds)
+    twin = plain_twin(graph)[0]
+    x, y = ds.x_train[:batch].to(dev), ds.y_train[:batch].to(dev)
+    name = graph.name or "the network"
+    out = {"label": name, "dataset": ds.name, "batch": len(x)}
+    verdicts = []
+    for i, (key, _) in enumerate(REGIMES):
+        bn = key == "with_bn"
+        control.step("gradient flow networks", 2 * i, 4)
+        res = profile_graph(graph, x, y, seed, bn)
+        control.step("gradient flow networks", 2 * i + 1, 4)
+        plain = profile_graph(twin, x, y, seed, bn)
+        verdict = compare_verdict(name, res, "the plain twin", plain, bn)
+        verdicts.append(verdict)
+        out[key] = {"residual": res.rows(), "plain": plain.rows(), "verdict": verdict}
+    control.step("gradient flow networks", 4, 4)
+    out["verdict"] = "\n".join(verdicts)
+    return out
+
+
+class GradFlowTool(Tool):
+    name = "gradflow"
+    title = "Gradient flow"
+    summary = "Gradient reaching each layer at initialisation, network vs plain twin, with and without BN"
+
+    def build_options(self, form) -> None:
+        self.batch = QSpinBox(minimum=2, maximum=4096, value=128)
+        self.batch.setToolTip("Samples in the one batch measured")
+        form.addRow("Batch", self.batch)
+
+    def job(self, target: Target):
+        batch, dataset = self.batch.value(), target.dataset
+        return lambda control: compute(target.load_graph(), dataset, batch, 0, control)
+
+    def make_view(self) -> ToolView:
+        return GradFlowView()
+
+
+class GradFlowView(ToolView):
+    def __init__(self):
+        super().__init__()
+        self.plot_widgets = [plots.plot("‖∂L/∂y‖", "weight layers from the input", title, log_y=True)
+                             for _, title in REGIMES]
+        self.row = plots.PlotRow(self.plot_widgets)
+        self.fill(self.row)
+        self.curves = {(r, n): plots.curve(w, color, symbol="o")
+                       for (r, _), w in zip(REGIMES, self.plot_widgets) for n, _, color in NETS}
+        self.rows: dict[tuple[str, str], list] = {}
+
+    def show_result(self, result: dict) -> None:
+        rows = {}
+        for r, _ in REGIMES:
+            regime = obj(result.get(r), f"'{r}'")
+            for n, _, _ in NETS:
+                rows[(r, n)] = items(regime.get(n), f"'{r}.{n}'")
+        self.rows = rows
+        for key, rs in rows.items():
+            depth = np.array(column(rs, "depth", "a layer"))
+            grad = np.array(column(rs, "grad_norm", "a layer"))
+            ok = np.isfinite(grad) & (grad > 0)
+            self.curves[key].setData(depth[ok], grad[ok])
+        for w in self.plot_widgets:
+            w.getPlotItem().enableAutoRange()
+        name = label(result, "label", "network")
+        self.row.legend.set_entries([(run_color(c), LINE, name if n == "residual" else f"{name} ({text})")
+                                     for n, text, c in NETS])
+
+    def clear(self) -> None:
+        self.rows = {}
+        for c in self.curves.values():
+            c.setData([], [])
+        self.row.legend.set_entries([])
+
+    def table(self):
+        header = ["regime", "network", "unit", "node", "depth", "grad_norm", "weight_grad_norm"]
+        out = []
+        for (r, n), rs in self.rows.items():
+            units, nodes = names(rs, "unit", "a layer"), names(rs, "node", "a layer")
+            for u, nd, d, g, w in zip(units, nodes, column(rs, "depth", "a layer"), column(rs, "grad_norm", "a layer"),
+                                      column(rs, "weight_grad_norm", "a layer")):
+                out.append([r, n, u, nd, int(d), g, w])
+        return header, out

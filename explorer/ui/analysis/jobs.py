@@ -1,0 +1,41 @@
+"""What the tools' jobs share on the worker side: the device, the data, a graph fitted to the data, and
+trained runs (the network's and its plain twin's). The same steps as ``python main.py analyze``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from explorer.graph.model import Graph
+
+
+def device():
+    from explorer.train.device import resolve_device
+
+    return resolve_device("auto")
+
+
+def dataset(spec: str, seed: int = 0):
+    from explorer.data.cache import cached_dataset
+
+    return cached_dataset(spec or "digits", seed=seed)
+
+
+def fitted(graph: Graph, ds) -> Graph:
+    """``graph`` with its input and classifier fitted to the data set; refused when it is not valid."""
+    from explorer.network.adapt import adapt_to_data
+    from explorer.network.inference import analyze
+
+    g, _notices = adapt_to_data(graph, ds.input_shape, ds.num_classes)
+    result = analyze(g)
+    if not result.valid:
+        raise ValueError(f"the network is not valid: {result.errors[0].text}")
+    return g
+
+
+def trained_runs(folder: Path, with_twin: bool, dev):
+    """(the network's run, its plain twin's run or None, the validation data they were trained with)."""
+    from explorer.analysis.trained import comparison_paths, load_run, run_data
+
+    net_path, twin_path = comparison_paths(folder)
+    net = load_run(net_path, dev)
+    twin = load_run(twin_path, dev) if with_twin and twin_path is not None else None
+    return net, twin, run_data(net)

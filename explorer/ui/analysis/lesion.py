@@ -1,0 +1,165 @@
+"""Lesion study on a trained run (Veit et al. 2016): validation accuracy with each block deleted in turn,
+and with k random blocks deleted at once; the plain twin's run beside it when the comparison has one.
+
+A click on a bar selects that block on the canvas; selecting a node on the canvas marks its bars."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QSpinBox
+
+from explorer.ui.analysis import plots
+from explorer.ui.analysis.results_file import column, items, label, names, obj
+from explorer.ui.analysis.targets import Target
+from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.training.plots.style import LINE, run_color
+
+NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
+
+
+def compute(folder, with_twin: bool, random_k: bool, draws: int, control) -> dict:
+    from explorer.analysis.lesion import lesion_study, lesion_verdict
+    from explorer.ui.analysis import jobs
+
+    dev = jobs.device()
+    net, twin, ds = jobs.trained_runs(folder, with_twin, dev)
+    x, y = ds.x_val.to(dev), ds.y_val.to(dev)
+    kwargs = {"random_k": random_k, "draws": draws, "control": control}
+    study = lesion_study(net.module, net.graph, x, y, label=net.label, **kwargs)
+    twin_study = lesion_study(twin.module, twin.graph, x, y, label=twin.label, **kwargs) if twin else None
+    return {"residual": study.to_json() | {"run": net.path},
+            "plain": twin_study.to_json() | {"run": twin.path} if twin_study else None,
+            "dataset": ds.name, "verdict": lesion_verdict(study, twin_study)}
+
+
+class LesionTool(Tool):
+    name = "lesion"
+    title = "Lesion study"
+    summary = "Accuracy of a trained run with blocks deleted at test time (their shortcut kept)"
+    needs_weights = True
+
+    def build_options(self, form) -> None:
+        self.twin = QCheckBox("Also the plain twin's run")
+        self.random_k = QCheckBox("Delete k random blocks, k = 1…n")
+        self.random_k.setChecked(True)
+        self.draws = QSpinBox(minimum=1, maximum=100, value=5)
+        self.draws.setToolTip("Random draws for each k")
+        form.addRow("", self.twin)
+        form.addRow("", self.random_k)
+        form.addRow("Draws per k", self.draws)
+        self.target_changed(None)
+
+    def target_changed(self, target: Target | None) -> None:
+        offer_twin(self.twin, target)
+
+    def job(self, target: Target):
+        self.check_target(target)
+        args = (target.folder, self.twin.isChecked(), self.random_k.isChecked(), self.draws.value())
+        return lambda control: compute(*args, control)
+
+    def make_view(self) -> ToolView:
+        return LesionView()
+
+
+def offer_twin(box: QCheckBox, target: Target | None) -> None:
+    """Enable (and tick) "the plain twin's run" when ``compare --out`` wrote one beside the target."""
+    twin = target.twin_folder() if target is not None else None
+    box.setEnabled(twin is not None)
+    box.setChecked(twin is not None)
+    box.setToolTip(f"The plain twin's run: {twin}" if twin else
+                   "No plain twin's run beside this one (train both with `python main.py compare ARCH --out DIR`)")
+
+
+class LesionView(ToolView):
+    def __init__(self):
+        super().__init__()
+        self.block_plots = {net: plots.plot("validation accuracy", "block deleted", "") for net, _ in NETS}
+        self.k_plot = plots.plot("validation accuracy", "blocks deleted at random (k)", "k random blocks")
+        self.row = plots.PlotRow([*self.block_plots.values(), self.k_plot])
+        self.fill(self.row)
+        self.bars = {net: plots.Bars(self.block_plots[net], c, on_click=lambda i, n=net: self._clicked(n, i))
+                     for net, c in NETS}
+        self.baselines = {}
+        for net, c in NETS:
+            line = pg.InfiniteLine(angle=0, pen=plots.pen(c, width=1, dashed=True))
+            self.block_plots[net].addItem(line)
+            self.baselines[net] = line
+        self.k_curves = {net: plots.curve(self.k_plot, c, symbol="o") for net, c in NETS}
+        self.k_errors = {net: pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.2,
+                                              pen=plots.pen(c, width=1)) for net, c in NETS}
+        for e in self.k_errors.values():
+            self.k_plot.addItem(e)
+        self.studies: dict[str, dict] = {}
+        self.nodes: dict[str, list[str]] = {}
+        self.keys: dict[str, list[str]] = {}
+        self.selected = ""
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def show_result(self, result: dict) -> None:
+        studies = {"residual": obj(result.get("residual"), "'residual'")}
+        if result.get("plain") is not None:
+            studies["plain"] = obj(result["plain"], "'plain'")
+        drawn = {net: self._read(s) for net, s in studies.items()}   # every field checked before drawing
+        self.clear()
+        self.studies = studies
+        notes, legend = [], []
+        for net, c in NETS:
+            w = self.block_plots[net]
+            w.setVisible(net in drawn)
+            if net not in drawn:
+                continue
+            name, base, keys, nodes, acc, ks, mean, std, skipped = drawn[net]
+            self.keys[net], self.nodes[net] = keys, nodes
+            self.bars[net].set(acc)
+            self.baselines[net].setValue(base)
+            plots.category_ticks(w, keys)
+            plots.set_title(w.getPlotItem(), f"{name}: one block deleted")
+            w.setYRange(0, 1.02)
+            self.k_curves[net].setData(ks, mean)
+            self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))
+            legend += [(run_color(c), LINE, name), (run_color(c), "╍╍", f"{name} baseline {base:.3f}")]
+            notes += [f"{name}: {k} cannot be deleted: {why}" for k, why in skipped]
+        self.k_plot.setYRange(0, 1.02)
+        self.k_plot.setVisible(any(len(d[5]) for d in drawn.values()))
+        self.row.legend.set_entries(legend)
+        self.row.set_note("\n".join(notes))
+        self.highlight(self.selected)
+
+    @staticmethod
+    def _read(study: dict):
+        blocks = items(study.get("blocks"), "'blocks'")
+        random = items(study.get("random", []), "'random'")
+        skipped = items(study.get("skipped", []), "'skipped'")
+        return (label(study, "label", "network"), column([study], "baseline_acc", "the study")[0],
+                names(blocks, "unit", "a block"), names(blocks, "node", "a block"), column(blocks, "acc", "a block"),
+                column(random, "k", "a k"), column(random, "mean_acc", "a k"), column(random, "std", "a k"),
+                list(zip(names(skipped, "unit", "a skipped block"), names(skipped, "reason", "a skipped block"))))
+
+    def clear(self) -> None:
+        self.studies, self.nodes, self.keys = {}, {}, {}
+        for net, _ in NETS:
+            self.bars[net].set([])
+            self.k_curves[net].setData([], [])
+            self.k_errors[net].setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
+        self.row.legend.set_entries([])
+        self.row.set_note("")
+
+    # -- the canvas link ----------------------------------------------------------------------------
+    def _clicked(self, net: str, index: int) -> None:
+        nodes = self.nodes.get(net, [])
+        if 0 <= index < len(nodes):
+            self.nodeClicked.emit(nodes[index])
+
+    def highlight(self, node_id: str) -> None:
+        self.selected = node_id
+        for net, bars in self.bars.items():
+            bars.mark(i for i, n in enumerate(self.nodes.get(net, [])) if n == node_id)
+
+    def table(self):
+        out = []
+        for net, study in self.studies.items():
+            name, base, keys, nodes, acc, ks, mean, std, _ = self._read(study)
+            out.append([net, name, "baseline", "", "", base, ""])
+            out += [[net, name, "block", k, n, a, ""] for k, n, a in zip(keys, nodes, acc)]
+            out += [[net, name, "random", int(k), "", m, s] for k, m, s in zip(ks, mean, std)]
+        return ["network", "run", "lesion", "unit_or_k", "node", "accuracy", "std"], out

@@ -1,0 +1,348 @@
+"""The analysis panel: pick a tool and what it runs on, set its options, Run (in the worker thread, with
+progress and Cancel), read the verdict above the plots, export them, find them again after reopening.
+
+The panel is generic: each tool (``tools.TOOLS``) brings its options, job and view. Results go to the
+target's results file as soon as they arrive; the panel shows the saved result of the chosen tool and
+target, or says that it has not run there yet.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+
+from explorer.ui.analysis.export import ExportError, export_csv, export_png
+from explorer.ui.analysis.results_file import Results, load_results
+from explorer.ui.analysis.target_picker import TargetPicker
+from explorer.ui.analysis.targets import GRAPH_KEY, GRAPH_RESULTS
+from explorer.ui.analysis.tool import Tool, ToolError
+from explorer.ui.analysis.worker import AnalysisRunner
+from explorer.util.untrusted import UntrustedInputError
+
+LEFT_WIDTH = 300
+
+
+class AnalysisPanel(QWidget):
+    resultShown = Signal(str)        # tool name: a result (fresh or saved) is on screen
+    nodeClicked = Signal(str)        # a view asks the canvas to select this node
+    message = Signal(str)            # for the status bar
+
+    def __init__(self, document, controller=None, tools: list[type[Tool]] | None = None, parent=None):
+        super().__init__(parent)
+        from explorer.ui.analysis.tools import TOOLS
+
+        self.doc = document
+        self.tools = [cls() for cls in (tools or TOOLS)]
+        self.views = {t.name: t.make_view() for t in self.tools}
+        self.runner = AnalysisRunner(self)
+        self._results: dict[str, Results] = {}     # target key -> its results (loaded once)
+        self._running: tuple[str, str, Results] | None = None   # tool name, target key, where it goes
+        self._build(controller)
+        self.runner.progress.connect(self._progress)
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._failed)
+        self.runner.cancelled.connect(self._cancelled)
+        self.runner.busyChanged.connect(self._busy)
+        for v in self.views.values():
+            v.nodeClicked.connect(self.nodeClicked)
+        if hasattr(document, "opened"):
+            document.opened.connect(self.document_opened)
+        if hasattr(document, "saved"):
+            document.saved.connect(self._document_saved)
+        self.document_opened()
+
+    # -- layout -------------------------------------------------------------------------------------
+    def _build(self, controller) -> None:
+        left = QWidget()
+        col = QVBoxLayout(left)
+        col.setContentsMargins(4, 4, 4, 4)
+        form = QFormLayout()
+        self.tool_box = QComboBox()
+        for t in self.tools:
+            self.tool_box.addItem(t.title, t.name)
+        self.picker = TargetPicker(self.doc, controller)
+        form.addRow("Tool", self.tool_box)
+        form.addRow("Analyse", self.picker)
+        col.addLayout(form)
+        self.summary = QLabel(wordWrap=True)
+        self.summary.setStyleSheet("color: palette(placeholder-text);")
+        col.addWidget(self.summary)
+        self.options = QStackedWidget()
+        for t in self.tools:
+            self.options.addWidget(t.options)
+        col.addWidget(self.options)
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Run")
+        self.run_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        col.addLayout(buttons)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.hide()
+        col.addWidget(self.progress_bar)
+        self.status = QLabel(wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        col.addWidget(self.status)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedWidth(LEFT_WIDTH)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        right = QWidget()
+        rcol = QVBoxLayout(right)
+        rcol.setContentsMargins(4, 4, 4, 4)
+        self.verdict = QLabel(wordWrap=True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verdict.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        font = self.verdict.font()
+        font.setBold(True)
+        self.verdict.setFont(font)
+        rcol.addWidget(self.verdict)
+        self.stack = QStackedWidget()
+        for t in self.tools:
+            self.stack.addWidget(self.views[t.name])
+        rcol.addWidget(self.stack, 1)
+        exports = QHBoxLayout()
+        self.png_button = QPushButton()
+        self.csv_button = QPushButton()
+        self.saved_label = QLabel()
+        self.saved_label.setStyleSheet("color: palette(placeholder-text);")
+        exports.addWidget(self.saved_label, 1)
+        exports.addWidget(self.png_button)
+        exports.addWidget(self.csv_button)
+        rcol.addLayout(exports)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(scroll)
+        row.addWidget(right, 1)
+
+        self.tool_box.currentIndexChanged.connect(self._tool_changed)
+        self.picker.targetChanged.connect(self._target_changed)
+        self.picker.folderAdded.connect(self._folder_added)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.clicked.connect(lambda: self._say("cancelling: the tool stops at its next batch…"))
+        self.png_button.clicked.connect(self._export_png)
+        self.csv_button.clicked.connect(self._export_csv)
+        self._tool_changed()
+
+    # -- the current tool and target ------------------------------------------------------------------
+    @property
+    def tool(self) -> Tool:
+        return self.tools[max(0, self.tool_box.currentIndex())]
+
+    @property
+    def view(self):
+        return self.views[self.tool.name]
+
+    def select_tool(self, name: str) -> None:
+        i = self.tool_box.findData(name)
+        if i >= 0:
+            self.tool_box.setCurrentIndex(i)
+
+    def _tool_changed(self, *_) -> None:
+        t = self.tool
+        self.options.setCurrentWidget(t.options)
+        self.stack.setCurrentWidget(self.views[t.name])
+        self.summary.setText(t.summary)
+        self.png_button.setText(f"Save {t.title.lower()} picture (PNG)…")
+        self.csv_button.setText(f"Save {t.title.lower()} data (CSV)…")
+        self.png_button.setToolTip(f"The {t.title.lower()} plots as shown, with the legend and verdict line")
+        self.csv_button.setToolTip(f"The numbers the {t.title.lower()} plots draw, one row per point")
+        self._show_saved()
+
+    def _target_changed(self) -> None:
+        target = self.picker.current()
+        for t in self.tools:
+            t.target_changed(target)
+        doc_results = self._doc_results()
+        key = self.picker.key()
+        if doc_results.path is not None and key != GRAPH_KEY and doc_results.selected != key:
+            doc_results.selected = key
+            self._save(doc_results)
+        self._show_saved()
+
+    def _results_of(self, target) -> Results:
+        if target.key not in self._results:
+            try:
+                self._results[target.key] = load_results(target.results_path)
+            except UntrustedInputError as e:
+                self._say(f"saved results could not be read ({e}); new results will replace them")
+                self._results[target.key] = Results(target.results_path)
+        return self._results[target.key]
+
+    def _doc_results(self) -> Results:
+        path = getattr(self.doc, "path", None)
+        from explorer.runs.project import runs_folder_for
+
+        return self._results_of(_Key(GRAPH_KEY, runs_folder_for(path) / GRAPH_RESULTS if path else None))
+
+    def _show_saved(self) -> None:
+        target = self.picker.current()
+        view, t = self.view, self.tool
+        result = self._results_of(target).by_tool.get(t.name) if target is not None else None
+        if result is None:
+            view.clear()
+            where = target.label if target is not None else "the selected run (select one in the run list)"
+            self.verdict.setText(f"{t.title} has not run on {where} yet: press Run.")
+            self.saved_label.setText("")
+            self._exports(False)
+            return
+        try:
+            view.show_result(result)
+            self.verdict.setText(str(result.get("verdict", "")))
+        except (UntrustedInputError, ValueError) as e:
+            view.clear()
+            self.verdict.setText(f"the saved {t.title.lower()} result could not be shown ({e}); run it again")
+            self._exports(False)
+            return
+        when = result.get("computed")
+        self.saved_label.setText(f"{target.label}, computed {time.strftime('%Y-%m-%d %H:%M', time.localtime(when))}"
+                                 if isinstance(when, (int, float)) else target.label)
+        self._exports(True)
+        self.resultShown.emit(t.name)
+
+    def _exports(self, on: bool) -> None:
+        self.png_button.setEnabled(on)
+        self.csv_button.setEnabled(on)
+
+    # -- running --------------------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.runner.is_busy():
+            return
+        target, t = self.picker.current(), self.tool
+        if target is None:
+            self._say("select a run in the run list first, or choose the current graph or a run folder")
+            return
+        try:
+            job = t.job(target)
+        except (ToolError, ValueError) as e:
+            self._say(str(e))
+            return
+        self._running = (t.name, target.key, self._results_of(target))
+        self._say(f"{t.title} on {target.label}…")
+        self.runner.start(job)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def _busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.tool_box.setEnabled(not busy)
+        self.picker.setEnabled(not busy)
+        self.progress_bar.setVisible(busy)
+        if busy:
+            self.progress_bar.setRange(0, 0)   # busy until the first progress report
+
+    def _progress(self, what: str, done: int, total: int) -> None:
+        self.progress_bar.setRange(0, max(1, total))
+        self.progress_bar.setValue(done)
+        self.progress_bar.setFormat(f"{what}: {done} of {total}")
+
+    def _finished(self, result: dict) -> None:
+        if self._running is None:
+            return
+        name, key, results = self._running
+        self._running = None
+        result = dict(result, computed=time.time())
+        results.by_tool[name] = result
+        saved = self._save(results)
+        self._say(f"done; saved to {results.path}" if saved and results.path else
+                  "done (save the document to keep results of the current graph)" if results.path is None else "")
+        if name == self.tool.name and key == getattr(self.picker.current(), "key", None):
+            self._show_saved()
+
+    def _failed(self, text: str) -> None:
+        self._running = None
+        self._say(f"error: {text}")
+
+    def _cancelled(self) -> None:
+        self._running = None
+        self._say("cancelled; the network and its weights are as they were")
+
+    def _save(self, results: Results) -> bool:
+        try:
+            results.save()
+            return True
+        except OSError as e:
+            self._say(f"could not save the results to {results.path} ({e.strerror or e}); check the folder is "
+                      "writable")
+            return False
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        if text:
+            self.message.emit(text)
+
+    # -- the document ---------------------------------------------------------------------------------
+    def document_opened(self) -> None:
+        """Another document (or the same reopened): its remembered run folders and saved results."""
+        self._results.clear()
+        doc_results = self._doc_results()
+        self.picker.rebuild(doc_results.run_folders, doc_results.selected or GRAPH_KEY)
+
+    def _document_saved(self, _path) -> None:
+        """Saved under a (new) name: results of the graph computed before go to the new runs folder."""
+        old = self._results.pop(GRAPH_KEY, None)
+        new = self._doc_results()
+        if old is not None and old.path != new.path:
+            new.by_tool = {**old.by_tool, **new.by_tool}
+            new.run_folders = list(dict.fromkeys([*old.run_folders, *new.run_folders]))
+            self._save(new)
+        self.picker.refresh_graph_label()
+
+    def _folder_added(self, folder: str) -> None:
+        doc_results = self._doc_results()
+        doc_results.run_folders = [folder, *[f for f in doc_results.run_folders if f != folder]]
+        self._save(doc_results)
+
+    def highlight(self, node_id: str) -> None:
+        for v in self.views.values():
+            v.highlight(node_id)
+
+    # -- export ---------------------------------------------------------------------------------------
+    def _default_name(self, suffix: str) -> str:
+        target = self.picker.current()
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", target.label if target else "").strip("_")
+        return f"{self.tool.name}_{stem}{suffix}"
+
+    def _export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Save the {self.tool.title.lower()} picture",
+                                              self._default_name(".png"), "PNG image (*.png)")
+        if path:
+            self._try_export(lambda: f"saved the picture to {export_png(self._picture(), path)}")
+
+    def _export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Save the {self.tool.title.lower()} data",
+                                              self._default_name(".csv"), "CSV (*.csv)")
+        if path:
+            self._try_export(lambda: f"saved {export_csv(*self.view.table(), path)} rows to {path}")
+
+    def _picture(self) -> QWidget:
+        return self.stack.parentWidget()   # the verdict line and the plots
+
+    def _try_export(self, fn) -> None:
+        try:
+            self._say(fn())
+        except ExportError as e:
+            self._say(f"error: {e}")
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+
+class _Key:
+    """The document's own results file, addressed like a target."""
+
+    def __init__(self, key: str, results_path):
+        self.key, self.results_path = key, results_path

@@ -1,0 +1,92 @@
+"""Path-length ensemble view (Veit et al. 2016, Fig. 6): how many of the 2ⁿ paths have each length (a
+binomial), and, measured by sampling, how much gradient the paths of each length carry."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QSpinBox
+
+from explorer.ui.analysis import plots
+from explorer.ui.analysis.results_file import column, items, label
+from explorer.ui.analysis.targets import Target
+from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.training.plots.style import LINE, run_color
+
+BATCH = 256
+
+
+def compute(target: Target, samples: int, control) -> dict:
+    import torch
+
+    from explorer.analysis.paths import path_gradients, paths_verdict
+    from explorer.compile import compile_graph
+    from explorer.ui.analysis import jobs
+
+    dev = jobs.device()
+    if target.folder is not None:
+        net, _, ds = jobs.trained_runs(target.folder, False, dev)
+        module, graph, name = net.module, net.graph, net.label
+    else:
+        ds = jobs.dataset(target.dataset)
+        graph = jobs.fitted(target.load_graph(), ds)
+        torch.manual_seed(0)
+        module, name = compile_graph(graph).to(dev), f"{graph.name or 'the network'} (at initialisation)"
+    x, y = ds.x_train[:BATCH].to(dev), ds.y_train[:BATCH].to(dev)
+    prof = path_gradients(module, graph, x, y, samples=samples, control=control)
+    return prof.to_json() | {"label": name, "verdict": paths_verdict(prof, name)}
+
+
+class PathsTool(Tool):
+    name = "paths"
+    title = "Path lengths"
+    summary = "The 2ⁿ paths of n residual blocks by length, and the gradient each length carries"
+
+    def build_options(self, form) -> None:
+        self.samples = QSpinBox(minimum=1, maximum=1000, value=16)
+        self.samples.setToolTip("Paths sampled for each length")
+        form.addRow("Samples", self.samples)
+
+    def job(self, target: Target):
+        samples = self.samples.value()
+        return lambda control: compute(target, samples, control)
+
+    def make_view(self) -> ToolView:
+        return PathsView()
+
+
+class PathsView(ToolView):
+    def __init__(self):
+        super().__init__()
+        self.shares = plots.plot("share", "path length (residual branches taken)", "Paths and gradient by length")
+        self.per_path = plots.plot("‖∂L/∂x‖ of one path", "path length", "Gradient of one path", log_y=True)
+        self.row = plots.PlotRow([self.shares, self.per_path])
+        self.fill(self.row)
+        self.path_bars = plots.Bars(self.shares, plots.RESIDUAL, width=0.8)
+        self.grad_share = plots.curve(self.shares, 1, symbol="o")
+        self.grad_curve = plots.curve(self.per_path, 1, symbol="o")
+        self.rows: list = []
+
+    def show_result(self, result: dict) -> None:
+        rows = items(result.get("lengths"), "'lengths'")
+        share, grad = column(rows, "share_of_paths", "a length"), column(rows, "share_of_gradient", "a length")
+        per = np.array(column(rows, "grad_per_path", "a length"))
+        lengths = np.array(column(rows, "length", "a length"))
+        self.rows = rows
+        self.path_bars.set(share)
+        self.grad_share.setData(lengths, grad)
+        ok = np.isfinite(per) & (per > 0)
+        self.grad_curve.setData(lengths[ok], per[ok])
+        name = label(result, "label", "network")
+        self.row.legend.set_entries([(run_color(plots.RESIDUAL), "■", f"share of the paths ({name})"),
+                                     (run_color(1), LINE, "share of the gradient they carry")])
+
+    def clear(self) -> None:
+        self.rows = []
+        self.path_bars.set([])
+        self.grad_share.setData([], [])
+        self.grad_curve.setData([], [])
+        self.row.legend.set_entries([])
+
+    def table(self):
+        keys = ["length", "paths", "share_of_paths", "grad_per_path", "grad_total", "share_of_gradient"]
+        cols = [column(self.rows, k, "a length") for k in keys]
+        return keys, [list(r) for r in zip(*cols)]

@@ -1,0 +1,133 @@
+"""Plot pieces the tool views share: plots styled like the training plots, a row of plots side by side
+with one legend, thinned category ticks, bar charts whose bars can be clicked, and fixed-level images.
+
+Every series is one plot item made once and updated with ``setData`` / ``setOpts``."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from explorer.ui.training.plots.style import LegendRow, new_plot_widget, pen, run_color, set_title  # noqa: F401
+
+RESIDUAL, PLAIN = 0, 7          # colour indices: blue for the network, red for its plain twin
+MAX_TICKS = 14
+
+
+def plot(left: str = "", bottom: str = "", title: str = "", log_y: bool = False) -> pg.PlotWidget:
+    w = new_plot_widget(left, bottom, title)
+    w.setLogMode(y=log_y)
+    w.setMinimumSize(180, 120)
+    return w
+
+
+def curve(widget: pg.PlotWidget, color: int, symbol: str | None = None, dashed: bool = False) -> pg.PlotDataItem:
+    item = pg.PlotDataItem(pen=pen(color, dashed=dashed), symbol=symbol, symbolSize=6,
+                           symbolBrush=run_color(color), symbolPen=None)
+    widget.addItem(item)
+    return item
+
+
+def category_ticks(widget: pg.PlotWidget, labels: Sequence[str]) -> None:
+    """Name the x positions 0…n-1, at most MAX_TICKS of them (every k-th), the rest as minor ticks."""
+    step = max(1, -(-len(labels) // MAX_TICKS))
+    major = [(i, labels[i]) for i in range(0, len(labels), step)]
+    minor = [(i, "") for i in range(len(labels)) if i % step]
+    widget.getAxis("bottom").setTicks([major, minor])
+
+
+class PlotRow(QWidget):
+    """Plots side by side with one legend row under them (the exported picture includes it)."""
+
+    def __init__(self, plots: Sequence[pg.PlotWidget], parent=None):
+        super().__init__(parent)
+        self.plots = list(plots)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        for p in self.plots:
+            row.addWidget(p, 1)
+        col.addLayout(row, 1)
+        self.legend = LegendRow()
+        col.addWidget(self.legend)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.hide()
+        col.addWidget(self.note)
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+
+class Bars:
+    """One bar series on a category axis; a click on a bar calls ``on_click(index)``; ``mark(indices)``
+    draws those bars in the highlight colour (empty: none)."""
+
+    def __init__(self, widget: pg.PlotWidget, color: int, width: float = 0.7, offset: float = 0.0,
+                 on_click: Callable[[int], None] | None = None):
+        self.widget, self.color, self.width, self.offset = widget, color, width, offset
+        self.item = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=width, brush=run_color(color, 200),
+                                    pen=pg.mkPen(None))
+        widget.addItem(self.item)
+        self.heights = np.zeros(0)
+        self.marked: frozenset[int] = frozenset()
+        self.on_click = on_click
+        if on_click is not None:
+            widget.scene().sigMouseClicked.connect(self._clicked)
+
+    def set(self, heights: Sequence[float]) -> None:
+        self.heights = np.asarray(heights, dtype=np.float64)
+        self.marked = frozenset()
+        self.item.setOpts(x=np.arange(len(self.heights)) + self.offset, height=np.nan_to_num(self.heights),
+                          brushes=self._brushes())
+
+    def mark(self, indices) -> None:
+        indices = frozenset(indices)
+        if indices != self.marked:
+            self.marked = indices
+            self.item.setOpts(brushes=self._brushes())
+
+    def _brushes(self):
+        base, hi = run_color(self.color, 200), pg.mkColor("#f1c40f")
+        return [pg.mkBrush(hi if i in self.marked else base) for i in range(len(self.heights))]
+
+    def _clicked(self, event) -> None:
+        vb = self.widget.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()) or not len(self.heights):
+            return
+        x = vb.mapSceneToView(event.scenePos()).x() - self.offset
+        i = int(round(x))
+        if 0 <= i < len(self.heights) and abs(x - i) <= self.width / 2:
+            self.on_click(i)
+
+    def centre(self, index: int):
+        """Where bar ``index``'s middle is, in the widget's viewport coordinates (tests click there)."""
+        vb = self.widget.getPlotItem().getViewBox()
+        h = float(np.nan_to_num(self.heights[index]))
+        scene = vb.mapViewToScene(pg.Point(index + self.offset, h / 2))
+        return self.widget.mapFromScene(scene)
+
+
+class FixedImage:
+    """A heat map with fixed levels (no auto-levels search per frame): ``set(array, levels)``; the
+    array's first axis runs along x. ``rect`` places it in data coordinates."""
+
+    def __init__(self, widget: pg.PlotWidget, colormap: str = "viridis"):
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setColorMap(pg.colormap.get(colormap))
+        widget.addItem(self.item)
+        self.array = np.zeros((0, 0))
+
+    def set(self, array: np.ndarray, levels: tuple[float, float], rect: tuple[float, float, float, float]) -> None:
+        self.array = array
+        self.item.setImage(array.T, levels=levels, autoLevels=False)  # row-major: rows are y (the βs)
+        self.item.setRect(*rect)
+
+    def clear(self) -> None:
+        self.array = np.zeros((0, 0))
+        self.item.clear()
