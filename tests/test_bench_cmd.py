@@ -24,6 +24,7 @@ def test_bench_json_has_all_three_rates_their_ratios_and_the_noise(capsys):
     assert set(r["spread"]) == {"engine", "plain", "reference"} and r["stats_every"] >= 1
     assert set(r["uncertainty"]) == {"ratio", "ratio_vs_reference", "plain_ratio_vs_reference"}
     assert isinstance(r["noisy"], bool) and (r["warning"] is not None) == r["noisy"]
+    assert set(r["cpu_ratios"]) == set(r["uncertainty"]) and min(r["cpu_samples_per_s"].values()) > 0
     # Progress reaches stderr although it is not a terminal here; a noisy run says so there too.
     assert "bench: round 3/3" in captured.err
     assert ("warning: the machine was too noisy" in captured.err) == r["noisy"]

@@ -101,6 +101,8 @@ def run(args) -> int:
         print(f"  ratio compiled / hand-written: {r.plain_ratio_vs_reference:.3f}{_pm(r, 'plain_ratio_vs_reference')}")
     else:
         print("  (no hand-written version of this architecture to compare with)")
+    print("  per CPU second of this process (a busy machine moves these less): "
+          + ", ".join(f"{k} {v:.3f}" for k, v in r.cpu_ratios.items()))
     return 0
 
 

@@ -65,6 +65,11 @@ class BenchResult:
     uncertainty: dict   # ratio name -> relative standard error of that ratio, from the paired rounds
     noisy: bool
     warning: str | None
+    # Samples per second of process CPU time: what a neighbour's load barely moves (it takes wall time,
+    # not this process's CPU time). Exact with one thread (--threads 1); with more, idle threads' spinning
+    # counts too. A second opinion when ``noisy``, not the figure itself.
+    cpu_samples_per_s: dict    # side -> median over its chunks
+    cpu_ratios: dict           # ratio name (as above) -> ratio of those medians
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -102,26 +107,32 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
             if name != "engine":
                 side.run(chunk)  # its warm-up chunk
         rates: dict[str, list[float]] = {name: [] for name in sides}
+        cpu_rates: dict[str, list[float]] = {name: [] for name in sides}
         names = list(sides)
         for r in range(rounds):
             samples = _samples(n, cfg.batch_size, (r + 1) * chunk, (r + 2) * chunk)
             k = r % len(names)
             for name in names[k:] + names[:k]:  # every side takes every place in the order equally often
-                t = time.perf_counter()
+                t, cpu = time.perf_counter(), time.process_time()
                 sides[name].run(chunk)
                 rates[name].append(samples / (time.perf_counter() - t))
+                cpu_rates[name].append(samples / max(1e-9, time.process_time() - cpu))
             if progress is not None:
                 progress(r + 1, rounds, {name: v[-1] for name, v in rates.items()})
     finally:
         engine.close()
-    return _result(rates, cfg, rounds * chunk, chunk, devices.describe(dev))
+    return _result(rates, cpu_rates, cfg, rounds * chunk, chunk, devices.describe(dev))
 
 
-def _result(rates: dict[str, list[float]], cfg: TrainConfig, steps: int, chunk: int, device: str) -> BenchResult:
+RATIOS = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
+          "plain_ratio_vs_reference": ("plain", "reference")}
+
+
+def _result(rates: dict[str, list[float]], cpu_rates: dict[str, list[float]], cfg: TrainConfig, steps: int,
+            chunk: int, device: str) -> BenchResult:
     med = {name: statistics.median(v) for name, v in rates.items()}
-    pairs = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
-             "plain_ratio_vs_reference": ("plain", "reference")}
-    pairs = {k: ab for k, ab in pairs.items() if ab[1] in rates}
+    cpu = {name: statistics.median(v) for name, v in cpu_rates.items()}
+    pairs = {k: ab for k, ab in RATIOS.items() if ab[1] in rates}
     uncertainty = {k: _uncertainty([a / b for a, b in zip(rates[ab[0]], rates[ab[1]])]) for k, ab in pairs.items()}
     worst = max(uncertainty.values())
     noisy = not worst <= NOISY
@@ -137,7 +148,8 @@ def _result(rates: dict[str, list[float]], cfg: TrainConfig, steps: int, chunk: 
         statistics.median(a / b for a, b in zip(rates["engine"], rates["plain"])),
         steps, chunk, cfg.batch_size, cfg.stats_every, device, rates["engine"], rates["plain"],
         ref, med["engine"] / ref if ref else None, med["plain"] / ref if ref else None, rates.get("reference"),
-        {name: _spread(v) for name, v in rates.items()}, uncertainty, noisy, warning)
+        {name: _spread(v) for name, v in rates.items()}, uncertainty, noisy, warning,
+        cpu, {k: cpu[a] / cpu[b] for k, (a, b) in pairs.items()})
 
 
 def _spread(values: list[float]) -> float:
