@@ -8,14 +8,16 @@ state_dict beside the .py that its build() loads with strict=True.
                load_compiled() for Residual Explorer's own weights
   torchscript  the network traced in eval mode; load it with torch.jit.load
   onnx         torch.onnx.export with a free batch dimension (needs: pip install 'residual-explorer[onnx]')
+  train-script a standalone training script (torch only, the network inlined) for one device or
+               torchrun --nproc_per_node N (DistributedDataParallel); the options below set its defaults
 """
 from __future__ import annotations
 
 import sys
 
-from explorer.cli import UserError
+from explorer.cli import UserError, export_script
 
-FORMATS = ("py", "torchscript", "onnx")  # explorer.export.formats.FORMATS, kept here so --help needs no torch
+FORMATS = ("py", "torchscript", "onnx", "train-script")  # explorer.export.formats.FORMATS + the script
 
 
 def add_arguments(p) -> None:
@@ -25,6 +27,7 @@ def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name, graph .json file, or run folder from `train --out`")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
+    export_script.add_arguments(p)
 
 
 def run(args) -> int:
@@ -32,9 +35,15 @@ def run(args) -> int:
     from explorer.export.formats import check_target, export
     from explorer.export.source import load_source
 
+    if export_script.unused(args):
+        raise UserError(export_script.unused(args))
+    script = args.format == "train-script"
     try:
-        check_target(args.format, args.out)
+        check_target("py" if script else args.format, args.out)  # a script is a .py file
         source = load_source(args.arch)
+        if script:
+            print(export_script.write(args, source))
+            return 0
         if args.format != "py":
             print(f"exporting {source.graph.name} as {args.format} ...", file=sys.stderr, flush=True)
         written = export(source, args.format, args.out)
