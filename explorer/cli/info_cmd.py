@@ -1,7 +1,9 @@
-"""Per-node table of output shapes, parameters and multiply-accumulates, with totals."""
+"""Per-node table of output shapes, parameters and multiply-accumulates, with totals; for a run folder,
+also where its weights came from (provenance.json: the source, the layers loaded, re-initialised, frozen)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from explorer.arch import ArchError, load_arch, parse_shape
 from explorer.blocks import get_block
@@ -11,7 +13,7 @@ from explorer.graph.shapes import fmt_shape
 
 
 def add_arguments(p) -> None:
-    p.add_argument("arch", metavar="ARCH", help="preset name (see `presets`) or graph .json file")
+    p.add_argument("arch", metavar="ARCH", help="preset name (see `presets`), graph .json file or run folder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--num-classes", type=int, help="override the number of classes")
     p.add_argument("--input-shape", metavar="C,H,W", help="override the input shape, e.g. 3,32,32")
@@ -28,9 +30,15 @@ def _override_hint(shape) -> str:
 
 
 def run(args) -> int:
+    from explorer.train.fine_tuning import read_provenance
+
+    run_dir = Path(args.arch) if Path(args.arch).is_dir() else None
+    if run_dir is not None and not (run_dir / "graph.json").is_file():
+        raise UserError(f"{args.arch} is a folder without graph.json; name a run folder, a preset or a .json file")
+    provenance = read_provenance(run_dir) if run_dir is not None else None
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
-        graph = load_arch(args.arch, args.num_classes, shape)
+        graph = load_arch(str(run_dir / "graph.json") if run_dir else args.arch, args.num_classes, shape)
     except ArchError as e:
         raise UserError(str(e)) from None
     a = analyze(graph)
@@ -46,7 +54,8 @@ def run(args) -> int:
     if args.json:
         print(json.dumps({"name": graph.name, "params": a.total.params, "macs": a.total.macs,
                           "layers": a.total.weight_layers, "input_shape": list(a.input_shape),
-                          "output_shape": list(a.output_shape), "nodes": rows}))
+                          "output_shape": list(a.output_shape), "nodes": rows,
+                          **({"provenance": provenance} if run_dir is not None else {})}))
         return 0
     print(f"{'node':<22} {'type':<16} {'output':>12} {'params':>13} {'MACs':>15}  details")
     for r in rows:
@@ -56,4 +65,39 @@ def run(args) -> int:
           f"{a.total.params:,} parameters, {a.total.macs:,} MACs, {a.total.weight_layers} weight layers")
     for w in a.problems:
         print(f"warning: {w.text}")
+    if run_dir is not None:
+        print("\n" + "\n".join(provenance_lines(provenance)))
     return 0
+
+
+def provenance_lines(p: dict | None) -> list[str]:
+    """Where a run's weights came from, in a few lines."""
+    if not p:
+        return ["weights: no provenance.json: random initialisation, every layer trained"]
+    lines = []
+    init = p.get("init_from")
+    if isinstance(init, dict):
+        lines.append(f"weights: from {init.get('file') or init.get('source')} (matched by {init.get('matched_by')})")
+        lines.append(f"  loaded: {_names(init.get('loaded'))}")
+        again = init.get("reinitialised") or {}
+        if isinstance(again, dict) and again:
+            lines.append("  re-initialised: " + "; ".join(f"{n} ({why})" for n, why in again.items()))
+        if init.get("unused"):
+            lines.append(f"  not used from the source: {_names(init['unused'])}")
+    else:
+        lines.append("weights: random initialisation")
+    if p.get("frozen"):
+        until = f" until epoch {p['unfreeze_at']}" if p.get("unfreeze_at") else ""
+        bn = "" if p.get("freeze_bn", True) else " (BatchNorm statistics not kept)"
+        lines.append(f"frozen{until}: {_names(p['frozen'])}{bn}")
+    if p.get("lr_mult"):
+        lines.append("learning-rate factors: " + ", ".join(f"{n} ×{f:g}" for n, f in dict(p["lr_mult"]).items()
+                                                           if isinstance(f, (int, float))))
+    if p.get("train_samples"):
+        lines.append(f"training samples: {p['train_samples']} (stratified subset)")
+    return lines
+
+
+def _names(items) -> str:
+    items = [str(i) for i in items] if isinstance(items, list) else []
+    return ", ".join(items) if items else "none"

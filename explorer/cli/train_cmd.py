@@ -23,7 +23,8 @@ def add_arguments(p) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 1)[1].strip()
     p.add_argument("arch", metavar="ARCH", nargs="?",
-                   help="preset name (see `presets`) or graph .json file; optional with --resume")
+                   help="preset name (see `presets`) or graph .json file; optional with --resume, and with "
+                        "--init-from a run folder (its network)")
     add_data_arguments(p)
     add_training_arguments(p, "training (unset options keep the defaults, or the checkpoint's with --resume)")
     p.add_argument("--out", metavar="DIR", help="write checkpoints (last.pt, best.pt), graph.json, config.json, "
@@ -37,6 +38,10 @@ def run(args) -> int:
     from explorer.train.reports import FailedReport
 
     ckpt = None
+    if args.resume and args.init_from:
+        raise UserError("--resume continues a run, --init-from starts a new one from its weights: use one of them")
+    if not args.arch and args.init_from and (Path(args.init_from) / "graph.json").is_file():
+        args.arch = str(Path(args.init_from) / "graph.json")  # fine-tune the run's own network
     if args.resume:
         try:
             ckpt = load_checkpoint(args.resume)

@@ -16,7 +16,8 @@ USER_FAILURES = ("config", "graph", "data", "device", "checkpoint")
 
 CONFIG_ARGS = ("epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov", "schedule", "warmup_epochs",
                "weight_decay", "label_smoothing", "grad_clip", "crop_padding", "flip", "device", "amp",
-               "channels_last", "seed", "threads", "max_steps", "log_every", "stats_every")
+               "channels_last", "seed", "threads", "max_steps", "log_every", "stats_every", "init_from", "freeze",
+               "freeze_bn", "unfreeze_at", "lr_mult", "train_samples")
 
 
 def add_data_arguments(p) -> None:
@@ -58,11 +59,55 @@ def add_training_arguments(p, title: str = "training") -> None:
     g.add_argument("--log-every", type=int, help=f"steps between progress updates (default {d.log_every})")
     g.add_argument("--stats-every", type=int,
                    help=f"steps between per-layer gradient statistics, 0 = off (default {d.stats_every})")
+    add_fine_tuning_arguments(p)
+
+
+def add_fine_tuning_arguments(p) -> None:
+    import argparse
+    g = p.add_argument_group("fine-tuning (node names: node or stage ids, or until:NODE for all up to NODE)")
+    g.add_argument("--init-from", metavar="SOURCE",
+                   help="start from these weights: a run folder, a checkpoint or a .pth state_dict; tensors go by "
+                        "node id and shape, the rest is re-initialised and listed (optimizer and epochs start fresh)")
+    g.add_argument("--freeze", metavar="NODES", help="comma-separated nodes to keep fixed (no gradient, not in the "
+                                                     "optimizer), e.g. until:stage2")
+    g.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the BatchNorm statistics of frozen nodes (eval mode; default on)")
+    g.add_argument("--unfreeze-at", type=int, metavar="EPOCH", help="frozen nodes train too from this epoch on")
+    g.add_argument("--lr-mult", metavar="NODE=FACTOR,...", help="per-node learning-rate factors, e.g. "
+                                                               "until:stage2=0.1,classifier=10")
+    g.add_argument("--train-samples", type=int, metavar="N",
+                   help="train on a stratified subset of N samples (validation unchanged)")
 
 
 def config_changes(args) -> dict:
     """The training options the user set, as TrainConfig fields."""
-    return {k: getattr(args, k) for k in CONFIG_ARGS if getattr(args, k) is not None}
+    changes = {k: getattr(args, k) for k in CONFIG_ARGS if getattr(args, k) is not None}
+    if "freeze" in changes:
+        changes["freeze"] = _node_list(changes["freeze"])
+    if "lr_mult" in changes:
+        changes["lr_mult"] = _multipliers(changes["lr_mult"])
+    return changes
+
+
+def _node_list(text: str) -> list[str]:
+    nodes = [n.strip() for n in text.split(",") if n.strip()]
+    if not nodes:
+        raise UserError(f"--freeze '{text}' names no node; give node or stage ids, e.g. --freeze until:stage2")
+    return nodes
+
+
+def _multipliers(text: str) -> dict[str, float]:
+    out = {}
+    for item in (i.strip() for i in text.split(",")):
+        node, sep, value = item.rpartition("=")
+        try:
+            factor = float(value)
+        except ValueError:
+            factor = None
+        if not sep or not node.strip() or factor is None:
+            raise UserError(f"--lr-mult '{item}' must look like NODE=FACTOR, e.g. classifier=10 or until:stage2=0.1")
+        out[node.strip()] = factor
+    return out
 
 
 def checked(cfg: TrainConfig) -> TrainConfig:
@@ -115,7 +160,9 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
                 params = r.params
                 for n in r.notices:
                     print(f"notice: {n}", file=sys.stderr)
-                print(f"training {name} ({r.params:,} parameters) on {dataset} "
+                subset = (f" ({r.train_samples} of its training samples)"
+                          if r.train_samples != int(dataset.y_train.shape[0]) else "")
+                print(f"training {name} ({r.params:,} parameters) on {dataset}{subset} "
                       f"with {r.device}: {r.epochs} epochs × {r.steps_per_epoch} steps", file=out)
             elif isinstance(r, StepReport):
                 progress.step(r)

@@ -61,8 +61,8 @@ def run_training(graph: Graph | None, dataset, config: TrainConfig | None = None
 
 class TrainingRun:
     """One run. ``reports()`` is the generator ``run_training`` returns; afterwards ``model`` is the
-    trained module and ``graph`` the (possibly adapted) graph it was built from — for callers in the same
-    thread that need the weights, like ``train_module``."""
+    trained module, ``graph`` the (possibly adapted) graph it was built from and ``trainee`` its model with
+    optimiser — for callers in the same thread that need the weights, like ``train_module``."""
 
     def __init__(self, graph, dataset, config=None, control=None, resume=None):
         self.graph: Graph | None = graph
@@ -71,6 +71,7 @@ class TrainingRun:
         self.resume = resume
         self.control = control or TrainControl()
         self.model: nn.Module | None = None
+        self.trainee: Trainee | None = None
 
     def reports(self) -> Iterator[Report]:
         try:
@@ -122,6 +123,7 @@ class TrainingRun:
         sampler = StatsSampler(LayerStats(model, units, dev) if cfg.stats_every else None, cfg.stats_every)
         trainee = Trainee(model, build_optimizer(model, cfg, tuning.multipliers), cfg, dev, isolation, sampler,
                           tuning.freezing)
+        self.trainee = trainee
         batches = Batches(data, cfg.batch_size, cfg.seed, cfg.crop_padding, cfg.flip, channels_last)
         cursor = Cursor(cfg.epochs, batches.n_train, cfg.batch_size, cfg.max_steps)
         sums, record = MetricSums(dev), RunRecord()

@@ -61,7 +61,7 @@ def read_source(source: str) -> tuple[str, dict[str, torch.Tensor]]:
             raise InitError(f"{source} holds no last.pt: name a run folder, a checkpoint or a .pth file")
         path = path / "last.pt"
     try:
-        return str(path), read_state_dict(path)
+        return str(path.resolve()), read_state_dict(path)
     except StateFileError as e:
         raise InitError(str(e)) from None
 
