@@ -91,7 +91,7 @@ class GraphModule(nn.Module):
                 out_slot = srcs[0]
                 continue
             info = analysis.nodes[nid]
-            self.nodes[nid] = build_node(block, node.params, node.repeat, info.in_shapes)
+            _put(self.nodes, nid, build_node(block, node.params, node.repeat, info.in_shapes))
             slot[nid] = len(plan) + 1
             plan.append((nid, srcs))
             self.node_ids.append(nid)
@@ -102,6 +102,24 @@ class GraphModule(nn.Module):
         self.forward = types.MethodType(_make_forward(self.forward_source, graph.name), self)
         self.input_shape = analysis.input_shape
         self.output_shape = analysis.output_shape
+
+
+_RESERVED = frozenset(dir(nn.ModuleDict()))
+
+
+def _put(nodes: nn.ModuleDict, node_id: str, module: nn.Module) -> None:
+    """Store a node's module under its id. An id that names an attribute every torch module has
+    (``training``, ``forward``, ``eval``) cannot be a child's name, so it is refused with the fix."""
+    if node_id in _RESERVED:
+        raise CompileError(_Reserved(node_id))
+    nodes[node_id] = module
+
+
+class _Reserved:
+    def __init__(self, node_id: str):
+        self.node_id = node_id
+        self.text = (f"node id '{node_id}' is a name torch modules use themselves, so the network cannot be "
+                     f"built with it; rename the node (e.g. '{node_id}_1')")
 
 
 def node_of_param(name: str) -> str:
