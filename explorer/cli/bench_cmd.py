@@ -21,7 +21,8 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="samples per step (default: the train default)")
     p.add_argument("--steps", type=int, default=200, help="measured steps per side (default 200)")
     p.add_argument("--chunk", type=int, default=None,
-                   help="steps per interleaved chunk (default: the statistics interval)")
+                   help="steps per interleaved chunk (default: the statistics interval; keep it a multiple of "
+                        "that, so that every engine chunk pays for its statistics)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--amp", choices=("off", "bf16", "fp16"), default="off", help="mixed precision on CUDA")
     p.add_argument("--channels-last", action="store_true", help="channels-last memory format")
