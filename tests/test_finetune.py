@@ -18,7 +18,7 @@ from explorer.train.testing import random_dataset, tiny_graph
 
 def run(graph, dataset, **settings):
     """(the TrainingRun, its reports) for a short CPU run."""
-    cfg = TrainConfig(**{"epochs": 1, "batch_size": 16, "device": "cpu", "stats_every": 1, "log_every": 2,
+    cfg = TrainConfig(**{"epochs": 1, "batch_size": 16, "device": "cpu", "stats_every": 0, "log_every": 2,
                          **settings})
     r = TrainingRun(graph, dataset, cfg)
     return r, list(r.reports())
@@ -28,7 +28,7 @@ def run(graph, dataset, **settings):
 def source_run(tmp_path_factory):
     """A trained 4-class run folder: the weights everything here starts from."""
     out = tmp_path_factory.mktemp("src") / "run"
-    _, reports = run(tiny_graph(classes=4), random_dataset(classes=4), epochs=2, out_dir=str(out))
+    _, reports = run(tiny_graph(classes=4), random_dataset(classes=4), out_dir=str(out))
     assert isinstance(reports[-1], FinishedReport)
     return out
 
@@ -85,7 +85,7 @@ def test_init_from_a_state_dict_with_foreign_names_pairs_in_order(tmp_path):
 def test_frozen_parameters_and_their_batchnorm_statistics_do_not_change_and_are_not_optimised(source_run):
     graph, data = tiny_graph(classes=4), random_dataset(classes=4, seed=2)
     before = load_checkpoint(source_run).model_state
-    r, reports = run(graph, data, epochs=2, freeze=["until:stage1"], init_from=str(source_run))
+    r, reports = run(graph, data, epochs=2, freeze=["until:stage1"], init_from=str(source_run), stats_every=3)
     assert isinstance(reports[-1], FinishedReport)
     after = r.model.state_dict()
     frozen = [k for k in after if not k.startswith("nodes.classifier")]
@@ -134,7 +134,8 @@ def test_lr_multipliers_give_the_effective_learning_rates():
 def test_unfreeze_at_makes_the_frozen_parts_train_from_that_epoch(source_run):
     graph, data = tiny_graph(classes=4), random_dataset(classes=4, n_train=32)
     before = load_checkpoint(source_run).model_state["nodes.stem_conv.weight"]
-    r, reports = run(graph, data, epochs=3, freeze=["stem_conv"], unfreeze_at=3, init_from=str(source_run))
+    r, reports = run(graph, data, epochs=3, freeze=["stem_conv"], unfreeze_at=3, init_from=str(source_run),
+                     stats_every=1)
     stats = [x for x in reports if isinstance(x, LayerStatsReport)]
     first = stats[0].keys.index("stem_conv")
     assert {s.epoch: bool(s.frozen[first]) for s in stats} == {1: True, 2: True, 3: False}
