@@ -67,6 +67,16 @@ def bypass_normalisation(module: nn.Module) -> int:
     return replaced
 
 
+def unit_depths(units) -> list[int]:
+    """The depth axis of every by-depth view: weight layers (conv + linear) from the input up to and
+    including each unit."""
+    depth, total = [], 0
+    for u in units:
+        total += sum(isinstance(m, WEIGHT_LAYERS) for m in u.module.modules())
+        depth.append(total)
+    return depth
+
+
 def gradient_by_depth(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> DepthProfile:
     """One forward/backward on (x, y) in training mode, measured by the engine's LayerStats."""
     units = layer_units(module)
@@ -86,11 +96,7 @@ def gradient_by_depth(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> De
     loss_host = loss.detach().to("cpu", non_blocking=True)
     synchronize(x.device)  # the one wait for the device, before reading the copies
     rows = LayerStats.arrays(host)
-    depth, total = [], 0
-    for u in units:
-        total += sum(isinstance(m, WEIGHT_LAYERS) for m in u.module.modules())
-        depth.append(total)
-    return DepthProfile([u.key for u in units], [u.node_id for u in units], depth, rows["output_grad_norm"],
+    return DepthProfile([u.key for u in units], [u.node_id for u in units], unit_depths(units), rows["output_grad_norm"],
                         rows["grad_norm"], float(loss_host))
 
 

@@ -21,7 +21,7 @@ COMMANDS = {
     "train": "train an architecture on a data set",
     "compare": "train a network and its plain twin with the same settings, side by side",
     "bench": "throughput of the engine against a plain PyTorch loop",
-    "analyze": "gradient flow, depth sweep, lesion study, path lengths, loss landscape and block anatomy",
+    "analyze": "gradient flow, depth sweep, lesion study, path lengths, loss landscape, block anatomy, degeneracy",
     "export": "write a network as a standalone PyTorch module, TorchScript or ONNX",
     "import": "turn a PyTorch model (FILE.py:CALLABLE) into a graph file; runs that code",
     "import-weights": "load a torchvision or timm state_dict into a preset, as a run folder",

@@ -1,5 +1,5 @@
 """Explain residual networks: gradient flow and depth sweep at initialisation, lesion study, path lengths,
-loss landscape and block anatomy, each network against its plain twin.
+loss landscape, block anatomy and degeneracy, each network against its plain twin.
 
 Examples:
   python main.py analyze gradflow resnet56                    # gradient by depth, residual vs plain twin
@@ -10,6 +10,8 @@ Examples:
   python main.py analyze landscape runs/r20/residual --grid 21 --two-d
   python main.py analyze paths runs/r20/residual
   python main.py analyze anatomy resnet20 --node stage2
+  python main.py analyze degeneracy resnet56 --compare-twin   # effective rank by depth at initialisation
+  python main.py analyze degeneracy runs/r20/residual --compare-twin  # ... at init, best and last
 """
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ import sys
 from explorer.cli import UserError
 from explorer.cli.training_run import load_graph
 
-TOOLS = ("gradflow", "depth-sweep", "lesion", "paths", "landscape", "anatomy")
+TOOLS = ("gradflow", "depth-sweep", "lesion", "paths", "landscape", "anatomy", "degeneracy")
 TARGETS = {"gradflow": "ARCH", "depth-sweep": "FAMILY", "lesion": "RUN_DIR", "paths": "RUN_DIR or ARCH",
-           "landscape": "RUN_DIR", "anatomy": "ARCH"}
+           "landscape": "RUN_DIR", "anatomy": "ARCH", "degeneracy": "RUN_DIR or ARCH"}
 # (lowest, highest) accepted for each whole-number option: checked before any data or torch is loaded,
 # and shown in the help.
 RANGES = {"batch_size": (2, 4096), "grid": (3, 101), "seed": (0, 2**32 - 1), "draws": (1, 100),
@@ -30,9 +32,9 @@ SPAN_MAX = 100.0
 # The tools each tool-specific option applies to; given to another tool it is refused, not ignored.
 OPTION_TOOLS = {"no_bn": ("gradflow", "depth-sweep"), "depths": ("depth-sweep",), "random_k": ("lesion",),
                 "draws": ("lesion",), "grid": ("landscape",), "span": ("landscape",), "two_d": ("landscape",),
-                "samples": ("paths",), "node": ("anatomy",), "batch_size": ("gradflow", "depth-sweep", "paths",
-                                                                             "landscape")}
-DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 256, "landscape": 256}
+                "samples": ("paths",), "node": ("anatomy",), "compare_twin": ("degeneracy",),
+                "batch_size": ("gradflow", "depth-sweep", "paths", "landscape", "degeneracy")}
+DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 256, "landscape": 256, "degeneracy": 256}
 DEFAULT_DEPTHS = "8,20,56,110"
 
 
@@ -62,12 +64,22 @@ def add_arguments(p) -> None:
     p.add_argument("--two-d", action="store_true", help="landscape: a 2-D surface instead of a line")
     p.add_argument("--samples", type=int, help=f"paths: paths sampled per length, {_range('samples')} (default 16)")
     p.add_argument("--node", metavar="ID", help="anatomy: only this node")
+    p.add_argument("--compare-twin", action="store_true",
+                   help="degeneracy: also the plain twin (for a run, the plain run `compare --out` wrote beside "
+                        "it), printed under \"plain\" in the network's shape: {\"label\", \"layers\", \"checkpoints\"}")
     p.add_argument("--batch-size", type=int,
                    help=f"samples used for the measurement, {_range('batch_size')} (default 128 for gradflow, "
-                        "256 for paths and landscape)")
+                        "256 for paths, landscape and degeneracy)")
     p.add_argument("--seed", type=int, default=0, help=f"weights at initialisation and random choices, "
                                                        f"{_range('seed')} (default 0)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object; degeneracy's is {\"layers\": [{\"node\", \"unit\", \"depth\", "
+                        "\"effective_rank\", \"dead_fraction\", \"zero_fraction\", \"max_corr\", ...}] at the last "
+                        "checkpoint, \"checkpoints\": [{\"checkpoint\": init|best|last, \"layers\"}], \"plain\", "
+                        "\"verdict\", ...} for each unit's output on the validation batch: effective rank = exp(entropy "
+                        "of the normalised singular values) of the output minus its batch mean (init: the run's "
+                        "seed), dead = channels constant across the batch, max_corr = the largest |correlation| "
+                        "of two live channels (null under two)")
 
 
 def check_options(args) -> None:
@@ -335,8 +347,57 @@ def _anatomy(args, device, control) -> dict:
     return {"arch": args.target, "blocks": [b.to_json() for b in blocks]}
 
 
+def _degeneracy(args, device, control) -> dict:
+    from explorer.analysis.degeneracy import DEFINITION, degeneracy, degeneracy_verdict, graph_plan, run_plan
+    from explorer.analysis.trained import comparison_paths, run_data
+    from explorer.network.twins import plain_twin
+
+    if _is_run(args.target):
+        net_path, twin_path = comparison_paths(args.target)
+        if args.compare_twin and twin_path is None:
+            raise UserError(f"{args.target}: no plain twin run beside it; train both with `python main.py "
+                            "compare ARCH --out DIR` and name DIR (or DIR/residual)")
+        first, plan = run_plan(net_path, device)
+        twin_plan = run_plan(twin_path, device) if args.compare_twin else None
+        ds = run_data(first, args.dataset)
+        label = first.label
+    else:
+        ds = _dataset(args.dataset, args.seed)
+        graph = _fitted(load_graph(args.target), ds, args.json)
+        twin, changes = plain_twin(graph)
+        if args.compare_twin and not any(c.removes_shortcut for c in changes) and not args.json:
+            print(f"note: {args.target} has no shortcut to remove; its plain twin is the same network", file=sys.stderr)
+        label, plan = args.target, graph_plan(graph, args.seed, device)
+        twin_plan = (None, graph_plan(twin, args.seed, device)) if args.compare_twin else None
+    x, _ = _batch(args, ds, device, train=False)
+    net = degeneracy(label, plan, x, control)
+    plain = degeneracy(f"{label} (plain twin)", twin_plan[1], x, control) if twin_plan else None
+    verdict = degeneracy_verdict(net, plain)
+    if not args.json:
+        for result in (net, plain):
+            if result is not None:
+                _degeneracy_table(result)
+        print(f"\n{verdict}")
+    return net.to_json() | {"target": args.target, "dataset": ds.name, "batch": len(x), "definition": DEFINITION,
+                            "plain": plain.to_json() if plain else None, "verdict": verdict}
+
+
+def _degeneracy_table(result) -> None:
+    names = [s.checkpoint for s in result.snapshots]
+    print(f"\n{result.label}: effective rank of each unit's output ({', '.join(names)}); dead channels and max "
+          f"correlation at {names[-1]}")
+    print(f"{'unit':>16} {'depth':>5} " + " ".join(f"{n:>8}" for n in names) + f" {'dead':>6} {'max corr':>8}")
+    rows = list(zip(*(s.layers for s in result.snapshots)))
+    step = max(1, len(rows) // 30)  # at most ~30 rows for 1000-layer nets
+    for layers in rows[::step]:
+        last = layers[-1]
+        corr = "-" if last.max_corr is None else f"{last.max_corr:.3f}"
+        print(f"{last.key:>16} {last.depth:>5} " + " ".join(f"{la.effective_rank:>8.1f}" for la in layers)
+              + f" {last.dead_fraction:>6.0%} {corr:>8}")
+
+
 TOOL_RUNNERS = {"gradflow": _gradflow, "depth-sweep": _depth_sweep, "lesion": _lesion, "paths": _paths,
-                "landscape": _landscape, "anatomy": _anatomy}
+                "landscape": _landscape, "anatomy": _anatomy, "degeneracy": _degeneracy}
 
 
 def _bars(keys, values, width: int = 40) -> None:
