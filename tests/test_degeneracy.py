@@ -138,6 +138,20 @@ def test_the_measurement_uses_the_batch_statistics_and_leaves_the_network_as_it_
     assert not module.training and bn.running_var is not None
 
 
+def test_units_split_over_several_passes_measure_as_in_one(digits, monkeypatch):
+    import explorer.analysis.degeneracy as degeneracy_module
+
+    module = graph_plan(tiny_resnet(), 0)[0][1]()
+    x = digits.x_val[:16]
+    whole = layer_degeneracy(module, x)
+    steps = []
+    monkeypatch.setattr(degeneracy_module, "PASS_BYTES", 1)  # one unit per pass
+    split = layer_degeneracy(module, x, Control(lambda what, done, total: steps.append((done, total))))
+    assert [r.key for r in split] == [r.key for r in whole]
+    assert [r.effective_rank for r in split] == pytest.approx([r.effective_rank for r in whole], rel=1e-5)
+    assert steps[-1] == (len(whole), len(whole))
+
+
 def test_plain56_is_more_degenerate_than_resnet56_in_its_deep_layers_at_initialisation(digits):
     """Measured, not tuned: the deeper half of plain56 uses fewer directions and has near-duplicate channels
     (batch 32: effective rank 22.7 against 27.1, max correlation 0.78 against 0.44)."""

@@ -42,7 +42,8 @@ from explorer.graph.model import Graph
 from explorer.train.isolation import RunIsolation
 
 CONSTANT_TOL = 1e-4        # a channel whose spread is under this share of its layer's RMS is constant
-PASS_BYTES = 512 * 2**20   # activations kept on the device in one pass (float32)
+PASS_BYTES = 256 * 2**20   # activations kept in one pass (float32); measuring them takes a few times that
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 DEFINITION = ("effective rank = exp(entropy of the normalised singular values) of the batch × features "
               "deviations from the batch mean (Roy & Vetterli 2007)")
 CHECKPOINTS = ("best", "last")  # what `train --out` writes, besides which the initial weights are rebuilt
@@ -150,8 +151,7 @@ def batch_statistics(module: nn.Module):
     """Eval mode (no dropout) with BatchNorm normalising by the batch's own statistics; the running
     statistics are neither used nor changed, and the module's mode and buffers are put back."""
     was = module.training
-    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
-             and m.running_mean is not None]
+    norms = [m for m in module.modules() if isinstance(m, BATCH_NORMS) and m.running_mean is not None]
     saved = [(m.running_mean, m.running_var) for m in norms]
     module.eval()
     try:
