@@ -1,4 +1,4 @@
-"""Write a network as a standalone PyTorch module (py), TorchScript or ONNX.
+"""Write a network as a standalone PyTorch module (py), TorchScript, ONNX or a training script.
 
 ARCH is a preset name, a graph .json file, or a run folder from `train --out` (or one of its .pt
 checkpoints), whose trained weights then go along: inside the TorchScript and ONNX files, and as a .pt

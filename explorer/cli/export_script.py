@@ -14,17 +14,17 @@ OPTIONS = {"epochs": "epochs", "batch_size": "batch_size", "lr": "lr", "optimize
 
 def add_arguments(p) -> None:
     g = p.add_argument_group("train-script defaults (unset: a run folder's settings, else the app's defaults)")
-    g.add_argument("--dataset", metavar="SPEC", help="digits, cifar10:PATH, mnist:PATH or folder:PATH (default digits)")
-    g.add_argument("--epochs", type=int)
-    g.add_argument("--batch-size", type=int, help="per process under torchrun")
-    g.add_argument("--lr", type=float)
-    g.add_argument("--optimizer", choices=OPTIMIZERS)
-    g.add_argument("--schedule", choices=SCHEDULES)
-    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--dataset", metavar="SPEC", help="--data: digits, cifar10:PATH, mnist:PATH or folder:PATH "
+                                                     "(default digits)")
+    g.add_argument("--epochs", type=int, help="passes over the training data")
+    g.add_argument("--batch-size", type=int, help="samples per step and process")
+    g.add_argument("--lr", type=float, help="peak learning rate")
+    g.add_argument("--optimizer", choices=OPTIMIZERS, help="the optimiser")
+    g.add_argument("--schedule", choices=SCHEDULES, help="the learning-rate schedule")
+    g.add_argument("--weight-decay", type=float, help="on conv and linear weights")
     g.add_argument("--device", dest="script_device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
-    g.add_argument("--seed", type=int)
-    g.add_argument("--max-steps", type=int)
-
+    g.add_argument("--seed", type=int, help="seed of the weights and the data order")
+    g.add_argument("--max-steps", type=int, help="stop after this many steps")
 
 def unused(args) -> str | None:
     """The first train-script option given with another format (it would do nothing), as an error."""

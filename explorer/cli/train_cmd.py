@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from explorer.cli import UserError
-from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_training_arguments, checked,
-                                       config_changes, failure, load_data, load_graph, result_line, summary,
-                                       train_with_progress)
+from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_log_arguments, add_training_arguments,
+                                       checked, config_changes, failure, load_data, load_graph, result_line,
+                                       summary, tensorboard_log, train_with_progress)
 from explorer.train.config import TrainConfig
 
 
@@ -29,6 +29,7 @@ def add_arguments(p) -> None:
     add_training_arguments(p, "training (unset options keep the defaults, or the checkpoint's with --resume)")
     p.add_argument("--out", metavar="DIR", help="write checkpoints (last.pt, best.pt), graph.json, config.json, "
                                                 "metrics.csv, steps.csv and layer_stats.csv here")
+    add_log_arguments(p)
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its last.pt (or run folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object on stdout at the end")
 
@@ -58,6 +59,7 @@ def run(args) -> int:
         named = Path(args.resume)
         changes["out_dir"] = str(named if named.is_dir() else named.parent)
     cfg = checked(base.replace(**changes))
+    log = tensorboard_log(args.tensorboard)  # a missing package is said before the slow steps
 
     graph = load_graph(args.arch) if args.arch else None
     if ckpt is not None and graph is not None:
@@ -72,7 +74,7 @@ def run(args) -> int:
         raise UserError(too_big)
 
     final, params = train_with_progress(graph, dataset, cfg, sys.stderr if args.json else sys.stdout, name,
-                                        resume=ckpt)
+                                        resume=ckpt, log=log)
     if isinstance(final, FailedReport):
         if final.kind in USER_FAILURES:
             raise UserError(final.text)

@@ -79,6 +79,23 @@ def add_fine_tuning_arguments(p) -> None:
                    help="train on a stratified subset of N samples (validation unchanged)")
 
 
+def add_log_arguments(p) -> None:
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="also write TensorBoard event files here: loss, accuracy, learning rate and per-layer "
+                        "gradient norms by stage (needs: pip install 'residual-explorer[tensorboard]')")
+
+
+def tensorboard_log(folder: str | None):
+    """The TensorBoard consumer for ``--tensorboard``, opened before any slow step; None without the flag."""
+    if folder is None:
+        return None
+    from explorer.train.tensorboard_log import TensorBoardError, TensorBoardLog
+    try:
+        return TensorBoardLog(folder)
+    except TensorBoardError as e:
+        raise UserError(str(e)) from None
+
+
 def config_changes(args) -> dict:
     """The training options the user set, as TrainConfig fields."""
     changes = {k: getattr(args, k) for k in CONFIG_ARGS if getattr(args, k) is not None}
@@ -143,9 +160,10 @@ def load_data(args, seed: int):
         raise UserError(str(e)) from None
 
 
-def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, control=None, resume=None):
+def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, control=None, resume=None, log=None):
     """Run the engine to its end, printing what ``train`` prints (epoch lines on ``out``, the progress bar
-    and notices on stderr). Returns the FinishedReport or FailedReport and the parameter count."""
+    and notices on stderr); ``log`` (e.g. a TensorBoardLog) also gets every report and is closed at the
+    end. Returns the FinishedReport or FailedReport and the parameter count."""
     from explorer.train import TrainControl, run_training
     from explorer.train.progress import Progress
     from explorer.train.reports import EpochReport, FailedReport, FinishedReport, StartedReport, StepReport
@@ -156,6 +174,8 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
     final, params = None, 0
     try:
         for r in run_training(graph, dataset, cfg, control, resume=resume):
+            if log is not None:
+                log.add(r)
             if isinstance(r, StartedReport):
                 params = r.params
                 for n in r.notices:
@@ -177,6 +197,8 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
     finally:
         signal.signal(signal.SIGINT, previous) if previous is not None else None
         progress.clear()
+        if log is not None:
+            log.close()
     return final, params
 
 

@@ -53,6 +53,7 @@ class TrainingDock(QDockWidget):
         c = self.controller
 
         self.form = SettingsForm()
+        self.form.tensorboardChanged.connect(c.session.set_tensorboard_dir)  # the runs' TensorBoard logs
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip(TRAIN_TIP)
         self.blocker = ""   # the graph's first error: nothing trains until it is fixed

@@ -3,18 +3,21 @@
 
 Data sets that live on disk (CIFAR-10, MNIST, Fashion-MNIST, an image folder) take a folder chosen with
 "Browse…"; the spec is then ``name:path`` exactly as the command line's ``--dataset`` takes it. Only
-devices present on this machine are offered; mixed precision only when the device is CUDA.
+devices present on this machine are offered; mixed precision only when the device is CUDA. "TensorBoard
+logs" names a folder that each run writes its event files under (as ``train --tensorboard``);
+``tensorboardChanged`` says where ("" when off), and Train waits while the package is missing.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
-                               QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QPushButton, QSpinBox, QWidget)
 
 from explorer.data import DATASET_HELP
 from explorer.data.registry import parse_spec
 from explorer.train import AMP_MODES, OPTIMIZERS, SCHEDULES, ConfigError, TrainConfig
 from explorer.train.device import available_devices, resolve_device
+from explorer.train.tensorboard_log import missing as tensorboard_missing
 
 BUILT_IN = ("digits", "shapes")
 ON_DISK = (("cifar10", "CIFAR-10 (folder)…"), ("mnist", "MNIST (folder)…"),
@@ -24,6 +27,7 @@ GUI_DEFAULTS = dict(epochs=3, batch_size=64, lr=0.05, optimizer="sgd", schedule=
 
 class SettingsForm(QWidget):
     changed = Signal()
+    tensorboardChanged = Signal(str)   # the folder runs log to; "" when TensorBoard logs are off
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -41,12 +45,7 @@ class SettingsForm(QWidget):
         self.path = QLineEdit()
         self.path.setPlaceholderText("folder of the data set")
         self.browse = QPushButton("Browse…")
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.path, 1)
-        row.addWidget(self.browse)
-        self.path_row = QWidget()
-        self.path_row.setLayout(row)
+        self.path_row = _row(self.path, self.browse)
         form.addRow("Data", self.dataset)
         form.addRow("", self.path_row)
 
@@ -85,6 +84,15 @@ class SettingsForm(QWidget):
                          ("Device", self.device), ("Mixed precision", self.amp), ("Seed", self.seed),
                          ("Log every", self.log_every), ("Gradients every", self.stats_every)):
             form.addRow(label, w)
+        self.tensorboard = QCheckBox("TensorBoard logs")
+        self.tensorboard.setToolTip("Write each run's loss, accuracy, learning rate and per-layer gradient norms as "
+                                    "TensorBoard event files, one sub-folder per run: tensorboard --logdir FOLDER")
+        self.tensorboard_path = QLineEdit()
+        self.tensorboard_path.setPlaceholderText("folder for the TensorBoard logs")
+        self.tensorboard_browse = QPushButton("Browse…")
+        self.tensorboard_row = _row(self.tensorboard_path, self.tensorboard_browse)
+        form.addRow(self.tensorboard)
+        form.addRow("", self.tensorboard_row)
 
         self.dataset.currentIndexChanged.connect(self._dataset_changed)
         self.device.currentIndexChanged.connect(self._device_changed)
@@ -96,6 +104,10 @@ class SettingsForm(QWidget):
         for w in (self.optimizer, self.schedule, self.amp):
             w.currentIndexChanged.connect(self.changed)
         self.path.textChanged.connect(self.changed)
+        self.tensorboard.toggled.connect(self._tensorboard_changed)
+        self.tensorboard_path.textChanged.connect(self._tensorboard_changed)
+        self.tensorboard_browse.clicked.connect(self._browse_tensorboard)
+        self.tensorboard_row.setVisible(False)
         self._dataset_changed()
         self._device_changed()
 
@@ -116,6 +128,10 @@ class SettingsForm(QWidget):
                            seed=self.seed.value(), log_every=self.log_every.value() or 10,
                            stats_every=self.stats_every.value() or 10)
 
+    def tensorboard_dir(self) -> str:
+        """The folder runs write TensorBoard logs under; "" when the option is off."""
+        return self.tensorboard_path.text().strip() if self.tensorboard.isChecked() else ""
+
     @property
     def auto_log(self) -> bool:
         return self.log_every.value() == 0
@@ -129,6 +145,11 @@ class SettingsForm(QWidget):
         if self.dataset.currentData() not in BUILT_IN and not self.path.text().strip():
             return f"choose the folder of the {self.dataset.currentText().split(' (')[0].rstrip('…')} data " \
                    "set with Browse…, or pick digits or shapes"
+        if self.tensorboard.isChecked():
+            if tensorboard_missing():
+                return f"{tensorboard_missing()}, or untick TensorBoard logs"
+            if not self.tensorboard_dir():
+                return "choose the folder for the TensorBoard logs with Browse…, or untick TensorBoard logs"
         try:
             self.config().check()
         except ConfigError as e:
@@ -177,11 +198,32 @@ class SettingsForm(QWidget):
             self.amp.setCurrentText("off")
         self.changed.emit()
 
+    def _tensorboard_changed(self) -> None:
+        self.tensorboard_row.setVisible(self.tensorboard.isChecked())
+        self.tensorboardChanged.emit(self.tensorboard_dir())
+        self.changed.emit()
+
+    def _browse_tensorboard(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the TensorBoard logs", self.tensorboard_path.text())
+        if folder:
+            self.tensorboard_path.setText(folder)
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, f"Folder of the {self.dataset.currentText()} data",
                                                   self.path.text())
         if folder:
             self.path.setText(folder)
+
+
+def _row(edit: QLineEdit, button: QPushButton) -> QWidget:
+    """A path field with its Browse… button, as one form row."""
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    w = QWidget()
+    w.setLayout(row)
+    return w
 
 
 def _spin(lo: int, hi: int, value: int) -> QSpinBox:

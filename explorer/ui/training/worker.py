@@ -8,14 +8,18 @@ hundreds. Nothing here touches a widget.
 
 ``TrainingSession`` owns one thread at a time. ``shutdown()`` stops the run and waits for its thread,
 then delivers the reports still queued, so a window can close mid-run without "QThread destroyed while
-running" and without losing the run's last state.
+running" and without losing the run's last state. With a TensorBoard folder set (the settings form's
+option), each run also feeds its reports to a ``TensorBoardLog`` in a sub-folder named after the run, in
+the worker thread, beside the engine.
 """
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
 
@@ -24,6 +28,7 @@ from explorer.data.cache import cached_dataset
 from explorer.graph.model import Graph
 from explorer.runs.project import auto_intervals
 from explorer.train import LayerStatsReport, StepReport, TrainConfig, TrainControl, run_training
+from explorer.train.tensorboard_log import TensorBoardError, TensorBoardLog
 
 log = logging.getLogger(__name__)
 
@@ -68,24 +73,30 @@ class TrainWorker(QObject):
     failed = Signal(str, str, str)     # run id, kind, message for the user (data set, internal error)
     done = Signal(str)                 # run id; always the last signal
 
-    def __init__(self, job: TrainJob, control: TrainControl):
+    def __init__(self, job: TrainJob, control: TrainControl, tensorboard: str = ""):
         super().__init__()
         self.job, self.control = job, control
+        self.tensorboard = tensorboard  # this run's TensorBoard folder; "" = none
 
     @Slot()
     def run(self) -> None:
-        job, batcher = self.job, ReportBatcher()
+        job, batcher, tensorboard = self.job, ReportBatcher(), None
         try:
+            tensorboard = TensorBoardLog(self.tensorboard) if self.tensorboard else None
             dataset = cached_dataset(job.dataset, job.config.seed)
             config = auto_intervals(job.config, int(dataset.x_train.shape[0]), job.auto_log, job.auto_stats)
             gen = run_training(job.graph, dataset, config, self.control)
             try:
                 for report in gen:
+                    if tensorboard is not None:
+                        tensorboard.add(report)
                     batch = batcher.add(report)
                     if batch:
                         self.reports.emit(job.run_id, batch)
             finally:
                 gen.close()
+        except TensorBoardError as e:
+            self.failed.emit(job.run_id, "config", f"{e}. Untick TensorBoard logs or fix it, then train again.")
         except DatasetError as e:
             self.failed.emit(job.run_id, "data", f"{e}. Pick another data set or fix its path, then train again.")
         except MemoryError:
@@ -96,6 +107,8 @@ class TrainWorker(QObject):
             self.failed.emit(job.run_id, "crash", f"training stopped by an internal error ({type(e).__name__}: {e}). "
                                                   "The window keeps working; the details are in the log.")
         finally:
+            if tensorboard is not None:
+                tensorboard.close()
             rest = batcher.take()
             if rest:
                 self.reports.emit(job.run_id, rest)
@@ -118,9 +131,22 @@ class TrainingSession(QObject):
         self._worker: TrainWorker | None = None
         self.control: TrainControl | None = None
         self.run_id: str | None = None
+        self.tensorboard_dir = ""   # runs started from now on log under it; "" = no TensorBoard logs
 
     def is_active(self) -> bool:
         return self._thread is not None
+
+    @Slot(str)
+    def set_tensorboard_dir(self, folder: str) -> None:
+        self.tensorboard_dir = folder
+
+    def tensorboard_folder(self, job: TrainJob) -> str:
+        """Where ``job`` logs: a sub-folder per run, named after the network and the run, so TensorBoard
+        overlays the runs by those names."""
+        if not self.tensorboard_dir:
+            return ""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", job.graph.name or "network")
+        return str(Path(self.tensorboard_dir) / f"{name}-{job.run_id[:8]}")
 
     def start(self, job: TrainJob) -> None:
         if self.is_active():
@@ -129,7 +155,7 @@ class TrainingSession(QObject):
         self.run_id = job.run_id
         thread = QThread()  # no parent: its lifetime is managed here, never by a parent's destructor
         thread.setObjectName(f"train-{job.run_id}")
-        worker = TrainWorker(job, self.control)
+        worker = TrainWorker(job, self.control, self.tensorboard_folder(job))
         worker.moveToThread(thread)
         # Queued: the worker lives in ``thread``, this session in the GUI thread.
         worker.reports.connect(self.reportsReady)
