@@ -63,7 +63,7 @@ class GradFlowTool(Tool):
 class GradFlowView(ToolView):
     def __init__(self):
         super().__init__()
-        self.plot_widgets = [plots.plot("‖∂L/∂y‖", "weight layers from the input", title, log_y=True)
+        self.plot_widgets = [plots.plot("‖∂L/∂y‖", "layer (input side first)", title, log_y=True)
                              for _, title in REGIMES]
         self.row = plots.PlotRow(self.plot_widgets)
         self.fill(self.row)
@@ -79,11 +79,12 @@ class GradFlowView(ToolView):
                 rows[(r, n)] = items(regime.get(n), f"'{r}.{n}'")
         self.rows = rows
         for key, rs in rows.items():
-            depth = np.array(column(rs, "depth", "a layer"))
+            names(rs, "unit", "a layer")
             grad = np.array(column(rs, "grad_norm", "a layer"))
-            ok = np.isfinite(grad) & (grad > 0)
-            self.curves[key].setData(depth[ok], grad[ok])
-        for w in self.plot_widgets:
+            ok = np.isfinite(grad) & (grad > 0)   # a log axis has no place for 0
+            self.curves[key].setData(np.arange(len(grad))[ok], grad[ok])
+        for (r, _), w in zip(REGIMES, self.plot_widgets):
+            plots.category_ticks(w, names(rows[(r, "residual")], "unit", "a layer"))
             w.getPlotItem().enableAutoRange()
         name = label(result, "label", "network")
         self.row.legend.set_entries([(run_color(c), LINE, name if n == "residual" else f"{name} ({text})")

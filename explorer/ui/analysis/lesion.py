@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.results_file import column, items, label, names, obj
+from explorer.ui.analysis.results_file import finite_column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import Tool, ToolView
 from explorer.ui.training.plots.style import LINE, run_color
@@ -130,9 +130,10 @@ class LesionView(ToolView):
         blocks = items(study.get("blocks"), "'blocks'")
         random = items(study.get("random", []), "'random'")
         skipped = items(study.get("skipped", []), "'skipped'")
-        return (label(study, "label", "network"), column([study], "baseline_acc", "the study")[0],
-                names(blocks, "unit", "a block"), names(blocks, "node", "a block"), column(blocks, "acc", "a block"),
-                column(random, "k", "a k"), column(random, "mean_acc", "a k"), column(random, "std", "a k"),
+        acc = finite_column  # every mark needs a place
+        return (label(study, "label", "network"), acc([study], "baseline_acc", "the study")[0],
+                names(blocks, "unit", "a block"), names(blocks, "node", "a block"), acc(blocks, "acc", "a block"),
+                acc(random, "k", "a k"), acc(random, "mean_acc", "a k"), acc(random, "std", "a k"),
                 list(zip(names(skipped, "unit", "a skipped block"), names(skipped, "reason", "a skipped block"))))
 
     def clear(self) -> None:

@@ -114,5 +114,10 @@ def column(rows: list, key: str, what: str) -> list[float]:
     return [number(obj(r, what).get(key), f"{what} '{key}'") for r in rows]
 
 
+def finite_column(rows: list, key: str, what: str) -> list[float]:
+    """Like ``column``, but every value must be there and finite (what a plot needs to place a mark)."""
+    return [finite_number(obj(r, what).get(key), f"{what} '{key}'") for r in rows]
+
+
 def names(rows: list, key: str, what: str) -> list[str]:
     return [text(obj(r, what).get(key), f"{what} '{key}'", 200) for r in rows]
