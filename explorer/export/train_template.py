@@ -358,9 +358,9 @@ def evaluate(model, x, y, batch_size, device, distributed, world, rank):
 def main(argv=None):
     """Train; returns the trained network (the unwrapped module) on every rank."""
     args = parse_args(argv)
-    world = int(os.environ.get("WORLD_SIZE", "1"))  # torchrun sets WORLD_SIZE, RANK and LOCAL_RANK
+    distributed = "LOCAL_RANK" in os.environ  # torchrun sets WORLD_SIZE, RANK and LOCAL_RANK (also for 1 process)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-    distributed = world > 1
     device = pick_device(args.device, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
