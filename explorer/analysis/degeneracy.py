@@ -36,7 +36,7 @@ from torch import nn
 from explorer.analysis.control import Control, quiet
 from explorer.analysis.gradient_flow import unit_depths
 from explorer.analysis.lesion import io_shapes
-from explorer.analysis.trained import TrainedRun, checkpoint_path, load_run
+from explorer.analysis.trained import RunError, TrainedRun, checkpoint_path, comparison_paths, load_run
 from explorer.compile import LayerUnit, compile_graph, layer_units
 from explorer.graph.model import Graph
 from explorer.train.isolation import RunIsolation
@@ -306,3 +306,38 @@ def degeneracy_verdict(net: Degeneracy, twin: Degeneracy | None = None) -> str:
     if r_t > r_n and better_units and not worse_units:
         return f"{head}: here the plain twin is the less degenerate, against the prediction"
     return f"{head}: no consistent difference (rank and units point different ways or barely differ)"
+
+
+@dataclass
+class Study:
+    """A network and (optionally) its plain twin, measured on the same batch: what the CLI prints and the
+    window draws."""
+    net: Degeneracy
+    plain: Degeneracy | None
+    batch: int
+
+    @property
+    def verdict(self) -> str:
+        return degeneracy_verdict(self.net, self.plain)
+
+    def to_json(self) -> dict:
+        return self.net.to_json() | {"batch": self.batch, "definition": DEFINITION,
+                                     "plain": self.plain.to_json() if self.plain else None, "verdict": self.verdict}
+
+
+def study(label: str, plan: list[tuple[str, Loader]], twin_plan: list[tuple[str, Loader]] | None,
+          x: torch.Tensor, control: Control | None = None) -> Study:
+    net = degeneracy(label, plan, x, control)
+    plain = degeneracy(f"{label} (plain twin)", twin_plan, x, control) if twin_plan else None
+    return Study(net, plain, len(x))
+
+
+def run_plans(run: str | Path, with_twin: bool, device: torch.device | str = "cpu"):
+    """(the network's first run read, its plan, the plain twin's plan or None) for a run folder, one of its
+    checkpoints or a comparison folder; ``with_twin`` and no twin run beside it is refused with the fix."""
+    net_path, twin_path = comparison_paths(run)
+    if with_twin and twin_path is None:
+        raise RunError(f"{run}: no plain twin run beside it; train both with `python main.py compare ARCH "
+                       "--out DIR` and name DIR (or DIR/residual)")
+    first, plan = run_plan(net_path, device)
+    return first, plan, run_plan(twin_path, device)[1] if with_twin else None

@@ -348,19 +348,13 @@ def _anatomy(args, device, control) -> dict:
 
 
 def _degeneracy(args, device, control) -> dict:
-    from explorer.analysis.degeneracy import DEFINITION, degeneracy, degeneracy_verdict, graph_plan, run_plan
-    from explorer.analysis.trained import comparison_paths, run_data
+    from explorer.analysis.degeneracy import graph_plan, run_plans, study
+    from explorer.analysis.trained import run_data
     from explorer.network.twins import plain_twin
 
     if _is_run(args.target):
-        net_path, twin_path = comparison_paths(args.target)
-        if args.compare_twin and twin_path is None:
-            raise UserError(f"{args.target}: no plain twin run beside it; train both with `python main.py "
-                            "compare ARCH --out DIR` and name DIR (or DIR/residual)")
-        first, plan = run_plan(net_path, device)
-        twin_plan = run_plan(twin_path, device) if args.compare_twin else None
-        ds = run_data(first, args.dataset)
-        label = first.label
+        first, plan, twin_plan = run_plans(args.target, args.compare_twin, device)
+        ds, label = run_data(first, args.dataset), first.label
     else:
         ds = _dataset(args.dataset, args.seed)
         graph = _fitted(load_graph(args.target), ds, args.json)
@@ -368,18 +362,15 @@ def _degeneracy(args, device, control) -> dict:
         if args.compare_twin and not any(c.removes_shortcut for c in changes) and not args.json:
             print(f"note: {args.target} has no shortcut to remove; its plain twin is the same network", file=sys.stderr)
         label, plan = args.target, graph_plan(graph, args.seed, device)
-        twin_plan = (None, graph_plan(twin, args.seed, device)) if args.compare_twin else None
+        twin_plan = graph_plan(twin, args.seed, device) if args.compare_twin else None
     x, _ = _batch(args, ds, device, train=False)
-    net = degeneracy(label, plan, x, control)
-    plain = degeneracy(f"{label} (plain twin)", twin_plan[1], x, control) if twin_plan else None
-    verdict = degeneracy_verdict(net, plain)
+    result = study(label, plan, twin_plan, x, control)
     if not args.json:
-        for result in (net, plain):
-            if result is not None:
-                _degeneracy_table(result)
-        print(f"\n{verdict}")
-    return net.to_json() | {"target": args.target, "dataset": ds.name, "batch": len(x), "definition": DEFINITION,
-                            "plain": plain.to_json() if plain else None, "verdict": verdict}
+        for net in (result.net, result.plain):
+            if net is not None:
+                _degeneracy_table(net)
+        print(f"\n{result.verdict}")
+    return result.to_json() | {"target": args.target, "dataset": ds.name}
 
 
 def _degeneracy_table(result) -> None:
