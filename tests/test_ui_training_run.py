@@ -68,8 +68,8 @@ def test_stop_takes_effect_within_one_step(training_window, qtbot, monkeypatch):
     state = {"stopped": False, "after": 0, "total": 0}
     real_build = engine.build_optimizer
 
-    def counting_optimizer(model, cfg):
-        opt = real_build(model, cfg)
+    def counting_optimizer(model, cfg, *more):
+        opt = real_build(model, cfg, *more)
         real_step = opt.step
 
         def step(*a, **k):
