@@ -3,6 +3,7 @@ with a ``Tool`` subclass and one line here."""
 from __future__ import annotations
 
 from explorer.ui.analysis.anatomy import AnatomyTool
+from explorer.ui.analysis.degeneracy import DegeneracyTool
 from explorer.ui.analysis.depth_sweep import DepthSweepTool
 from explorer.ui.analysis.gradflow import GradFlowTool
 from explorer.ui.analysis.landscape import LandscapeTool
@@ -16,5 +17,5 @@ TOOLS = [
     PathsTool,
     LandscapeTool,
     AnatomyTool,
-    # DegeneracyTool (issue 14): explorer/ui/analysis/degeneracy.py, listed here.
+    DegeneracyTool,
 ]
