@@ -22,10 +22,17 @@ class FakeDialogs:
         self.save_answer = "discard"
         self.paths: list[str] = []
         self.recover_answer = True
+        self.stop_answer = True          # "Stop and close" / "Stop and open" is the default button
 
-    def save_changes(self, title):
+    def save_changes(self, title, runs=0):
         self.asked.append(("save_changes", title))
+        if runs:
+            self.asked.append(("unsaved_runs", title, runs))
         return self.save_answer
+
+    def stop_training(self, title, verb):
+        self.asked.append(("stop_training", title, verb))
+        return self.stop_answer
 
     def open_path(self, start):
         self.asked.append(("open_path", start))

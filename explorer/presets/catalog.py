@@ -73,4 +73,4 @@ def build_preset(name: str, num_classes: int | None = None, input_shape: tuple[i
 
 
 def _load() -> None:
-    from explorer.presets import cifar, imagenet  # noqa: F401  (registers on import)
+    from explorer.presets import cifar, digits, imagenet  # noqa: F401  (registers on import)

@@ -22,7 +22,7 @@ from explorer.graph.fileio import dumps_graph, load_graph, save_graph
 from explorer.graph.recovery import Recovery
 
 MAX_RECENT = 10
-DEFAULT_PRESET = "resnet20"
+DEFAULT_PRESET = "resnet20_digits"   # a named preset, so the palette and Open Preset bring it back
 DEFAULT_INPUT = (1, 8, 8)   # the built-in digits data: 1×8×8 images, 10 classes
 DEFAULT_DATASET = "digits"
 
@@ -37,12 +37,10 @@ def arrange(graph: Graph, direction: str = "LR", aspect: float | None = 1.35) ->
 
 
 def default_graph(aspect: float | None = 1.35) -> Graph:
-    """The network the window opens on: CIFAR ResNet-20 adapted to the built-in digits."""
+    """The network the window opens on: CIFAR ResNet-20 on the built-in digits (preset ``resnet20_digits``)."""
     from explorer.presets import build_preset
 
-    g = build_preset(DEFAULT_PRESET, input_shape=DEFAULT_INPUT)
-    g.name = "resnet20_digits"
-    return arrange(g, aspect=aspect)
+    return arrange(build_preset(DEFAULT_PRESET), aspect=aspect)
 
 
 def blank_graph() -> Graph:
@@ -105,7 +103,8 @@ class Document(QObject):
     pathChanged = Signal(object)      # Path | None
     dirtyChanged = Signal(bool)
     recentChanged = Signal(list)
-    opened = Signal()                 # the whole graph was replaced: views re-fit
+    opened = Signal()                 # the whole graph was replaced (path already set): views re-fit
+    saved = Signal(object)            # Path: the graph was written there (a new name carries its runs along)
 
     def __init__(self, graph: Graph | None = None, settings: QSettings | None = None,
                  parent: QObject | None = None, autosave_ms: int = 60_000):
@@ -171,6 +170,7 @@ class Document(QObject):
         self._set_path(target.resolve())
         self.add_recent(target)
         self.autosave.discard()
+        self.saved.emit(self.path)
         return target
 
     def _set_path(self, path: Path | None) -> None:

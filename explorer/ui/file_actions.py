@@ -30,14 +30,25 @@ class Dialogs:
     def __init__(self, parent=None):
         self.parent = parent
 
-    def save_changes(self, title: str) -> str:
-        box = QMessageBox(QMessageBox.Warning, "Unsaved changes",
-                          f"“{title}” has changes that are not saved.",
+    def save_changes(self, title: str, runs: int = 0) -> str:
+        """"save", "discard" or "cancel". ``runs``: training runs that are kept only until the graph has a file."""
+        box = QMessageBox(QMessageBox.Warning, "Unsaved changes", unsaved_text(title, runs),
                           QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self.parent)
-        box.setInformativeText("Save them before closing it?")
+        box.setInformativeText("Save before closing it? Saving keeps the runs in a folder beside the file."
+                               if runs else "Save them before closing it?")
         box.setDefaultButton(QMessageBox.Save)
         answer = box.exec()
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+    def stop_training(self, title: str, verb: str) -> bool:
+        """A run of ``title`` is training: True to stop it and go on (``verb``: "close" or "open")."""
+        box = QMessageBox(QMessageBox.Question, "Training is running",
+                          f"A run of “{title}” is still training.", QMessageBox.Cancel, self.parent)
+        box.setInformativeText(f"Stop it and {verb}? What it has trained so far is kept with the run.")
+        stop = box.addButton(f"Stop and {verb}", QMessageBox.AcceptRole)
+        box.setDefaultButton(stop)
+        box.exec()
+        return box.clickedButton() is stop
 
     def open_path(self, start: str) -> str:
         return QFileDialog.getOpenFileName(self.parent, "Open graph", start, GRAPH_FILTER)[0]
@@ -55,6 +66,13 @@ class Dialogs:
             f"{f' (on {original})' if original else ''} was kept.\n\nOpen it now? "
             "If you choose No it is deleted.", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         return answer == QMessageBox.Yes
+
+
+def unsaved_text(title: str, runs: int) -> str:
+    if not runs:
+        return f"“{title}” has changes that are not saved."
+    return (f"“{title}” has {runs} training run{'s' * (runs != 1)} that {'are' if runs != 1 else 'is'} kept only "
+            "until the graph is saved.")
 
 
 class _LoadSignals(QObject):
@@ -91,6 +109,7 @@ class FileActions(QObject):
         super().__init__(parent)
         self.doc, self.scene, self.dialogs = document, scene, dialogs
         self.layout_hint = lambda: ("LR", 1.35)  # (direction, view aspect): the window supplies the real one
+        self.runs = None   # the run controller, once the training panel is installed: runs belong to the document
         self.new = self._action("&New", self.new_graph, QKeySequence.New, "start a new graph (Input and Output)")
         self.open = self._action("&Open…", self.open_dialog, QKeySequence.Open, "open a graph file")
         self.save = self._action("&Save", self.save_graph, QKeySequence.Save, "save the graph")
@@ -146,11 +165,21 @@ class FileActions(QObject):
             a.triggered.connect(lambda _=False, n=info.name: self.open_preset(n))
 
     # -- unsaved changes ------------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """True when it is fine to throw the current graph away (saved, discarded, or unchanged)."""
-        if not self.doc.dirty:
+    def maybe_save(self, verb: str = "open", keep_runs: bool = False) -> bool:
+        """True when it is fine to let the current document go (``verb``: "open" another, or "close").
+
+        A run that trains is asked about first and stopped (so it ends recorded where it belongs); then
+        unsaved edits and runs that exist only in memory (a graph without a file keeps them nowhere else)
+        are saved or discarded. ``keep_runs``: the run list stays (a run's own graph is being opened)."""
+        runs = None if keep_runs else self.runs
+        if runs is not None and runs.is_training():
+            if not self.dialogs.stop_training(self.doc.title, verb):
+                return False
+            runs.stop_and_wait()
+        in_memory = runs.unsaved_runs() if runs is not None else 0
+        if not self.doc.dirty and not in_memory:
             return True
-        answer = self.dialogs.save_changes(self.doc.title)
+        answer = self.dialogs.save_changes(self.doc.title, in_memory)
         if answer == "save":
             return self.save_graph()
         return answer == "discard"

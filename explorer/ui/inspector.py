@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QLineEdit,
                                QScrollArea, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
@@ -107,6 +107,8 @@ class ParamEditor:
 
 
 class Inspector(QScrollArea):
+    committed = Signal()   # Enter in a field: the edit is made, the window hands the keys back to the canvas
+
     def __init__(self, graph: Graph, stack, analysis, actions=(), parent=None):
         super().__init__(parent)
         self.graph, self.stack, self.analysis = graph, stack, analysis
@@ -164,6 +166,10 @@ class Inspector(QScrollArea):
         label.setToolTip(tip)
         label.setMinimumWidth(88)
         label.setBuddy(editor)
+        if hasattr(editor, "editingFinished"):
+            # Enter, not leaving the field (then the focus is already elsewhere): a text field keeps Ctrl+Z
+            # for its own text, so after Enter the keys go back to the window, where Ctrl+Z undoes the edit.
+            editor.editingFinished.connect(lambda e=editor: self._field_done(e))
         lay.addWidget(label)
         lay.addWidget(editor, 1)
         self.form.addWidget(row)
@@ -171,6 +177,10 @@ class Inspector(QScrollArea):
             help_label = _small(help_text)
             help_label.setContentsMargins(92, 0, 0, 2)
             self.form.addWidget(help_label)
+
+    def _field_done(self, editor: QWidget) -> None:
+        if editor.hasFocus():
+            self.committed.emit()
 
     def _clear_form(self) -> None:
         while self.form.count():

@@ -69,15 +69,30 @@ class MainWindow(QMainWindow):
         from explorer.ui.training import install_training
 
         self.training_dock = install_training(self)
+        from explorer.ui.analysis import install_analysis
+
+        self.analysis_dock = install_analysis(self)
         self.setAcceptDrops(True)
-        self.resize(1500, 940)
+        self._size_to_screen()
         self._fitted = False
         self._update_title()
-        state = self.settings.value("window/state")
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)   # size, position and whether it was maximised
         if isinstance(state, QByteArray):
-            self.restoreState(state)
+            self.restoreState(state)         # docks and their sizes
 
     # -- composition ----------------------------------------------------------------------------
+    def _size_to_screen(self) -> None:
+        """1500×940 where it fits, else the screen's free area; the bottom docks take at most a third of
+        it, so on a 1366×768 screen the canvas keeps more than half the window."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        w, h = (1500, 940) if screen is None else (min(1500, screen.width()), min(940, screen.height() - 40))
+        self.resize(w, h)
+        bottom = [d for d in (self.problems_dock, self.training_dock)
+                  if self.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
+        self.resizeDocks(bottom, [max(150, h // 3)] * len(bottom), Qt.Vertical)
+
     def add_panel(self, widget: QWidget, title: str, area=Qt.RightDockWidgetArea) -> QDockWidget:
         """Dock ``widget`` under ``title`` and list it in View ▸ Panels."""
         dock = QDockWidget(title, self)
@@ -179,6 +194,9 @@ class MainWindow(QMainWindow):
         doc.pathChanged.connect(lambda _: self._update_title())
         doc.dirtyChanged.connect(lambda _: self._update_title())
         doc.opened.connect(self._opened)
+        self.inspector.committed.connect(self.view.setFocus)   # Enter in a field: Ctrl+Z undoes it next
+        self.problems.countChanged.connect(self._problems_counted)
+        self._problems_counted(*self.problems.counts())
         self.themes.changed.connect(self._theme_changed)
 
     # -- reactions ------------------------------------------------------------------------------
@@ -186,7 +204,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.document.title}[*] — {APP_NAME}")
         self.setWindowModified(self.document.dirty)
 
+    def _problems_counted(self, errors: int, warnings: int) -> None:
+        count = errors + warnings
+        self.problems_dock.setWindowTitle(f"Problems ({count})" if count else "Problems")
+
     def _opened(self) -> None:
+        self._update_title()   # a preset or New has no path of its own to announce it
         self.scene.set_direction(self.edit.direction)
         self.view.fit_or_start()
 
@@ -249,9 +272,10 @@ class MainWindow(QMainWindow):
             self.files.open_path(files[0])
 
     def closeEvent(self, event):
-        if not self.files.maybe_save():
+        if not self.files.maybe_save("close"):
             event.ignore()
             return
+        self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.training_dock.shutdown()
         self.document.close()

@@ -6,8 +6,15 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 
+def count_text(errors: int, warnings: int) -> str:
+    """"2 errors, 1 warning": the words the status bar and this list share, so their counts agree."""
+    parts = [f"{n} {word}{'s' * (n != 1)}" for n, word in ((errors, "error"), (warnings, "warning")) if n]
+    return ", ".join(parts) or "no problems"
+
+
 class ProblemsList(QListWidget):
     nodeActivated = Signal(str)
+    countChanged = Signal(int, int)   # errors, warnings listed
 
     def __init__(self, analysis, parent=None):
         super().__init__(parent)
@@ -24,6 +31,7 @@ class ProblemsList(QListWidget):
         if problems == self._shown:
             return  # the common case after an edit elsewhere: nothing to redraw
         self._shown = problems
+        self.countChanged.emit(*self.counts())
         self.clear()
         if not problems:
             item = QListWidgetItem("No problems: the network is valid.")
@@ -39,6 +47,11 @@ class ProblemsList(QListWidget):
 
     def problem_count(self) -> int:
         return len(self._shown or [])
+
+    def counts(self) -> tuple[int, int]:
+        """(errors, warnings) listed."""
+        errors = sum(p.severity == "error" for p in self._shown or [])
+        return errors, self.problem_count() - errors
 
     def _clicked(self, item) -> None:
         nid = item.data(Qt.UserRole)

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from explorer.graph import fmt_shape
 from explorer.ui.canvas.node_item import human
+from explorer.ui.problems import count_text
 
 
 class SummaryBar(QWidget):
@@ -44,13 +45,12 @@ class SummaryBar(QWidget):
             "data": f"data <b>{self.dataset}</b>" if self.dataset else "",
         }
         errors = len(a.errors)
-        warnings = len(a.problems) - errors
+        warnings = len(a.problems) - errors   # the Problems panel lists both, so both are counted here
         if errors:
-            values["status"] = (f"<span style='color:#d93025'><b>✗ invalid</b> — {errors} problem"
-                                f"{'s' * (errors != 1)}</span>")
+            values["status"] = f"<span style='color:#d93025'><b>✗ invalid</b> — {count_text(errors, warnings)}</span>"
         else:
             values["status"] = "<span style='color:#188038'><b>✓ valid</b></span>" + (
-                f" <span style='color:#e37400'>({warnings} warning{'s' * (warnings != 1)})</span>" if warnings else "")
+                f" <span style='color:#e37400'>({count_text(0, warnings)})</span>" if warnings else "")
         for key, text in values.items():
             if self.fields[key].text() != text:
                 self.fields[key].setText(text)

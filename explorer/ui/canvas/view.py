@@ -38,6 +38,9 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._swallow_release = False
+        self._fitted = False   # the view shows everything (Fit): a resize or maximise fits again
+        for bar in (self.horizontalScrollBar(), self.verticalScrollBar()):
+            bar.actionTriggered.connect(self._user_moved)   # the user's scrolling only, not fitInView's
         self.set_graph_scene(scene)
 
     def set_graph_scene(self, scene) -> None:
@@ -56,6 +59,7 @@ class CanvasView(QGraphicsView):
         factor = scale / self.scale_factor
         if abs(factor - 1.0) < 1e-9:
             return
+        self._fitted = False
         if anchor is None:
             self.setTransformationAnchor(QGraphicsView.AnchorViewCenter)
         self.scale(factor, factor)
@@ -64,6 +68,7 @@ class CanvasView(QGraphicsView):
 
     def wheelEvent(self, event):
         if event.modifiers() & Qt.ShiftModifier:  # Shift+wheel scrolls sideways
+            self._fitted = False
             bar = self.horizontalScrollBar()
             bar.setValue(bar.value() - event.angleDelta().y())
             return
@@ -80,6 +85,15 @@ class CanvasView(QGraphicsView):
             self.set_zoom(1.0)
         self.centerOn(rect.center())
         self._update_detail()
+        self._fitted = True
+
+    def _user_moved(self, *_) -> None:
+        self._fitted = False
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit()
 
     def fit_or_start(self) -> None:
         """After opening: fit, unless that makes nodes specks (a fully expanded 1000-layer net); then
@@ -103,6 +117,7 @@ class CanvasView(QGraphicsView):
             return
         if self.scale_factor < 0.5:
             self.set_zoom(0.8)
+        self._fitted = False
         self.centerOn(item)
 
     def _update_detail(self) -> None:
@@ -173,10 +188,13 @@ class CanvasView(QGraphicsView):
         if self._pan_from is not None:
             d = event.position() - self._pan_from
             self._pan_from = event.position()
+            self._fitted = False
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
             event.accept()
             return
+        if event.buttons() and self.dragMode() == QGraphicsView.ScrollHandDrag:
+            self._fitted = False   # a hand drag (Space, or far out) pans the view
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event):

@@ -4,18 +4,24 @@
 connects, where the window has them (checked with ``hasattr``, so it works before and after they land):
 
 - the document (``document`` or ``doc`` attribute, an ``explorer.ui.document.Document``): the graph
-  to train, the runs folder beside the project file (``pathChanged``/``opened``);
+  to train, the runs folder beside the project file (``saved``/``opened``); banners and the status
+  text belong to the document and go when another is opened;
+- the live analysis (``analysis``): Train is disabled, its tooltip naming the first error, while the
+  graph is invalid;
+- the file actions (``files``): ``files.runs`` is the run controller, so replacing the document or closing
+  the window asks before a training run stops or runs that exist only in memory are lost;
 - the canvas scene (``scene``, or ``canvas.scene()``): ``nodeSelected(str)`` -> ``highlightNode``,
   heatmap clicks -> ``select_node(id)`` (+ ``view.show_node(id)`` when there is one);
 - ``QApplication.aboutToQuit`` -> ``shutdown()``; the dock also stops training when the window hides;
-- "Open the graph this run trained" (run list) -> ``files.maybe_save()`` then ``document.set_graph``;
+- "Open the graph this run trained" (run list) -> ``files.maybe_save(keep_runs=True)`` then
+  ``document.set_graph``; the run list stays (the graph is a run's of this project);
 - View ▸ Panels (``panels_menu``) gets the dock's toggle action.
 
 It returns the dock; the window keeps a reference (``main_window.training_dock``).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from explorer.runs.project import runs_folder_for
@@ -49,38 +55,32 @@ def find_view(mw):
 
 
 class _ProjectFolder(QObject):
-    """Follows the document's file: Save As carries the runs over; opening another file switches to its
-    runs. ``pathChanged`` comes before ``opened`` when a file is opened, so the decision waits a turn."""
+    """The run list follows the document. Saving under a new name carries the listed runs into the folder
+    beside the file; opening another document (a file, a preset, New) shows that document's runs, none for
+    one without a file. Asking before unsaved runs go is FileActions' job (``maybe_save``), done before."""
 
     def __init__(self, dock: TrainingDock, doc):
         super().__init__(dock)
         self.dock, self.doc = dock, doc
-        self._opened = False
-        self._pending = False
-        doc.pathChanged.connect(self._path_changed)
-        doc.opened.connect(self._on_opened)
+        self.keep_runs = False   # set for one opening: a run's own graph stays in its project's list
+        doc.opened.connect(self._opened)
+        if hasattr(doc, "saved"):
+            doc.saved.connect(self._saved)
         if getattr(doc, "path", None):
             dock.controller.set_folder(runs_folder_for(doc.path), carry_over=False)
 
-    def _on_opened(self) -> None:
-        self._opened = True
-        if not self._pending:
-            QTimer.singleShot(0, self._apply)
-            self._pending = True
+    def _saved(self, path) -> None:
+        c, folder = self.dock.controller, runs_folder_for(path)
+        if c.store is None or c.store.folder != folder:
+            c.set_folder(folder, carry_over=True)
 
-    def _path_changed(self, _path) -> None:
-        if not self._pending:
-            QTimer.singleShot(0, self._apply)
-            self._pending = True
-
-    def _apply(self) -> None:
-        opened, self._opened, self._pending = self._opened, False, False
+    def _opened(self) -> None:
+        self.dock.document_changed()
+        if self.keep_runs:
+            self.keep_runs = False
+            return
         path = getattr(self.doc, "path", None)
-        c = self.dock.controller
-        if path:
-            c.set_folder(runs_folder_for(path), carry_over=not opened)
-        else:  # New, a preset or a run's graph: no file yet; the runs stay listed and move in when it is saved
-            c.set_folder(None, carry_over=True)
+        self.dock.controller.set_folder(runs_folder_for(path) if path else None, carry_over=False)
 
 
 def install_training(mw: QMainWindow, area=Qt.DockWidgetArea.BottomDockWidgetArea) -> TrainingDock:
@@ -109,16 +109,23 @@ def install_training(mw: QMainWindow, area=Qt.DockWidgetArea.BottomDockWidgetAre
     mw.statusBar().addPermanentWidget(dock.status)
     dock.statusMessage.connect(lambda text: mw.statusBar().showMessage(text, 8000))
 
-    if doc is not None and hasattr(doc, "pathChanged") and hasattr(doc, "opened"):
-        dock._project = _ProjectFolder(dock, doc)
+    project = _ProjectFolder(dock, doc) if doc is not None and hasattr(doc, "opened") else None
+    files = getattr(mw, "files", None)
+    if files is not None and hasattr(files, "runs"):
+        files.runs = dock.controller   # File actions ask before a training run or unsaved runs would go
+    analysis = getattr(mw, "analysis", None)
+    if analysis is not None and hasattr(analysis, "updated"):
+        def blocker(a) -> None:
+            errors = a.errors
+            dock.set_blocker(errors[0].text if errors else "")
+        analysis.updated.connect(blocker)
+        blocker(analysis.result)
     if hasattr(mw, "panels_menu"):
         mw.panels_menu.addAction(dock.toggleViewAction())
     if doc is not None and hasattr(doc, "set_graph"):
-        files = getattr(mw, "files", None)
-
         def open_trained(graph_json: str, name: str) -> None:
             from explorer.graph.fileio import FileFormatError, loads_graph
-            if files is not None and hasattr(files, "maybe_save") and not files.maybe_save():
+            if files is not None and hasattr(files, "maybe_save") and not files.maybe_save(keep_runs=True):
                 return
             try:
                 graph = loads_graph(graph_json, source=f"run '{name}'")
@@ -126,6 +133,8 @@ def install_training(mw: QMainWindow, area=Qt.DockWidgetArea.BottomDockWidgetAre
                 dock.banner.show_message(f"cannot open the graph of run '{name}': {e}", "error")
                 return
             graph.name = name
+            if project is not None:
+                project.keep_runs = True
             doc.set_graph(graph)
         dock.graphRequested.connect(open_trained)
 

@@ -158,6 +158,12 @@ class RunController(QObject):
         if not self.session.is_active():
             self.trainingChanged.emit(False)
 
+    def stop_and_wait(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the run (queued ones are cancelled) and wait until it has ended and been recorded: before
+        its document goes, so the run keeps its final state in the folder it belongs to."""
+        self.stop()
+        return self.session.shutdown(timeout_ms)
+
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop training and wait for the thread (window closing); pending saves are written."""
         self._queue.clear()
@@ -243,15 +249,23 @@ class RunController(QObject):
         if run_id == self.training_id:
             raise RuntimeError("stop the run before deleting it")
         self._queue = [j for j in self._queue if j.run_id != run_id]
-        del self.feeds[run_id]
-        self.overlay.discard(run_id)
         if self.store is not None:
-            folder = self.store.folder
-            self._saver.submit(lambda: (self.store.delete(run_id), delete_extra_layers(folder, run_id)))
-        self.runRemoved.emit(run_id)
-        self.overlayChanged.emit()
-        if self.focus == run_id:
+            store = self.store
+            self._saver.submit(lambda: (store.delete(run_id), delete_extra_layers(store.folder, run_id)))
+        self._forget([run_id])
+
+    def _forget(self, run_ids: list[str]) -> None:
+        """Take runs off the list. Focus and overlay drop them first: a view that redraws on
+        ``runRemoved`` must never be pointed at a run that no longer exists."""
+        for rid in run_ids:
+            del self.feeds[rid]
+            self.overlay.discard(rid)
+        if self.focus in run_ids:
             self.set_focus("")
+        for rid in run_ids:
+            self.runRemoved.emit(rid)
+        if run_ids:
+            self.overlayChanged.emit()
 
     def _add(self, feed: RunFeed) -> None:
         self.feeds[feed.id] = feed
@@ -259,25 +273,23 @@ class RunController(QObject):
 
     # -- persistence ------------------------------------------------------------------------------
     def set_folder(self, folder: str | Path | None, carry_over: bool) -> None:
-        """Use ``folder`` as the project's runs folder. ``carry_over``: the project was saved under a
-        new name, so its runs move with it (saved there); otherwise it is another project, whose runs
-        replace the list (the live run, if any, stays)."""
+        """Use ``folder`` as the project's runs folder (None: the document has no file, so its runs live in
+        memory only). ``carry_over``: the project was saved under a new name, so its runs move with it
+        (saved there); otherwise it is another document, whose runs replace the list (the live run, if
+        any, stays: the window asks to stop it first, see ``FileActions.maybe_save``)."""
+        self._saver.submit(lambda: None).result()   # earlier saves are written: a reopened folder has them
         self.store = RunStore(folder) if folder else None
-        if self.store is None:  # no project file (yet): runs stay in memory until there is one
-            return
         if carry_over:
             for feed in self.feeds.values():
                 self._save(feed)
         else:
-            live = self.training_id
-            queued = {j.run_id for j in self._queue}
-            for rid in [r for r in self.feeds if r != live and r not in queued]:
-                del self.feeds[rid]
-                self.overlay.discard(rid)
-                self.runRemoved.emit(rid)
-            if self.focus not in self.feeds:
-                self.set_focus("")
+            keep = {self.training_id} | {j.run_id for j in self._queue}
+            self._forget([r for r in self.feeds if r not in keep])
         self.load_folder()
+
+    def unsaved_runs(self) -> int:
+        """How many listed runs exist only in memory (the document has no file yet): what is lost with it."""
+        return 0 if self.store is not None else len(self.feeds)
 
     def load_folder(self) -> list[str]:
         """Add the runs saved in the store's folder (skipping ones already listed); returns problems."""

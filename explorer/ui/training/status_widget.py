@@ -67,11 +67,10 @@ class TrainingStatus(QWidget):
         rec = self.c.record(run_id)
         if rec is None or run_id != (self.c.training_id or run_id):
             return
-        if rec.status == "paused":
-            self.label.setText(f"{rec.name}: paused")
+        if rec.status in ("paused", "running"):   # running again after Resume, until the next step's progress
+            self.label.setText(f"{rec.name}: {rec.status}")
         elif rec.status in ("finished", "stopped", "failed"):
             acc = rec.final.get("final_val_acc")
             tail = f", validation accuracy {100 * acc:.1f} %" if isinstance(acc, float) else ""
             self.label.setText(f"{rec.name}: {rec.status}{tail}")
-            if rec.status == "finished":
-                self.bar.setValue(1000)
+            self.bar.setValue(1000 if rec.status == "finished" else 0)   # a stopped run's bar does not stay half full
