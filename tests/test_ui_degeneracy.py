@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
@@ -138,6 +138,7 @@ PLACES = [("checkpoints",), ("checkpoints", 0), ("checkpoints", 0, "layers"), ("
 _views: dict = {}
 
 
+@settings(max_examples=30, deadline=None)
 @given(place=st.sampled_from(PLACES), junk=JUNK)
 def test_a_saved_result_with_bad_nested_values_is_drawn_or_refused_cleanly(qapp, place, junk):
     result = valid_result()

@@ -51,7 +51,8 @@ def compute(graph, folder, dataset: str, batch: int, with_twin: bool, control) -
 class DegeneracyTool(Tool):
     name = "degeneracy"
     title = "Degeneracy"
-    summary = "Effective rank, dead units and duplicated units by depth, network vs plain twin"
+    summary = ("Effective rank (exp of the entropy of the normalised singular values), dead and duplicated units "
+               "by depth, network vs plain twin")
 
     def build_options(self, form) -> None:
         self.batch = QSpinBox(minimum=2, maximum=4096, value=256)
