@@ -51,6 +51,7 @@ class AnatomyView(ToolView):
         self.shares = plots.plot("share of the network", "block", "Cost by block (click a bar)")
         self.params = plots.Bars(self.shares, plots.RESIDUAL, width=0.4, offset=-0.2, on_click=self._clicked)
         self.macs = plots.Bars(self.shares, 1, width=0.4, offset=0.2, on_click=self._clicked)
+        self.ticks = plots.CategoryTicks(self.shares)
         self.layers = QTableWidget(0, len(LAYER_COLUMNS))
         self.layers.setHorizontalHeaderLabels(LAYER_COLUMNS)
         self.layers.verticalHeader().setVisible(False)
@@ -76,7 +77,7 @@ class AnatomyView(ToolView):
         self.blocks, self.nodes = blocks, nodes
         self.params.set(p)
         self.macs.set(m)
-        plots.category_ticks(self.shares, nodes)
+        self.ticks.set(nodes)
         self.shares.setYRange(0, max([*p, *m, 0.01]) * 1.05)
         self.row.legend.set_entries([(run_color(plots.RESIDUAL), "■", "share of the parameters"),
                                      (run_color(1), "■", "share of the MACs"),

@@ -69,6 +69,7 @@ class GradFlowView(ToolView):
         self.fill(self.row)
         self.curves = {(r, n): plots.curve(w, color, symbol="o")
                        for (r, _), w in zip(REGIMES, self.plot_widgets) for n, _, color in NETS}
+        self.ticks = {r: plots.CategoryTicks(w) for (r, _), w in zip(REGIMES, self.plot_widgets)}
         self.rows: dict[tuple[str, str], list] = {}
 
     def show_result(self, result: dict) -> None:
@@ -84,7 +85,7 @@ class GradFlowView(ToolView):
             ok = np.isfinite(grad) & (grad > 0)   # a log axis has no place for 0
             self.curves[key].setData(np.arange(len(grad))[ok], grad[ok])
         for (r, _), w in zip(REGIMES, self.plot_widgets):
-            plots.category_ticks(w, names(rows[(r, "residual")], "unit", "a layer"))
+            self.ticks[r].set(names(rows[(r, "residual")], "unit", "a layer"))
             w.getPlotItem().enableAutoRange()
         name = label(result, "label", "network")
         self.row.legend.set_entries([(run_color(c), LINE, name if n == "residual" else f"{name} ({text})")

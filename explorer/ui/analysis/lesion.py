@@ -79,6 +79,7 @@ class LesionView(ToolView):
         self.fill(self.row)
         self.bars = {net: plots.Bars(self.block_plots[net], c, on_click=lambda i, n=net: self._clicked(n, i))
                      for net, c in NETS}
+        self.ticks = {net: plots.CategoryTicks(w) for net, w in self.block_plots.items()}
         self.baselines = {}
         for net, c in NETS:
             line = pg.InfiniteLine(angle=0, pen=plots.pen(c, width=1, dashed=True))
@@ -112,7 +113,7 @@ class LesionView(ToolView):
             self.keys[net], self.nodes[net] = keys, nodes
             self.bars[net].set(acc)
             self.baselines[net].setValue(base)
-            plots.category_ticks(w, keys)
+            self.ticks[net].set(keys)
             plots.set_title(w.getPlotItem(), f"{name}: one block deleted")
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)

@@ -65,8 +65,9 @@ class AnalysisPanel(QWidget):
             self.tool_box.addItem(t.title, t.name)
         self.picker = TargetPicker(self.doc, controller)
         form.addRow("Tool", self.tool_box)
-        form.addRow("Analyse", self.picker)
         col.addLayout(form)
+        col.addWidget(QLabel("Analyse"))
+        col.addWidget(self.picker)
         self.summary = QLabel(wordWrap=True)
         self.summary.setStyleSheet("color: palette(placeholder-text);")
         col.addWidget(self.summary)
@@ -93,6 +94,7 @@ class AnalysisPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFixedWidth(LEFT_WIDTH)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 

@@ -4,14 +4,17 @@ with one legend, thinned category ticks, bar charts whose bars can be clicked, a
 Every series is one plot item made once and updated with ``setData`` / ``setOpts``."""
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from explorer.ui.training.plots.style import LegendRow, new_plot_widget, pen, run_color, set_title  # noqa: F401
+from explorer.ui.training.plots.style import LegendRow, new_plot_widget, pen, run_color
+from explorer.ui.training.plots.style import set_title  # noqa: F401  (the views' titles)
 
 RESIDUAL, PLAIN = 0, 7          # colour indices: blue for the network, red for its plain twin
 MAX_TICKS = 14
@@ -20,6 +23,7 @@ MAX_TICKS = 14
 def plot(left: str = "", bottom: str = "", title: str = "", log_y: bool = False) -> pg.PlotWidget:
     w = new_plot_widget(left, bottom, title)
     w.setLogMode(y=log_y)
+    w.getAxis("left").enableAutoSIPrefix(False)   # "(×0.001)" beside a log axis only confuses
     w.setMinimumSize(180, 120)
     return w
 
@@ -31,12 +35,38 @@ def curve(widget: pg.PlotWidget, color: int, symbol: str | None = None, dashed: 
     return item
 
 
+class CategoryTicks:
+    """Names the x positions 0…n-1 of a plot: every k-th, as many as fit side by side at the plot's width
+    (refitted when it is resized); the others get minor ticks."""
+
+    def __init__(self, widget: pg.PlotWidget):
+        self.widget, self.labels = widget, []
+        self.vb = widget.getPlotItem().getViewBox()
+        self.vb.sigResized.connect(self.fit)
+
+    def set(self, labels: Sequence[str]) -> None:
+        self.labels = list(labels)
+        self.fit()
+
+    def fit(self, *_) -> None:
+        axis = self.widget.getAxis("bottom")
+        fm = QFontMetrics(axis.style.get("tickFont") or self.widget.font())
+        widest = max((fm.horizontalAdvance(t) for t in self.labels), default=1) + 14
+        shown = max(2, min(MAX_TICKS, int(self.vb.width() // widest)))
+        step = max(1, -(-len(self.labels) // shown))
+        major = [(i, self.labels[i]) for i in range(0, len(self.labels), step)]
+        minor = [(i, "") for i in range(len(self.labels)) if i % step]
+        axis.setTicks([major, minor])
+
+
+_ticks: "weakref.WeakKeyDictionary[pg.PlotWidget, CategoryTicks]" = weakref.WeakKeyDictionary()
+
+
 def category_ticks(widget: pg.PlotWidget, labels: Sequence[str]) -> None:
-    """Name the x positions 0…n-1, at most MAX_TICKS of them (every k-th), the rest as minor ticks."""
-    step = max(1, -(-len(labels) // MAX_TICKS))
-    major = [(i, labels[i]) for i in range(0, len(labels), step)]
-    minor = [(i, "") for i in range(len(labels)) if i % step]
-    widget.getAxis("bottom").setTicks([major, minor])
+    """``CategoryTicks`` of ``widget`` (made on first use) set to ``labels``."""
+    if widget not in _ticks:
+        _ticks[widget] = CategoryTicks(widget)
+    _ticks[widget].set(labels)
 
 
 class PlotRow(QWidget):
