@@ -3,6 +3,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("RESIDUAL_EXPLORER_NO_AUTOSAVE_PROMPT", "1")
+# Tests run tiny tensors, where one thread is faster than two and does not slow down by orders of
+# magnitude when the machine is busy; speed is measured by the benchmarks, not here. Set before torch
+# is imported (and inherited by the subprocess tests).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 
