@@ -15,6 +15,7 @@ BAND_GAP = 150.0  # between wrapped bands: room for skip arcs above a band and t
 # Top-down, columns become rows: nodes are wider than tall, so a layer step gets the node height plus
 # a label's room (ALONG) and a row step the node width plus a gap (ACROSS).
 TB_ALONG, TB_ACROSS = 0.55, 1.8
+MAX_FIT_BANDS = 24
 
 
 def _first_inputs(graph: Graph) -> dict[str, list[str]]:
@@ -59,7 +60,8 @@ def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4, fits: 
     """How many layers per band make the picture about ``aspect`` (width / height) — like text
     filling a page; None when the graph is short enough for one band. ``fits``: how many layers fit
     across the view at a readable zoom, when known; a graph that fits stays on one band, and bands
-    are never longer than that."""
+    are no longer than that, unless that takes more than ``MAX_FIT_BANDS`` bands (a fully expanded
+    1000-layer net is looked at as a whole, not read band by band)."""
     if graph.has_cycle() or len(graph) == 0:
         return None
     n = max(layers(graph).values()) + 1
@@ -68,7 +70,7 @@ def suggest_wrap(graph: Graph, aspect: float = 1.4, min_columns: int = 4, fits: 
     band = 1.6 * ROW + BAND_GAP  # a typical band: the main row plus some side branches
     guess = max(min_columns, (aspect * n * band / COLUMN) ** 0.5)
     bands = max(1, round(n / guess))
-    if fits is not None:
+    if fits is not None and n <= fits * MAX_FIT_BANDS:
         bands = max(bands, -(-n // max(fits, 1)))
     cols = -(-n // bands)  # equal bands, the last one not a stub
     return None if cols >= n else cols

@@ -17,13 +17,18 @@ HEADROOM = 1 << 60
 
 
 def immortalize_none() -> bool:
-    """Return True when None's reference count was raised (CPython < 3.12 only)."""
+    """Return True when None's reference count was raised (CPython < 3.12 only). True and False get
+    the same headroom: methods returning a bool under-count them the same way (seen as "bool_dealloc"
+    after a few test files of geometry checks)."""
     if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
         return False
-    field = ctypes.c_ssize_t.from_address(id(None))
-    # sys.getrefcount counts its own argument; read the field in between the same way
-    if abs(field.value - (sys.getrefcount(None) - 1)) > 64:
-        return False
-    if field.value < HEADROOM // 2:
-        field.value += HEADROOM
-    return True
+    raised = False
+    for obj in (None, True, False):
+        field = ctypes.c_ssize_t.from_address(id(obj))
+        # sys.getrefcount counts its own argument; read the field in between the same way
+        if abs(field.value - (sys.getrefcount(obj) - 1)) > 64:
+            continue
+        if field.value < HEADROOM // 2:
+            field.value += HEADROOM
+        raised = raised or obj is None
+    return raised

@@ -217,7 +217,7 @@ class NodeItem(QGraphicsItem):
         for i, line in enumerate(self._detail_lines):
             out.append((QRectF(x, body.top() + 24 + i * LINE_H, w, LINE_H), small, line))
         bottom = self._cost_text if not self._severity else ("⚠ " + self.problems[0])
-        bw = body.width() - 18 - self._badge_width(8.0)
+        bw = body.width() - 18  # the repeat badge straddles the bottom edge, below this line
         out.append((QRectF(body.left() + 12, body.bottom() - 22, bw, LINE_H), small,
                     QFontMetricsF(small).elidedText(bottom, Qt.ElideRight, bw)))
         return out
@@ -282,14 +282,15 @@ class NodeItem(QGraphicsItem):
             painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, text)
 
     def _paint_badge(self, painter: QPainter, hue, body: QRectF, size: float) -> float:
-        """The repeat count of a stage as a pill in the top-right corner; returns its width."""
+        """The repeat count of a stage as a pill at the right; returns its width."""
         f = QFont(painter.font())
         f.setPointSizeF(size)
         f.setBold(True)
         text = f"×{self._repeat}"
         fm = QFontMetricsF(f)
         w, h = fm.horizontalAdvance(text) + size, fm.height() + 2
-        top = body.bottom() - h - 5 if size < 10 else body.center().y() - h / 2
+        # full detail: on the bottom edge, under the text; zoomed out: beside the big title
+        top = body.bottom() - h / 2 if size < 10 else body.center().y() - h / 2
         r = QRectF(body.right() - w - 6, top, w, h)
         painter.setPen(Qt.NoPen)
         painter.setBrush(hue)
