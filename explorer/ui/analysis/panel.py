@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -211,6 +211,9 @@ class AnalysisPanel(QWidget):
         self.saved_label.setText(f"{target.label}, computed {time.strftime('%Y-%m-%d %H:%M', time.localtime(when))}"
                                  if isinstance(when, (int, float)) else target.label)
         self._exports(True)
+        # Lay the view out now (plots shown or hidden by this result), so whoever hears resultShown finds
+        # the plots where they will be drawn.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.resultShown.emit(t.name)
 
     def _exports(self, on: bool) -> None:
