@@ -19,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
         "`python main.py presets`, `info`, `validate`, `train`, ... run the command line."))
     p.add_argument("arch", nargs="?", help="a preset name or a graph .json file to open instead of the default")
     p.add_argument("--screenshot", metavar="FILE", help="render the window off-screen to a PNG and exit")
-    p.add_argument("--size", default="1500x940", help="window size for --screenshot, WIDTHxHEIGHT")
+    p.add_argument("--size", help="window size, WIDTHxHEIGHT (default: what fits the screen; 1500x940 for "
+                   "--screenshot)")
     p.add_argument("--expand", action="store_true", help="expand every residual block into primitives after opening")
     return p
 
@@ -64,9 +65,12 @@ def _size(text: str) -> tuple[int, int] | None:
     return (w, h) if w >= 400 and h >= 300 else None
 
 
+SCREENSHOT_SIZE = "1500x940"
+
+
 def run_app(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    size = _size(args.size)
+    size = _size(args.size or SCREENSHOT_SIZE)
     if size is None:
         print(f"error: --size must look like 1500x940 (at least 400x300), got {args.size!r}", file=sys.stderr)
         return 2
@@ -94,8 +98,9 @@ def run_app(argv: list[str]) -> int:
 
     from explorer.ui.main_window import MainWindow
 
-    window = MainWindow()
-    window.resize(*size)
+    window = MainWindow()   # sized to the screen it opens on
+    if args.size or args.screenshot:
+        window.resize(*size)
     if graph is not None:
         if not path:  # a preset has no positions of its own: lay it out to fill the window's canvas
             from explorer.ui.document import arrange

@@ -79,19 +79,22 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)   # size, position and whether it was maximised
-        if isinstance(state, QByteArray):
-            self.restoreState(state)         # docks and their sizes
+        self._restored = isinstance(state, QByteArray) and self.restoreState(state)   # docks and their sizes
 
     # -- composition ----------------------------------------------------------------------------
     def _size_to_screen(self) -> None:
-        """1500×940 where it fits, else the screen's free area; the bottom docks take at most a third of
-        it, so on a 1366×768 screen the canvas keeps more than half the window."""
+        """1500×940 where it fits, else the screen's free area (with the bottom docks at a third of it, see
+        ``_share_height``, the canvas keeps more than half of a 1366×768 screen)."""
         screen = self.screen().availableGeometry() if self.screen() is not None else None
         w, h = (1500, 940) if screen is None else (min(1500, screen.width()), min(940, screen.height() - 40))
         self.resize(w, h)
-        bottom = [d for d in (self.problems_dock, self.training_dock)
-                  if self.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
-        self.resizeDocks(bottom, [max(150, h // 3)] * len(bottom), Qt.Vertical)
+
+    def _share_height(self) -> None:
+        """The bottom docks get a third of the window (until the user sizes them: then the saved state)."""
+        tabbed = self.tabifiedDockWidgets(self.training_dock)   # one of a tab group is sized for all
+        bottom = [d for d in (self.training_dock, self.problems_dock)
+                  if self.dockWidgetArea(d) == Qt.BottomDockWidgetArea and d not in tabbed]
+        self.resizeDocks(bottom, [max(150, self.height() // 3)] * len(bottom), Qt.Vertical)
 
     def add_panel(self, widget: QWidget, title: str, area=Qt.RightDockWidgetArea) -> QDockWidget:
         """Dock ``widget`` under ``title`` and list it in View ▸ Panels."""
@@ -259,7 +262,12 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._fitted:
             self._fitted = True
-            QTimer.singleShot(0, self.view.fit_or_start)  # once the viewport has its real size
+            QTimer.singleShot(0, self._first_layout)  # once the window has its real size
+
+    def _first_layout(self) -> None:
+        if not self._restored:
+            self._share_height()
+        self.view.fit_or_start()
 
     def dragEnterEvent(self, event):
         if graph_file_urls(event.mimeData()):

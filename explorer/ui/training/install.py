@@ -103,6 +103,9 @@ def install_training(mw: QMainWindow, area=Qt.DockWidgetArea.BottomDockWidgetAre
         dock.runStarted.connect(lambda _id: dock.raise_())
         dock.raise_()
     mw.training_dock = dock
+    # The plots may shrink below their preferred height here, so on a small screen (1366×768) the dock
+    # takes a third of the window and the canvas keeps more than half.
+    dock.tabs.setMinimumHeight(160)
     # The progress goes to the status bar, the one place that is always on screen.
     dock.widget().layout().removeWidget(dock.status)
     dock.status_in_dock = False
