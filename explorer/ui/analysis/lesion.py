@@ -40,8 +40,9 @@ class LesionTool(Tool):
 
     def build_options(self, form) -> None:
         self.twin = QCheckBox("Also the plain twin's run")
-        self.random_k = QCheckBox("Delete k random blocks, k = 1…n")
+        self.random_k = QCheckBox("Also k random blocks at once")
         self.random_k.setChecked(True)
+        self.random_k.setToolTip("Delete k random blocks together, for k = 1…n, several draws each")
         self.draws = QSpinBox(minimum=1, maximum=100, value=5)
         self.draws.setToolTip("Random draws for each k")
         form.addRow("", self.twin)

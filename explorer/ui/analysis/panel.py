@@ -22,7 +22,7 @@ from explorer.ui.analysis.tool import Tool, ToolError
 from explorer.ui.analysis.worker import AnalysisRunner
 from explorer.util.untrusted import UntrustedInputError
 
-LEFT_WIDTH = 300
+LEFT_WIDTH = 320
 
 
 class AnalysisPanel(QWidget):
@@ -112,6 +112,7 @@ class AnalysisPanel(QWidget):
         for t in self.tools:
             self.stack.addWidget(self.views[t.name])
         rcol.addWidget(self.stack, 1)
+        rcol.addStretch(0)   # takes the room only while the stack is hidden (no result yet)
         exports = QHBoxLayout()
         self.png_button = QPushButton()
         self.csv_button = QPushButton()
@@ -192,6 +193,7 @@ class AnalysisPanel(QWidget):
         target = self.picker.current()
         view, t = self.view, self.tool
         result = self._results_of(target).by_tool.get(t.name) if target is not None else None
+        self.stack.setVisible(result is not None)   # empty axes say nothing; the verdict line says what to do
         if result is None:
             view.clear()
             where = target.label if target is not None else "the selected run (select one in the run list)"
@@ -204,6 +206,7 @@ class AnalysisPanel(QWidget):
             self.verdict.setText(str(result.get("verdict", "")))
         except (UntrustedInputError, ValueError) as e:
             view.clear()
+            self.stack.hide()
             self.verdict.setText(f"the saved {t.title.lower()} result could not be shown ({e}); run it again")
             self._exports(False)
             return

@@ -23,7 +23,8 @@ MAX_TICKS = 14
 def plot(left: str = "", bottom: str = "", title: str = "", log_y: bool = False) -> pg.PlotWidget:
     w = new_plot_widget(left, bottom, title)
     w.setLogMode(y=log_y)
-    w.getAxis("left").enableAutoSIPrefix(False)   # "(×0.001)" beside a log axis only confuses
+    for side in ("left", "bottom"):
+        w.getAxis(side).enableAutoSIPrefix(False)   # "(×0.001)" beside an axis only confuses
     w.setMinimumSize(180, 120)
     return w
 

@@ -24,7 +24,7 @@ class TargetPicker(QWidget):
         self.doc, self.controller = document, controller
         self.combo = QComboBox()
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(14)
+        self.combo.setMinimumContentsLength(10)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setToolTip("What the tool runs on: the current graph, the run selected in the run list, or a "
                               "run folder with trained weights")
