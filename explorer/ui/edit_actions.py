@@ -288,6 +288,8 @@ class EditActions(QObject):
             for a in (self.open_inside, self.expand, self.split, self.collapse):
                 if a.isEnabled():
                     menu.addAction(a)
+            for a in self.scene.node_menu_actions(node_id, menu):   # e.g. the training panel's Freeze
+                menu.addAction(a)
             menu.addSeparator()
             for a in (self.cut, self.copy, self.duplicate, self.delete):
                 menu.addAction(a)

@@ -146,6 +146,7 @@ class Inspector(QScrollArea):
         self._layout.addLayout(self.buttons)
         self._layout.addStretch(1)
         self._buttons: list[QToolButton] = []
+        self.node_actions: list = []   # callables (node_id, parent) -> QAction | None: other panels' toggles
         graph.subscribe(self._on_event)
         analysis.updated.connect(self._show_analysis)
         self.show_node("")
@@ -235,13 +236,23 @@ class Inspector(QScrollArea):
             self.repeat_editor = spin
         if block.composite:
             for action in self.actions_for_composite:
-                b = QToolButton()
-                b.setDefaultAction(action)  # follows the action's enabled state and text
-                b.setToolButtonStyle(Qt.ToolButtonTextOnly)
-                b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-                self.buttons.addWidget(b)
-                self._buttons.append(b)
+                self._add_button(action)
+        for entry in self.node_actions:   # e.g. Freeze for Training, from the training panel
+            button = QToolButton()
+            action = entry(self.node_id, button)   # goes with its button when another node is shown
+            if action is not None:
+                self._add_button(action, button)
+            else:
+                button.deleteLater()
         self._show_analysis(self.analysis.result)
+
+    def _add_button(self, action, b: QToolButton | None = None) -> None:
+        b = b or QToolButton()
+        b.setDefaultAction(action)  # follows the action's enabled state, text and tick
+        b.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.buttons.addWidget(b)
+        self._buttons.append(b)
 
     # -- edits ----------------------------------------------------------------------------------
     def _edited(self, name: str, value) -> None:

@@ -12,7 +12,7 @@ each line goes is computed once per change (``text_lines``), and painting draws 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from explorer.blocks.registry import UnknownBlockError, get_block
@@ -24,6 +24,7 @@ NODE_W, NODE_H = 180.0, 64.0   # NODE_H: the height of a node whose parameters f
 LINE_H = 14.0                  # each further line of parameters makes the node this much taller
 MAX_DETAIL_LINES = 3
 MAX_NODE_H = NODE_H + (MAX_DETAIL_LINES - 1) * LINE_H
+FROZEN_STRIP_H = 5.0           # a frozen node (fine-tuning): a grey strip on its top edge and a lock
 FULL_DETAIL = 0.55   # below this zoom only the title is drawn
 TITLE_ONLY = 0.22    # below this a coloured box
 TEXT_LEFT, TEXT_RIGHT = 32.0, 5.0   # the text column: right of the colour band and glyph
@@ -94,6 +95,7 @@ class NodeItem(QGraphicsItem):
         self._composite = False
         self._cost_text = ""
         self._severity = ""   # "", "warning", "error"
+        self._frozen = False  # kept fixed while training: the training settings say so (set_frozen)
         self._tooltip_stale = True
         self.problems: list[str] = []
         self.in_port = self.out_port = None
@@ -145,6 +147,20 @@ class NodeItem(QGraphicsItem):
         self._cost_text, self.problems, self._severity = cost, problems, severity
         self._refresh_tooltip()
         self.update()
+
+    def set_frozen(self, on: bool) -> None:
+        if on != self._frozen:
+            self._frozen = on
+            self.update()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def lock_rect(self) -> QRectF:
+        """Where the lock of a frozen node is drawn: in the strip, at the right."""
+        b = self._body
+        return QRectF(b.right() - 22, b.top() + 1, 14, 14)
 
     @property
     def severity(self) -> str:
@@ -272,6 +288,8 @@ class NodeItem(QGraphicsItem):
         big = lod < FULL_DETAIL  # zoomed out: only the title, in a bigger font
         if self._repeat > 1:
             self._paint_badge(painter, hue, body, 13.0 if big else 8.0)
+        if self._frozen:
+            self._paint_frozen(painter, theme, body)
         if not big:
             draw_glyph(painter, QRectF(body.left() + 10, body.top() + 8, 20, 20), self._type, theme.text, theme.dark)
         lines = self.text_lines(lod)
@@ -280,6 +298,20 @@ class NodeItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen((theme.error if self._severity == "error" else theme.text_dim) if last else theme.text)
             painter.drawText(rect, Qt.AlignLeft | Qt.AlignVCenter, text)
+
+    def _paint_frozen(self, painter: QPainter, theme, body: QRectF) -> None:
+        """A grey strip along the top edge and a padlock: these weights do not train."""
+        grey = QColor(128, 128, 128)
+        strip = QPainterPath()
+        strip.addRoundedRect(QRectF(body.left() + 7, body.top(), body.width() - 7, FROZEN_STRIP_H), 2, 2)
+        painter.fillPath(strip, grey)
+        r = self.lock_rect()
+        painter.setPen(QPen(grey.darker(140), 1.6))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawArc(QRectF(r.left() + 3, r.top(), r.width() - 6, r.height() * 0.7), 0, 180 * 16)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(grey.darker(140))
+        painter.drawRoundedRect(QRectF(r.left() + 1, r.top() + r.height() * 0.4, r.width() - 2, r.height() * 0.6), 2, 2)
 
     def _paint_badge(self, painter: QPainter, hue, body: QRectF, size: float) -> float:
         """The repeat count of a stage as a pill at the right; returns its width."""

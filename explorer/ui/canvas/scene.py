@@ -65,6 +65,9 @@ class GraphScene(QGraphicsScene):
         self._move: MoveInteraction | None = None
         self._current = ""
         self._selected: list[str] = []
+        self._frozen: set[str] = set()      # nodes drawn with a lock (the training settings' frozen set)
+        self.node_menu_entries: list = []   # callables (node_id, parent) -> QAction | None: other panels'
+                                            # entries in a node's context menu (freeze for training)
         self._rect_timer = QTimer(self)
         self._rect_timer.setSingleShot(True)
         self._rect_timer.setInterval(0)
@@ -116,6 +119,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node(self, nid: str) -> NodeItem:
         item = NodeItem(self.graph.node(nid), self.style, editable=self.editable)
+        item.set_frozen(nid in self._frozen)
         if self.overview:
             item.setOpacity(0.0)
         self.addItem(item)
@@ -246,6 +250,16 @@ class GraphScene(QGraphicsScene):
                 e.setOpacity(alpha)
 
     # -- selection ------------------------------------------------------------------------------
+    def set_frozen(self, node_ids) -> None:
+        """Draw these nodes with a lock (kept fixed while training); the others without."""
+        self._frozen = set(node_ids)
+        for nid, item in self.nodes.items():
+            item.set_frozen(nid in self._frozen)
+
+    def node_menu_actions(self, node_id: str, parent) -> list:
+        """The actions other panels add to ``node_id``'s context menu."""
+        return [a for a in (entry(node_id, parent) for entry in self.node_menu_entries) if a is not None]
+
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.selectedItems() if isinstance(i, NodeItem)]
 

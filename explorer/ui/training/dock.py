@@ -10,27 +10,38 @@ Interface for the main window (see ``install.py``, which wires it):
 - slots ``highlightNode(str node_id)``, ``shutdown()`` (stop and wait: call before the window goes);
 - ``set_blocker(problem)`` (the graph's first error: Train waits, its tooltip says why) and
   ``document_changed()`` (another document: its notices go).
+
+Fine-tuning: ``freeze_set`` (the frozen nodes, a training setting) is shown on the window's canvas (a
+lock) and toggled from its context menu and inspector, wherever the parent window has ``scene`` and
+``inspector``. Each run keeps its weights in a folder of this session (its ``out_dir``), so the run list
+can start a run from them or fine-tune one on another data set.
 """
 from __future__ import annotations
 
+import tempfile
+import uuid
+from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QInputDialog, QLabel, QPushButton, QScrollArea, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
 
+from explorer.graph.fileio import FileFormatError, loads_graph
 from explorer.graph.model import Graph
 from explorer.ui.training.comparison_view import ComparisonView
+from explorer.ui.training.freeze_set import FreezeSet
 from explorer.ui.training.notice_banner import NoticeBanner
 from explorer.ui.training.plots.gradient_panel import GradientPanel
 from explorer.ui.training.plots.metrics_panel import MetricsPanel
 from explorer.ui.training.run_controller import RunController
 from explorer.ui.training.run_list import RunList
-from explorer.ui.training.settings_form import SettingsForm
+from explorer.ui.training.settings_form import BUILT_IN, SettingsForm
 from explorer.ui.training.status_widget import TrainingStatus
 
 FROZEN_NOTE = "Training works on a copy of the graph taken when you press Train: edits apply to the next run."
 TRAIN_TIP = "Train the network on the canvas with these settings"
+FINE_TUNE_SAMPLES = 200   # the small-data case, unless the form limits the samples already
 COMPARE_TIP = ("Train this network's plain twin (shortcuts removed) and then the network itself with the same "
                "settings and seed, overlaid")
 
@@ -52,7 +63,9 @@ class TrainingDock(QDockWidget):
         self.controller = controller or RunController(self)
         c = self.controller
 
-        self.form = SettingsForm()
+        self.freeze_set = FreezeSet(self)
+        self.form = SettingsForm(freeze=self.freeze_set)
+        self._weights = tempfile.TemporaryDirectory(prefix="explorer-weights-")   # removed with the dock
         self.form.tensorboardChanged.connect(c.session.set_tensorboard_dir)  # the runs' TensorBoard logs
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip(TRAIN_TIP)
@@ -117,12 +130,33 @@ class TrainingDock(QDockWidget):
         self.comparison.layerClicked.connect(self.layerClicked)
         self.runs.settingsRequested.connect(self._use_settings)
         self.runs.graphRequested.connect(self._open_graph)
+        self.runs.startFromRequested.connect(self._start_from_run)
+        self.runs.fineTuneRequested.connect(self.ask_fine_tune)
         c.runStarted.connect(self.runStarted)
         c.runFinished.connect(self.runFinished)
         c.trainingChanged.connect(self._training_changed)
         c.runChanged.connect(self._run_changed)
         c.notice.connect(self._notice)
         self._training_changed(False)
+        self.attach_canvas(getattr(parent, "scene", None), getattr(parent, "inspector", None))
+
+    def attach_canvas(self, scene, inspector=None) -> None:
+        """Show the frozen nodes on ``scene`` and offer Freeze for Training in its node menu and in
+        ``inspector`` (either may be None)."""
+        def entry(node_id, parent):
+            return self.freeze_set.action(node_id, parent) if node_id else None
+        if scene is not None and hasattr(scene, "set_frozen"):
+            self.freeze_set.changed.connect(lambda: scene.set_frozen(self.freeze_set.ids()))
+            scene.node_menu_entries.append(entry)
+            scene.set_frozen(self.freeze_set.ids())
+        if inspector is not None and hasattr(inspector, "node_actions"):
+            inspector.node_actions.append(entry)
+
+    def _with_weights_folder(self, config):
+        """Each run keeps its weights (last.pt) in a folder of this session: fine-tuning starts from them."""
+        if config.out_dir:
+            return config
+        return config.replace(out_dir=str(Path(self._weights.name) / uuid.uuid4().hex[:12]))
 
     # -- actions ----------------------------------------------------------------------------------
     def _inputs(self):
@@ -148,7 +182,7 @@ class TrainingDock(QDockWidget):
             return None
         graph, dataset, config, arch = got
         self.banner.hide()
-        return self.controller.start(graph, dataset, config, arch=arch, auto_log=self.form.auto_log,
+        return self.controller.start(graph, dataset, self._with_weights_folder(config), arch=arch, auto_log=self.form.auto_log,
                                      auto_stats=self.form.auto_stats)
 
     @Slot()
@@ -232,6 +266,57 @@ class TrainingDock(QDockWidget):
         if rec is not None:
             self.form.apply(rec.config, rec.dataset)
 
+    def _start_from_run(self, run_id: str) -> None:
+        rec = self.controller.record(run_id)
+        if rec is not None and rec.config.get("out_dir"):
+            self.form.set_start_from(rec.config["out_dir"], f"run: {rec.name}")
+
+    @Slot(str)
+    def ask_fine_tune(self, run_id: str) -> tuple[str, str] | None:
+        """Ask which data set to fine-tune ``run_id`` on, then do it (see ``fine_tune``)."""
+        rec = self.controller.record(run_id)
+        if rec is None:
+            return None
+        others = [d for d in BUILT_IN if d != rec.dataset] + [d for d in BUILT_IN if d == rec.dataset]
+        dataset, ok = QInputDialog.getItem(self, "Fine-tune on another data set",
+                                           f"Fine-tune {rec.name} (trained on {rec.dataset}) on:", others, 0, False)
+        return self.fine_tune(run_id, dataset) if ok else None
+
+    def fine_tune(self, run_id: str, dataset: str) -> tuple[str, str] | None:
+        """Train ``run_id``'s graph on ``dataset`` from its weights with all but the last stage frozen
+        (the classifier adapts to the new classes), and from scratch on the same samples, overlaid.
+        Returns the two run ids, or None when refused (the banner says why)."""
+        rec = self.controller.record(run_id)
+        if rec is None or not rec.config.get("out_dir"):
+            self.banner.show_message("this run kept no weights: fine-tune a finished run of this session", "error")
+            return None
+        if self.controller.is_training():
+            self.banner.show_message("a run is already training; stop it or wait for it to finish", "error")
+            return None
+        try:
+            graph = loads_graph(rec.graph_json, source=f"run '{rec.name}'")
+        except FileFormatError as e:
+            self.banner.show_message(f"cannot fine-tune run '{rec.name}': {e}", "error")
+            return None
+        problem = self.form.problem()
+        if problem:
+            self.banner.show_message(problem, "error")
+            return None
+        base = self.form.config()
+        base = base.replace(init_from=None, freeze=[], unfreeze_at=0, lr_mult={},
+                            train_samples=base.train_samples or FINE_TUNE_SAMPLES)
+        tuned = base.replace(init_from=rec.config["out_dir"], freeze=_all_but_last_stage(graph))
+        self.banner.hide()
+        ids = (self.controller.start(graph, dataset, self._with_weights_folder(tuned), arch=rec.arch,
+                                     name=f"{rec.name} fine-tuned on {dataset}", auto_log=self.form.auto_log,
+                                     auto_stats=self.form.auto_stats),
+               self.controller.start(graph, dataset, self._with_weights_folder(base), arch=rec.arch,
+                                     name=f"{rec.arch} from scratch on {dataset}", auto_log=self.form.auto_log,
+                                     auto_stats=self.form.auto_stats))
+        for rid in ids:
+            self.controller.set_overlay(rid, True)
+        return ids
+
     def _open_graph(self, run_id: str) -> None:
         rec = self.controller.record(run_id)
         if rec is not None:
@@ -244,3 +329,13 @@ class TrainingDock(QDockWidget):
         mw = self.parentWidget()
         if mw is not None and not mw.isVisible() and self.controller.is_training():
             self.controller.shutdown()
+
+
+def _all_but_last_stage(graph: Graph) -> list[str]:
+    """``until:`` the node before the last stage (the last repeated block), so that stage and the head
+    train; a network without stages trains only its last node."""
+    order = graph.topological_order()
+    stages = [n for n in order if graph.node(n).repeat > 1]
+    last = stages[-1] if stages else order[-1]
+    i = order.index(last)
+    return [f"until:{order[i - 1]}"] if i > 0 else []

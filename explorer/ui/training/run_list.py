@@ -169,6 +169,8 @@ class RunTableModel(QAbstractTableModel):
 class RunList(QTableView):
     settingsRequested = Signal(str)   # "train again with these settings"
     graphRequested = Signal(str)      # "open the graph this run trained"
+    startFromRequested = Signal(str)  # "start the next runs from this run's weights"
+    fineTuneRequested = Signal(str)   # "fine-tune this run on another data set…"
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)
@@ -229,6 +231,17 @@ class RunList(QTableView):
                          ("Open the graph this run trained", lambda: self.graphRequested.emit(rid)),
                          ("Rename", lambda: self.edit(self.model_.index(index.row(), NAME)))):
             menu.addAction(QAction(text, menu, triggered=fn))
+        menu.addSeparator()
+        # fine-tuning needs the run's weights on disk: a run of this session that trained to its end
+        rec = self.c.record(rid)
+        weights = rec is not None and bool(rec.config.get("out_dir")) and rec.status in ("finished", "stopped")
+        for text, signal in (("Start From This Run's Weights", self.startFromRequested),
+                             ("Fine-tune This Run on Another Data Set…", self.fineTuneRequested)):
+            act = QAction(text, menu, triggered=lambda _=False, s=signal: s.emit(rid))
+            act.setEnabled(weights)
+            if not weights:
+                act.setToolTip("only a finished run of this session has its weights kept")
+            menu.addAction(act)
         delete = QAction("Delete run", menu, triggered=lambda: self.c.delete(rid))
         delete.setEnabled(rid != self.c.training_id)
         menu.addSeparator()

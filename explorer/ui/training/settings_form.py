@@ -6,6 +6,11 @@ Data sets that live on disk (CIFAR-10, MNIST, Fashion-MNIST, an image folder) ta
 devices present on this machine are offered; mixed precision only when the device is CUDA. "TensorBoard
 logs" names a folder that each run writes its event files under (as ``train --tensorboard``);
 ``tensorboardChanged`` says where ("" when off), and Train waits while the package is missing.
+
+Fine-tuning: "Start from" (random weights, a run's weights, or a weights file chosen with "File…"), the
+frozen nodes (a ``FreezeSet`` shared with the canvas and the inspector, which toggle it), the epoch they
+unfreeze at, learning-rate multipliers per node or stage (``stage1=0.1, stage2=0.5``) and a limit on the
+training samples (stratified).
 """
 from __future__ import annotations
 
@@ -18,10 +23,13 @@ from explorer.data.registry import parse_spec
 from explorer.train import AMP_MODES, OPTIMIZERS, SCHEDULES, ConfigError, TrainConfig
 from explorer.train.device import available_devices, resolve_device
 from explorer.train.tensorboard_log import missing as tensorboard_missing
+from explorer.ui.training.freeze_set import FreezeSet
 
 BUILT_IN = ("digits", "shapes")
 ON_DISK = (("cifar10", "CIFAR-10 (folder)…"), ("mnist", "MNIST (folder)…"),
            ("fashion-mnist", "Fashion-MNIST (folder)…"), ("folder", "Image folder…"))
+SCRATCH = "random weights (from scratch)"
+WEIGHTS_FILES = "Weights (*.pt *.pth *.ckpt);;All files (*)"
 GUI_DEFAULTS = dict(epochs=3, batch_size=64, lr=0.05, optimizer="sgd", schedule="cosine", weight_decay=5e-4, seed=0)
 
 
@@ -29,8 +37,9 @@ class SettingsForm(QWidget):
     changed = Signal()
     tensorboardChanged = Signal(str)   # the folder runs log to; "" when TensorBoard logs are off
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, freeze: FreezeSet | None = None):
         super().__init__(parent)
+        self.freeze_set = freeze if freeze is not None else FreezeSet(self)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -93,6 +102,7 @@ class SettingsForm(QWidget):
         self.tensorboard_row = _row(self.tensorboard_path, self.tensorboard_browse)
         form.addRow(self.tensorboard)
         form.addRow("", self.tensorboard_row)
+        self._build_fine_tuning(form)
 
         self.dataset.currentIndexChanged.connect(self._dataset_changed)
         self.device.currentIndexChanged.connect(self._device_changed)
@@ -111,6 +121,66 @@ class SettingsForm(QWidget):
         self._dataset_changed()
         self._device_changed()
 
+    def _build_fine_tuning(self, form: QFormLayout) -> None:
+        self.start_from = QComboBox()
+        self.start_from.addItem(SCRATCH, None)
+        self.start_from.setToolTip("The weights a run starts from: fine-tuning loads what fits by node id and "
+                                   "shape, and re-initialises the rest (a new classifier)")
+        self.start_file = QPushButton("File…")
+        self.start_file.setToolTip("Start from a checkpoint or a .pth state_dict")
+        form.addRow("Start from", _row(self.start_from, self.start_file))
+        self.frozen = QLineEdit()
+        self.frozen.setObjectName("frozen")
+        self.frozen.setPlaceholderText("none: right-click a node ▸ Freeze for Training")
+        self.frozen.setToolTip("Node or stage ids kept fixed while training, comma-separated; until:NODE "
+                               "freezes everything up to NODE")
+        self.unfreeze_at = _spin(0, 10_000, 0)
+        self.unfreeze_at.setSpecialValueText("never")
+        self.unfreeze_at.setPrefix("epoch ")
+        self.unfreeze_at.setToolTip("From this epoch on the frozen nodes train too (2 or later)")
+        self.lr_mult = QLineEdit()
+        self.lr_mult.setObjectName("lr_mult")
+        self.lr_mult.setPlaceholderText("e.g. stage1=0.1, stage2=0.5")
+        self.lr_mult.setToolTip("Learning-rate multipliers per node or stage: NODE=FACTOR, comma-separated")
+        self.train_samples = _spin(0, 100_000_000, 0)
+        self.train_samples.setSpecialValueText("all")
+        self.train_samples.setToolTip("Train on a stratified subset of this many samples (the small-data case)")
+        for label, w in (("Frozen", self.frozen), ("Unfreeze at", self.unfreeze_at),
+                         ("LR multipliers", self.lr_mult), ("Train samples", self.train_samples)):
+            form.addRow(label, w)
+        self.start_from.currentIndexChanged.connect(self.changed)
+        self.start_file.clicked.connect(self._browse_weights)
+        self.frozen.editingFinished.connect(lambda: self.freeze_set.set_ids(self.frozen.text().split(",")))
+        self.freeze_set.changed.connect(self._freeze_changed)
+        self.lr_mult.textChanged.connect(self.changed)
+        for w in (self.unfreeze_at, self.train_samples):
+            w.valueChanged.connect(self.changed)
+
+    def set_start_from(self, source: str, label: str) -> None:
+        """Start the next runs from ``source`` (a run folder or a weights file), shown as ``label``."""
+        i = self.start_from.findData(source)
+        if i < 0:
+            self.start_from.addItem(label, source)
+            self.start_from.setItemData(self.start_from.count() - 1, source, Qt.ItemDataRole.ToolTipRole)
+            i = self.start_from.count() - 1
+        self.start_from.setCurrentIndex(i)
+
+    def init_from(self) -> str | None:
+        return self.start_from.currentData()
+
+    def lr_multipliers(self) -> dict[str, float]:
+        """The multipliers field as a dict; raises ConfigError naming the entry that is not NODE=FACTOR."""
+        out: dict[str, float] = {}
+        for part in filter(None, (p.strip() for p in self.lr_mult.text().split(","))):
+            node, sep, factor = part.partition("=")
+            try:
+                if not sep or not node.strip():
+                    raise ValueError
+                out[node.strip()] = float(factor)
+            except ValueError:
+                raise ConfigError(f"learning-rate multiplier '{part}' is not NODE=FACTOR (e.g. stage1=0.1)") from None
+        return out
+
     # -- what the form says -----------------------------------------------------------------------
     def dataset_spec(self) -> str:
         name = self.dataset.currentData()
@@ -126,7 +196,15 @@ class SettingsForm(QWidget):
                            device=self.device.currentData(),
                            amp=self.amp.currentText() if self.amp.isEnabled() else "off",
                            seed=self.seed.value(), log_every=self.log_every.value() or 10,
-                           stats_every=self.stats_every.value() or 10)
+                           stats_every=self.stats_every.value() or 10, init_from=self.init_from(),
+                           freeze=self.freeze_set.ids(), unfreeze_at=self.unfreeze_at.value(),
+                           lr_mult=self._lr_mult_or_empty(), train_samples=self.train_samples.value() or None)
+
+    def _lr_mult_or_empty(self) -> dict[str, float]:
+        try:
+            return self.lr_multipliers()
+        except ConfigError:
+            return {}   # problem() reports it and Train waits
 
     def tensorboard_dir(self) -> str:
         """The folder runs write TensorBoard logs under; "" when the option is off."""
@@ -151,6 +229,7 @@ class SettingsForm(QWidget):
             if not self.tensorboard_dir():
                 return "choose the folder for the TensorBoard logs with Browse…, or untick TensorBoard logs"
         try:
+            self.lr_multipliers()
             self.config().check()
         except ConfigError as e:
             return str(e)
@@ -180,6 +259,20 @@ class SettingsForm(QWidget):
             self.device.setCurrentIndex(i)
         self.log_every.setValue(0 if config.get("auto_log", True) else int(config.get("log_every", 0)))
         self.stats_every.setValue(0 if config.get("auto_stats", True) else int(config.get("stats_every", 0)))
+        source = config.get("init_from")
+        if isinstance(source, str) and source:
+            self.set_start_from(source, f"weights: {source}")
+        else:
+            self.start_from.setCurrentIndex(0)
+        freeze = config.get("freeze")
+        self.freeze_set.set_ids([str(n) for n in freeze] if isinstance(freeze, list) else [])
+        unfreeze = config.get("unfreeze_at")
+        self.unfreeze_at.setValue(unfreeze if isinstance(unfreeze, int) and not isinstance(unfreeze, bool) else 0)
+        mult = config.get("lr_mult")
+        self.lr_mult.setText(", ".join(f"{k}={v:g}" for k, v in mult.items()
+                                       if isinstance(v, (int, float))) if isinstance(mult, dict) else "")
+        samples = config.get("train_samples")
+        self.train_samples.setValue(samples if isinstance(samples, int) and not isinstance(samples, bool) else 0)
 
     # -- reactions --------------------------------------------------------------------------------
     def _dataset_changed(self) -> None:
@@ -208,6 +301,15 @@ class SettingsForm(QWidget):
         if folder:
             self.tensorboard_path.setText(folder)
 
+    def _freeze_changed(self) -> None:
+        self.frozen.setText(", ".join(self.freeze_set.ids()))
+        self.changed.emit()
+
+    def _browse_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Start from the weights in", "", WEIGHTS_FILES)
+        if path:
+            self.set_start_from(path, f"file: {path}")
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, f"Folder of the {self.dataset.currentText()} data",
                                                   self.path.text())
@@ -215,7 +317,7 @@ class SettingsForm(QWidget):
             self.path.setText(folder)
 
 
-def _row(edit: QLineEdit, button: QPushButton) -> QWidget:
+def _row(edit: QWidget, button: QPushButton) -> QWidget:
     """A path field with its Browse… button, as one form row."""
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
