@@ -110,3 +110,13 @@ def test_blocks_made_by_tools_are_not_offered_in_the_palette(qtbot):
     hidden = {b.name for b in all_blocks() if not b.placeable}
     assert hidden and not hidden & listed
     assert {b.name for b in all_blocks() if b.placeable} <= listed
+
+
+def test_a_zero_pad_shortcut_that_would_drop_channels_is_refused_with_the_fix():
+    from explorer.network.inference import analyze
+    from explorer.presets import build_preset
+
+    g = build_preset("resnet20")
+    g.set_param("stem_conv", "out_channels", 999)  # stage1's zero-pad would have to go 999 → 16
+    (problem,) = analyze(g).errors
+    assert problem.node_id == "stage1" and "set shortcut to projection" in problem.text

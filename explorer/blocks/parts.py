@@ -19,19 +19,22 @@ SE_REDUCTION = Int("se_reduction", 0, 0, 256, "squeeze-excitation on the residua
 
 def shortcut_kind(in_channels: int, out_channels: int, stride: int, kind: str) -> str:
     """What a shortcut setting becomes for this change of shape: "none", "identity", "zero_pad" or
-    "projection" ("auto" and an impossible "zero_pad" resolved)."""
+    "projection" ("auto" resolved; a zero-pad that would have to drop channels is refused by ``shortcut``)."""
     if kind == "none":
         return "none"
     same = in_channels == out_channels and stride == 1
     if kind == "identity" or (same and kind != "projection"):
         return "identity"
-    return "zero_pad" if kind == "zero_pad" and out_channels >= in_channels else "projection"
+    return "zero_pad" if kind == "zero_pad" else "projection"
 
 
 def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True) -> str | None:
     """The skip path from ``x`` to a tensor of ``out_channels`` at ``stride``; identity when it can be,
     None for kind "none"."""
     c = b.channels(x)
+    if kind == "zero_pad" and out_channels < c:
+        raise ShapeError(f"a zero-pad shortcut cannot turn {c} channels into {out_channels}: padding only adds "
+                         "channels", "set shortcut to projection (a 1×1 conv) or auto")
     kind = shortcut_kind(c, out_channels, stride, kind)
     if kind == "none":
         return None
