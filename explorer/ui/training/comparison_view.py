@@ -9,7 +9,7 @@ the verdict text is computed below the UI (``verdict``), this tab only shows it.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QStackedLayout, QVBoxLayout, QWidget)
 
 from explorer.runs.feed import LAYER_QUANTITIES
@@ -19,12 +19,13 @@ from explorer.ui.training.plots.depth_profile import DepthProfile
 from explorer.ui.training.plots.export import ExportError, export_png
 from explorer.ui.training.plots.grad_heatmap import GradHeatmap
 from explorer.ui.training.plots.metric_plot import MetricPlot
+from explorer.ui.training.plots.paged import PagedPlots
 from explorer.ui.training.plots.style import run_color
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 EMPTY_TEXT = ("No comparison yet. Press <b>Plain vs residual</b> to train this network and its plain twin "
               "(the same layers without shortcuts) with the same settings; they are compared here.")
-MIN_PLOTS_HEIGHT = 460
+PLOT_MIN_HEIGHT = 190   # title, curves and the x axis's labels
 VERDICT_WORDS = {"grad_norm": "weight gradient", "output_grad_norm": "gradient", "update_ratio": "update ratio"}
 
 
@@ -87,20 +88,8 @@ class ComparisonView(QWidget):
             bl.addWidget(caption)
             bl.addWidget(heatmap, 1)
             maps.addWidget(box)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(curves)
-        split.addWidget(maps)
-        # Below this height the plots would be too flat to read: a short panel scrolls instead.
-        split.setMinimumHeight(MIN_PLOTS_HEIGHT)
-        inner = QWidget()
-        il = QVBoxLayout(inner)
-        il.setContentsMargins(0, 0, 0, 0)
-        il.addWidget(split, 1)
-        self.body = QScrollArea()
-        self.body.setWidgetResizable(True)
-        self.body.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.body.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.body.setWidget(inner)
+        # A short dock pages through the curves and the heatmaps: each seen whole, x axis included.
+        self.body = PagedPlots([(curves, PLOT_MIN_HEIGHT), (maps, PLOT_MIN_HEIGHT)])
         self.empty = QLabel(EMPTY_TEXT)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)

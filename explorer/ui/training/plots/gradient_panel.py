@@ -3,7 +3,7 @@ curves below, one choice of quantity for all three, the heatmap's colour scale (
 runs, or its own), and node highlighting passed to each."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES
@@ -11,7 +11,11 @@ from explorer.ui.training.plots.depth_profile import DepthProfile
 from explorer.ui.training.plots.export import ExportButton
 from explorer.ui.training.plots.grad_heatmap import GradHeatmap
 from explorer.ui.training.plots.layer_curves import LayerCurves
+from explorer.ui.training.plots.paged import PagedPlots
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
+
+HEATMAP_MIN_HEIGHT = 200   # about eight layer names one above the other
+PLOT_MIN_HEIGHT = 170      # title, curves and the x axis's labels
 
 
 class GradientPanel(QWidget):
@@ -46,15 +50,12 @@ class GradientPanel(QWidget):
         lower = QSplitter()
         lower.addWidget(self.by_depth)
         lower.addWidget(self.curves)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.heatmap)
-        split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        # A short dock pages through the heatmap and the two lower plots instead of flattening them.
+        self.body = PagedPlots([(self.heatmap, HEATMAP_MIN_HEIGHT), (lower, PLOT_MIN_HEIGHT)])
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(bar)
-        lay.addWidget(split, 1)
+        lay.addWidget(self.body, 1)
         self.quantity.currentIndexChanged.connect(self._quantity)
         self.own_scale.toggled.connect(lambda on: self.heatmap.set_shared_scale(not on))
         self.heatmap.layerClicked.connect(self._clicked)
