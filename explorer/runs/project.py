@@ -1,10 +1,12 @@
 """Where a project's runs live, and how often a run reports when the window chooses for the user.
 
 Runs belong to the graph file they were trained from: ``net.json`` keeps its runs in ``net.runs/``
-beside it, so copying the two together moves a project with its history.
+beside it, so copying the two together moves a project with its history. Each run's own folder (what
+``train --out`` writes: checkpoints, graph.json, config.json) is ``net.runs/<run id>/``, beside its record.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from explorer.train.config import TrainConfig
@@ -21,6 +23,32 @@ MIN_STATS_EVERY = 4
 def runs_folder_for(graph_path: str | Path) -> Path:
     p = Path(graph_path)
     return p.with_name(p.stem + ".runs")
+
+
+def run_folder(runs_folder: str | Path, run_id: str) -> Path:
+    """Where run ``run_id`` of a runs folder keeps its weights (its ``out_dir``)."""
+    return Path(runs_folder) / run_id
+
+
+def found_run_folder(runs_folder: str | Path, run_id: str) -> Path | None:
+    """The run's folder beside its record when it exists: a project moved or copied as a whole still
+    finds its weights, whatever absolute path the record wrote down."""
+    folder = run_folder(runs_folder, run_id)
+    return folder if folder.is_dir() else None
+
+
+def bring_run_folder(source: str | Path, runs_folder: str | Path, run_id: str, move: bool) -> Path:
+    """Put the run folder ``source`` at ``run_folder(runs_folder, run_id)`` (moved, or copied so the
+    project it came from keeps its own); returns the new place. A missing ``source`` (the run never got
+    to write one) just gives the new place. Raises OSError."""
+    target = run_folder(runs_folder, run_id)
+    source = Path(source)
+    if source.is_dir() and source.resolve() != target.resolve():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            shutil.rmtree(target)  # a stale copy of this same run: the source is newer
+        (shutil.move if move else shutil.copytree)(str(source), str(target))
+    return target
 
 
 def auto_intervals(config: TrainConfig, train_samples: int, log: bool = True, stats: bool = True) -> TrainConfig:

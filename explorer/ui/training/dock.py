@@ -13,14 +13,11 @@ Interface for the main window (see ``install.py``, which wires it):
 
 Fine-tuning: ``freeze_set`` (the frozen nodes, a training setting) is shown on the window's canvas (a
 lock) and toggled from its context menu and inspector, wherever the parent window has ``scene`` and
-``inspector``. Each run keeps its weights in a folder of this session (its ``out_dir``), so the run list
+``inspector``. Each run keeps its weights in its run folder (its ``out_dir``), so the run list
 can start a run from them or fine-tune one on another data set.
 """
 from __future__ import annotations
 
-import tempfile
-import uuid
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -65,7 +62,6 @@ class TrainingDock(QDockWidget):
 
         self.freeze_set = FreezeSet(self)
         self.form = SettingsForm(freeze=self.freeze_set)
-        self._weights = tempfile.TemporaryDirectory(prefix="explorer-weights-")   # removed with the dock
         self.form.tensorboardChanged.connect(c.session.set_tensorboard_dir)  # the runs' TensorBoard logs
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip(TRAIN_TIP)
@@ -153,10 +149,10 @@ class TrainingDock(QDockWidget):
             inspector.node_actions.append(entry)
 
     def _with_weights_folder(self, config):
-        """Each run keeps its weights (last.pt) in a folder of this session: fine-tuning starts from them."""
-        if config.out_dir:
-            return config
-        return config.replace(out_dir=str(Path(self._weights.name) / uuid.uuid4().hex[:12]))
+        """Each run keeps its weights (last.pt): the controller gives a run without an ``out_dir`` its
+        folder beside its record (``RunController``), so fine-tuning and analysis find them, also after a
+        restart."""
+        return config
 
     # -- actions ----------------------------------------------------------------------------------
     def _inputs(self):

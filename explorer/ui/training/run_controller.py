@@ -7,10 +7,18 @@ saved to the project's runs folder on a background thread (a 1,000-layer run is 
 
 Training always works on a copy of the graph taken at ``start``: the document stays editable, edits
 apply to the next run, and each run keeps the graph it trained (``record.graph_json``).
+
+Each run also writes its run folder (weights, graph.json, config.json: what ``train --out`` writes; its
+``out_dir``) beside its record, ``<runs folder>/<run id>/``, so the analysis tools and fine-tuning find
+its weights after a restart. An unsaved document's runs write into a scratch folder of this controller;
+saving the document moves their folders into its runs folder with the records (the training run's when
+it ends, since its worker is writing it).
 """
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,6 +29,7 @@ from explorer.graph.model import Graph
 from explorer.runs import RunRecord, RunStore
 from explorer.runs.feed import ACTIVE, RunFeed
 from explorer.runs.layer_extras import delete_extra_layers, load_extra_layers, save_extra_layers
+from explorer.runs.project import bring_run_folder, found_run_folder, run_folder
 from explorer.train import FailedReport, StepReport, TrainConfig
 from explorer.train.compare import PLAIN, RESIDUAL, plan_comparison
 from explorer.ui.training.worker import TrainingSession, TrainJob
@@ -48,6 +57,9 @@ class RunController(QObject):
         self.overlay: set[str] = set()
         self.focus = ""
         self.store: RunStore | None = None
+        self._scratch = tempfile.TemporaryDirectory(prefix="explorer-runs-")  # unsaved documents' run folders
+        # Every runs folder this controller has put run folders in: only those folders are moved or deleted.
+        self._homes: set[Path] = {Path(self._scratch.name).resolve()}
         self.session = TrainingSession(self)
         self.session.reportsReady.connect(self._on_reports)
         self.session.failed.connect(self._on_failed)
@@ -116,8 +128,11 @@ class RunController(QObject):
         if name is None:
             n = 1 + sum(1 for f in self.feeds.values() if f.record.arch == arch)
             name = f"{arch} #{n}"
-        cfg = dict(config.to_dict(), auto_log=auto_log, auto_stats=auto_stats)
-        rec = RunRecord(name=name, arch=arch, dataset=dataset, config=cfg, graph_json=dumps_graph(graph))
+        rec = RunRecord(name=name, arch=arch, dataset=dataset, config={}, graph_json=dumps_graph(graph))
+        if not config.out_dir:
+            home = self.store.folder if self.store is not None else Path(self._scratch.name)
+            config = config.replace(out_dir=str(run_folder(home, rec.id)))
+        rec.config = dict(config.to_dict(), auto_log=auto_log, auto_stats=auto_stats)
         self._add(RunFeed(rec))
         return TrainJob(rec.id, graph, dataset, config, auto_log, auto_stats)
 
@@ -210,6 +225,7 @@ class RunController(QObject):
             rec = feed.record
             if rec.status in ACTIVE:  # the worker ended without a final report (cannot happen; never hang on it)
                 rec.status, rec.message = "stopped", rec.message or "ended without a final report"
+            self._bring_home(feed)
             self._save(feed)
             self.runChanged.emit(run_id)
             self.runFinished.emit(run_id)
@@ -249,6 +265,9 @@ class RunController(QObject):
         if run_id == self.training_id:
             raise RuntimeError("stop the run before deleting it")
         self._queue = [j for j in self._queue if j.run_id != run_id]
+        own = self._own_folder(feed)
+        if own is not None:
+            self._saver.submit(lambda: shutil.rmtree(own, ignore_errors=True))
         if self.store is not None:
             store = self.store
             self._saver.submit(lambda: (store.delete(run_id), delete_extra_layers(store.folder, run_id)))
@@ -279,12 +298,15 @@ class RunController(QObject):
         any, stays: the window asks to stop it first, see ``FileActions.maybe_save``)."""
         self._saver.submit(lambda: None).result()   # earlier saves are written: a reopened folder has them
         self.store = RunStore(folder) if folder else None
-        if carry_over:
-            for feed in self.feeds.values():
-                self._save(feed)
-        else:
+        if self.store is not None:
+            self._homes.add(self.store.folder.resolve())
+        if not carry_over:
             keep = {self.training_id} | {j.run_id for j in self._queue}
             self._forget([r for r in self.feeds if r not in keep])
+        for feed in self.feeds.values():
+            self._bring_home(feed)
+            if carry_over:
+                self._save(feed)
         self.load_folder()
 
     def unsaved_runs(self) -> int:
@@ -301,11 +323,44 @@ class RunController(QObject):
                 continue
             if rec.status in ACTIVE:  # the app ended while it trained
                 rec.status, rec.message = "stopped", rec.message or "the app closed while this run trained"
+            found = found_run_folder(self.store.folder, rec.id)
+            if found is not None:  # the project may have moved since the record wrote its out_dir
+                rec.config["out_dir"] = str(found)
             self._add(RunFeed(rec, load_extra_layers(self.store.folder, rec.id)))
         for p in problems:
             self.notice.emit(f"could not read a saved run ({p}); it was skipped", "error")
         self.overlayChanged.emit()
         return problems
+
+    def _own_folder(self, feed: RunFeed) -> Path | None:
+        """The run's folder when this controller chose it (``<a runs folder>/<run id>``), else None (a
+        folder the settings named is the user's: never moved or deleted)."""
+        out = feed.record.config.get("out_dir")
+        if not isinstance(out, str) or not out:
+            return None
+        path = Path(out)
+        return path if path.name == feed.id and path.parent.resolve() in self._homes else None
+
+    def _bring_home(self, feed: RunFeed) -> None:
+        """Put the run's folder beside its record in the current runs folder: moved from the scratch
+        folder, copied from another project's (Save As keeps the old project whole). Not the training
+        run's: its worker writes there until it ends, and ``_on_ended`` brings it then."""
+        own = self._own_folder(feed)
+        if self.store is None or own is None or feed.id == self.training_id:
+            return
+        if own.parent.resolve() == self.store.folder.resolve():
+            return
+        try:
+            moved = bring_run_folder(own, self.store.folder, feed.id,
+                                     move=own.parent.resolve() == Path(self._scratch.name).resolve())
+        except OSError as e:
+            self.notice.emit(f"could not bring the weights of run '{feed.record.name}' from {own} to "
+                             f"{self.store.folder}: {e}; check the folder is writable and has space", "error")
+            return
+        feed.record.config["out_dir"] = str(moved)
+        for job in self._queue:  # a queued run has not started: it writes to the new place
+            if job.run_id == feed.id:
+                job.config = job.config.replace(out_dir=str(moved))
 
     def _save(self, feed: RunFeed) -> None:
         if self.store is None:
