@@ -95,7 +95,8 @@ def test_the_analyze_menu_lists_every_tool_and_refuses_what_a_target_cannot_do(q
     panel = pick(window, "Loss landscape")
     assert panel.png_button.text() == "Save loss landscape picture (PNG)…"
     assert panel.csv_button.text() == "Save loss landscape data (CSV)…"
-    assert "has not run" in panel.verdict.text()
+    assert "needs a trained run" in panel.verdict.text() and "--out" in panel.verdict.text()
+    assert not panel.stack.isVisible()                     # no empty axes before a result
     panel = pick(window, "Lesion study")                   # the current graph has no trained weights
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert not panel.runner.is_busy()

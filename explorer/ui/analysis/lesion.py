@@ -12,7 +12,7 @@ from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import finite_column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import Tool, ToolView
-from explorer.ui.training.plots.style import LINE, run_color
+from explorer.ui.training.plots.style import run_color
 
 NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 
@@ -104,7 +104,7 @@ class LesionView(ToolView):
         drawn = {net: self._read(s) for net, s in studies.items()}   # every field checked before drawing
         self.clear()
         self.studies = studies
-        notes, legend = [], []
+        notes, reasons, legend = [], [], []
         for net, c in NETS:
             w = self.block_plots[net]
             w.setVisible(net in drawn)
@@ -119,12 +119,17 @@ class LesionView(ToolView):
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)
             self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))
-            legend += [(run_color(c), LINE, name), (run_color(c), "╍╍", f"{name} baseline {base:.3f}")]
-            notes += [f"{name}: {k} cannot be deleted: {why}" for k, why in skipped]
+            legend += [(run_color(c), "■", name), (run_color(c), "╍╍", f"{name} baseline {base:.3f}")]
+            if skipped:
+                notes.append(f"{name}: {', '.join(k for k, _ in skipped)}")
+                reasons += [f"{name} {k}: {why}" for k, why in skipped]
         self.k_plot.setYRange(0, 1.02)
         self.k_plot.setVisible(any(len(d[5]) for d in drawn.values()))
         self.row.legend.set_entries(legend)
-        self.row.set_note("\n".join(notes))
+        # One line (the plots keep their height); the reasons, with the shapes, in its tooltip.
+        self.row.set_note(f"Cannot be deleted, they change the shape (hover for the shapes): {'; '.join(notes)}"
+                          if notes else "")
+        self.row.note.setToolTip("\n".join(reasons))
         self.highlight(self.selected)
 
     @staticmethod

@@ -87,16 +87,25 @@ class AnalysisPanel(QWidget):
         self.progress_bar.setTextVisible(True)
         self.progress_bar.hide()
         col.addWidget(self.progress_bar)
-        self.status = QLabel(wordWrap=True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        col.addWidget(self.status)
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(LEFT_WIDTH)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The status line (where failures are told) sits under the scrolled controls, not inside them: a
+        # scroll area sizes its widget without the wrapped label's height for its width, and cut it off.
+        self.status = QLabel(wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setContentsMargins(4, 0, 4, 4)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        column = QWidget()
+        column.setFixedWidth(LEFT_WIDTH)
+        outer = QVBoxLayout(column)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.status)
 
         right = QWidget()
         rcol = QVBoxLayout(right)
@@ -125,7 +134,7 @@ class AnalysisPanel(QWidget):
 
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(scroll)
+        row.addWidget(column)
         row.addWidget(right, 1)
 
         self.tool_box.currentIndexChanged.connect(self._tool_changed)
@@ -197,7 +206,12 @@ class AnalysisPanel(QWidget):
         if result is None:
             view.clear()
             where = target.label if target is not None else "the selected run (select one in the run list)"
-            self.verdict.setText(f"{t.title} has not run on {where} yet: press Run.")
+            if target is not None and t.needs_weights and target.folder is None:
+                self.verdict.setText(f"{t.title} needs a trained run: {target.no_weights}.")
+            elif self._running is not None and self._running[:2] == (t.name, target.key if target else None):
+                self.verdict.setText(f"{t.title} is running on {where}…")
+            else:
+                self.verdict.setText(f"{t.title} has not run on {where} yet: press Run.")
             self.saved_label.setText("")
             self._exports(False)
             return
@@ -238,6 +252,8 @@ class AnalysisPanel(QWidget):
             return
         self._running = (t.name, target.key, self._results_of(target))
         self._say(f"{t.title} on {target.label}…")
+        if t.name not in self._results_of(target).by_tool:
+            self.verdict.setText(f"{t.title} is running on {target.label}…")
         self.runner.start(job)
 
     def cancel(self) -> None:
@@ -273,10 +289,12 @@ class AnalysisPanel(QWidget):
     def _failed(self, text: str) -> None:
         self._running = None
         self._say(f"error: {text}")
+        self._show_saved()   # the header no longer says it is running
 
     def _cancelled(self) -> None:
         self._running = None
         self._say("cancelled; the network and its weights are as they were")
+        self._show_saved()
 
     def _save(self, results: Results) -> bool:
         try:
