@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 SIZES = [(1500, 940), (1366, 768)]
@@ -61,3 +62,70 @@ def test_comparison_plots_page_instead_of_clipping_their_x_axis(make_window, qtb
     w = make_window(size=(1366, 768))
     view = w.training_dock.comparison
     assert view.body.minimums == [PLOT_MIN_HEIGHT, PLOT_MIN_HEIGHT]
+
+
+# -- the analysis panel ------------------------------------------------------------------------------------
+LONG_ERROR = "the run folder has no weights (last.pt is missing); train it with --out first " * 3
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_analysis_controls_fit_their_column_and_the_status_line_shows_whole(make_window, qtbot, size):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QScrollArea
+
+    w = make_window(size=size)
+    dock = w.analysis_dock
+    dock.show()
+    dock.raise_()
+    panel = dock.panel
+    qtbot.waitUntil(panel.isVisible)
+    scroll = panel.findChild(QScrollArea)
+    for i in range(panel.tool_box.count()):
+        panel.tool_box.setCurrentIndex(i)
+        qtbot.wait(1)
+        for c in scroll.widget().findChildren(QWidget):
+            if c.isVisible() and isinstance(c, (QLabel, QAbstractButton, QAbstractSpinBox, QComboBox)):
+                right = c.mapTo(scroll.widget(), c.rect().topRight()).x()
+                assert right <= scroll.viewport().width(), (panel.tool_box.itemText(i), c)
+                assert c.width() >= c.minimumSizeHint().width(), (panel.tool_box.itemText(i), c)
+    with qtbot.waitSignal(panel.message):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)   # some tool refuses: a status line
+    panel.status.setText(f"error: {LONG_ERROR}")   # the longest kind of line it shows
+    qtbot.waitUntil(lambda: panel.status.height() >= panel.status.heightForWidth(panel.status.width()))
+    bottom = panel.status.mapTo(panel, panel.status.rect().bottomLeft()).y()
+    assert bottom <= panel.height()
+
+
+def test_the_header_says_running_while_an_analysis_runs(make_window, qtbot):
+    import threading
+
+    from explorer.ui.analysis.panel import AnalysisPanel
+    from explorer.ui.analysis.tool import Tool, ToolView
+
+    release = threading.Event()
+
+    class View(ToolView):
+        def show_result(self, result): pass
+        def clear(self): pass
+        def table(self): return [], []
+
+    class Waits(Tool):
+        name, title, summary = "waits", "Waits", "returns when the test lets it"
+
+        def job(self, target):
+            return lambda control: (release.wait(30), {"verdict": "done"})[1]
+
+        def make_view(self):
+            return View()
+
+    w = make_window()
+    panel = AnalysisPanel(w.document, tools=[Waits])
+    qtbot.addWidget(panel)
+    panel.show()
+    with qtbot.waitSignal(panel.runner.busyChanged):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    panel.picker.targetChanged.emit()   # the picker re-announces its target mid-run (e.g. a run list refresh)
+    assert "running" in panel.verdict.text() and "has not run" not in panel.verdict.text()
+    with qtbot.waitSignal(panel.resultShown, timeout=30_000):
+        release.set()
+    assert panel.verdict.text() == "done"
+    assert panel.runner.shutdown()
