@@ -28,8 +28,9 @@ class FakeDialogs:
         self.recover_answer = True
         self.stop_answer = True          # "Stop and close" / "Stop and open" is the default button
 
-    def save_changes(self, title, runs=0):
+    def save_changes(self, title, runs=0, action=""):
         self.asked.append(("save_changes", title))
+        self.save_action = action        # how the question was worded: "opening resnet56", ...
         if runs:
             self.asked.append(("unsaved_runs", title, runs))
         return self.save_answer

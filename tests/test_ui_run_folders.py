@@ -29,3 +29,27 @@ def test_a_window_run_keeps_its_weights_through_save_and_reopen(make_window, qtb
     assert c.record(rid).config["out_dir"] == str(folder)
     run = load_run(c.record(rid).config["out_dir"])
     assert run.graph.name == tiny_graph.name and run.dataset == "digits"
+
+
+# -- the questions asked before a document goes -----------------------------------------------------
+def test_stop_training_defaults_to_cancel_when_opening_and_to_stop_when_closing(qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.ui.file_actions import stop_training_box
+
+    box, stop = stop_training_box(None, "net", "open")
+    assert box.defaultButton() is box.button(QMessageBox.Cancel) and stop.text() == "Stop and open"
+    box, stop = stop_training_box(None, "net", "close")
+    assert box.defaultButton() is stop
+
+
+def test_unsaved_question_is_worded_by_the_action(make_window, tiny_graph):
+    from explorer.ui.file_actions import save_changes_box
+
+    w = make_window(tiny_graph)
+    w.document.set_graph(tiny_graph.copy(), dirty=True)
+    assert w.files.open_preset("resnet56")
+    assert w.dialogs.save_action == "opening resnet56"
+    assert save_changes_box(None, "net", 0, w.dialogs.save_action).informativeText() == \
+        "Save them before opening resnet56?"
+    assert "before closing the window?" in save_changes_box(None, "net", 2, "closing the window").informativeText()

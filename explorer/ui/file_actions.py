@@ -22,6 +22,7 @@ from explorer.graph.fileio import FileFormatError, load_graph
 from explorer.network.inference import analyze
 
 GRAPH_FILTER = "Residual Explorer graph (*.json)"
+CLOSING = "closing the window"   # how the unsaved-changes question names closing
 
 
 class Dialogs:
@@ -30,23 +31,15 @@ class Dialogs:
     def __init__(self, parent=None):
         self.parent = parent
 
-    def save_changes(self, title: str, runs: int = 0) -> str:
-        """"save", "discard" or "cancel". ``runs``: training runs that are kept only until the graph has a file."""
-        box = QMessageBox(QMessageBox.Warning, "Unsaved changes", unsaved_text(title, runs),
-                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self.parent)
-        box.setInformativeText("Save before closing it? Saving keeps the runs in a folder beside the file."
-                               if runs else "Save them before closing it?")
-        box.setDefaultButton(QMessageBox.Save)
-        answer = box.exec()
+    def save_changes(self, title: str, runs: int = 0, action: str = CLOSING) -> str:
+        """"save", "discard" or "cancel". ``runs``: training runs that are kept only until the graph has a file;
+        ``action``: what is about to happen, e.g. "opening resnet56"."""
+        answer = save_changes_box(self.parent, title, runs, action).exec()
         return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
     def stop_training(self, title: str, verb: str) -> bool:
         """A run of ``title`` is training: True to stop it and go on (``verb``: "close" or "open")."""
-        box = QMessageBox(QMessageBox.Question, "Training is running",
-                          f"A run of “{title}” is still training.", QMessageBox.Cancel, self.parent)
-        box.setInformativeText(f"Stop it and {verb}? What it has trained so far is kept with the run.")
-        stop = box.addButton(f"Stop and {verb}", QMessageBox.AcceptRole)
-        box.setDefaultButton(stop)
+        box, stop = stop_training_box(self.parent, title, verb)
         box.exec()
         return box.clickedButton() is stop
 
@@ -66,6 +59,27 @@ class Dialogs:
             f"{f' (on {original})' if original else ''} was kept.\n\nOpen it now? "
             "If you choose No it is deleted.", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         return answer == QMessageBox.Yes
+
+
+def save_changes_box(parent, title: str, runs: int, action: str) -> QMessageBox:
+    """The unsaved-changes question, worded by what is about to happen (``action``)."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved changes", unsaved_text(title, runs),
+                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, parent)
+    box.setInformativeText(f"Save before {action}? Saving keeps the runs in a folder beside the file."
+                           if runs else f"Save them before {action}?")
+    box.setDefaultButton(QMessageBox.Save)
+    return box
+
+
+def stop_training_box(parent, title: str, verb: str):
+    """(box, its stop button). Closing the window defaults to stopping (what closing means); opening
+    another document defaults to Cancel: an Enter meant for a file dialog must not end a run."""
+    box = QMessageBox(QMessageBox.Question, "Training is running",
+                      f"A run of “{title}” is still training.", QMessageBox.Cancel, parent)
+    box.setInformativeText(f"Stop it and {verb}? What it has trained so far is kept with the run.")
+    stop = box.addButton(f"Stop and {verb}", QMessageBox.AcceptRole)
+    box.setDefaultButton(stop if verb == "close" else box.button(QMessageBox.Cancel))
+    return box, stop
 
 
 def unsaved_text(title: str, runs: int) -> str:
@@ -165,8 +179,9 @@ class FileActions(QObject):
             a.triggered.connect(lambda _=False, n=info.name: self.open_preset(n))
 
     # -- unsaved changes ------------------------------------------------------------------------
-    def maybe_save(self, verb: str = "open", keep_runs: bool = False) -> bool:
-        """True when it is fine to let the current document go (``verb``: "open" another, or "close").
+    def maybe_save(self, verb: str = "open", keep_runs: bool = False, action: str = "") -> bool:
+        """True when it is fine to let the current document go (``verb``: "open" another, or "close";
+        ``action`` words the question, e.g. "opening resnet56").
 
         A run that trains is asked about first and stopped (so it ends recorded where it belongs); then
         unsaved edits and runs that exist only in memory (a graph without a file keeps them nowhere else)
@@ -179,14 +194,15 @@ class FileActions(QObject):
         in_memory = runs.unsaved_runs() if runs is not None else 0
         if not self.doc.dirty and not in_memory:
             return True
-        answer = self.dialogs.save_changes(self.doc.title, in_memory)
+        action = action or (CLOSING if verb == "close" else "opening another graph")
+        answer = self.dialogs.save_changes(self.doc.title, in_memory, action)
         if answer == "save":
             return self.save_graph()
         return answer == "discard"
 
     # -- actions --------------------------------------------------------------------------------
     def new_graph(self) -> None:
-        if self.maybe_save():
+        if self.maybe_save(action="starting a new graph"):
             self.doc.new()
             self.message.emit("new graph: drag blocks from the palette between Input and Output")
 
@@ -201,7 +217,7 @@ class FileActions(QObject):
     def open_path(self, path: str, ask: bool = True) -> bool | None:
         """Open a graph file: True when opened, False when refused or not wanted, None when a large file goes
         on loading in the background (``openFinished`` says how it ended)."""
-        if ask and not self.maybe_save():
+        if ask and not self.maybe_save(action=f"opening {Path(path).name}"):
             return False
         if self._load is not None:
             self.message.emit("still opening another file; wait or cancel it first")
@@ -276,7 +292,7 @@ class FileActions(QObject):
         return True
 
     def open_preset(self, name: str) -> bool:
-        if not self.maybe_save():
+        if not self.maybe_save(action=f"opening {name}"):
             return False
         try:
             self.doc.open_preset(name, *self.layout_hint())
