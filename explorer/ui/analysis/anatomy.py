@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import column, items, label, names, obj
@@ -56,13 +56,7 @@ class AnatomyView(ToolView):
         self.layers.setHorizontalHeaderLabels(LAYER_COLUMNS)
         self.layers.verticalHeader().setVisible(False)
         self.layers.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        inner = QWidget()
-        row = QHBoxLayout(inner)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.shares, 3)
-        row.addWidget(self.layers, 2)
-        self.row = plots.PlotRow([])
-        self.row.layout().insertWidget(0, inner, 1)
+        self.row = plots.PlotRow([self.shares, self.layers])
         self.fill(self.row)
         self.blocks: list[dict] = []
         self.nodes: list[str] = []
@@ -70,6 +64,9 @@ class AnatomyView(ToolView):
 
     def show_result(self, result: dict) -> None:
         blocks = [obj(b, "a block") for b in items(result.get("blocks"), "'blocks'")]
+        # Nodes without cost (activations, pooling, flatten) would only crowd the axis.
+        blocks = [b for b, p, m in zip(blocks, column(blocks, "params", "a block"), column(blocks, "macs", "a block"))
+                  if p > 0 or m > 0]
         nodes = names(blocks, "node", "a block")
         p, m = column(blocks, "params_share", "a block"), column(blocks, "macs_share", "a block")
         for b in blocks:

@@ -136,7 +136,8 @@ class LandscapeView(ToolView):
             else:
                 self.curves[net].setData(a, r["grid"])
                 plots.set_title(self.lines[net].getPlotItem(), title)
-            legend.append((run_color(c), LINE, r["label"]))
+            if not two_d:   # the maps' titles name their runs; a line mark would mean nothing there
+                legend.append((run_color(c), LINE, r["label"]))
         if two_d:
             legend.append(("#777777", "▦", f"colour: log10 loss from {self.levels[0]:.2f} to {self.levels[1]:.2f}, "
                                            "the same scale for both"))

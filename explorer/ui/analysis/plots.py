@@ -71,9 +71,10 @@ def category_ticks(widget: pg.PlotWidget, labels: Sequence[str]) -> None:
 
 
 class PlotRow(QWidget):
-    """Plots side by side with one legend row under them (the exported picture includes it)."""
+    """Plots (or other widgets, such as a table) side by side with one legend row under them (the exported
+    picture includes it)."""
 
-    def __init__(self, plots: Sequence[pg.PlotWidget], parent=None):
+    def __init__(self, plots: Sequence[QWidget], parent=None):
         super().__init__(parent)
         self.plots = list(plots)
         col = QVBoxLayout(self)
