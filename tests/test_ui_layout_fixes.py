@@ -129,3 +129,34 @@ def test_the_header_says_running_while_an_analysis_runs(make_window, qtbot):
         release.set()
     assert panel.verdict.text() == "done"
     assert panel.runner.shutdown()
+
+
+# -- the run list -------------------------------------------------------------------------------------------
+def test_run_names_keep_their_suffix_and_stay_apart_when_shortened(qapp):
+    from PySide6.QtGui import QFontMetrics
+
+    from explorer.ui.training.run_name import fit_run_name
+
+    fm = QFontMetrics(qapp.font())
+    names = ["resnet20_digits #1", "resnet20_digits (plain twin) #1", "resnet20_digits #2"]
+    width = fm.horizontalAdvance("resnet20_digits (plain) #1")
+    shown = [fit_run_name(n, fm, width) for n in names]
+    assert shown[0] == names[0] and shown[2] == names[2]   # they fit: shown whole
+    assert shown[1] == "resnet20_digits (plain) #1"
+    narrow = fm.horizontalAdvance("resnet2… (plain) #1")
+    shown = [fit_run_name(n, fm, narrow) for n in names]
+    assert len(set(shown)) == 3, shown
+    assert shown[0].endswith(" #1") and shown[1].endswith("(plain) #1") and shown[2].endswith(" #2")
+    assert all(fm.horizontalAdvance(s) <= narrow for s in shown)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_run_list_keeps_three_rows_in_view(make_window, qtbot, size):
+    w = make_window(size=size)
+    runs = w.training_dock.runs
+    w.training_dock.show()
+    w.training_dock.raise_()
+    qtbot.waitUntil(runs.isVisible)
+    header = runs.horizontalHeader().height()
+    assert runs.viewport().height() >= 3 * runs.verticalHeader().defaultSectionSize()
+    assert header > 0

@@ -5,8 +5,8 @@ to rename it. The model only reads runs and forwards edits to the controller (``
 ``rename``), which announces the change back through its signals.
 
 The view shows what a person compares (name, status, validation accuracy, training loss) in the width of
-the training panel without scrolling sideways: the name takes what the others leave and is shortened in
-the middle (so "resnet56 (plain twin) #2" keeps its end); hovering shows it in full with the run's
+the training panel without scrolling sideways: the name takes what the others leave and is shortened at
+the end of its network part (``run_name``: "resnet56 (plain twin) #2" keeps its suffix); hovering shows it in full with the run's
 architecture, data and settings. Those three have columns too, hidden until chosen from the header's menu.
 """
 from __future__ import annotations
@@ -16,8 +16,10 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QStyle, QTableView
 
 from explorer.ui.training.plots.style import run_color
+from explorer.ui.training.run_name import RunNameDelegate
 from explorer.ui.training.throttle import Throttle
 
+MIN_ROWS = 3
 COLUMNS = ("", "Name", "Status", "Val acc", "Loss", "Architecture", "Data", "Settings")
 TICK, NAME, STATUS, VAL_ACC, TRAIN_LOSS, ARCH, DATA, SETTINGS = range(len(COLUMNS))
 HIDDEN = (ARCH, DATA, SETTINGS)     # in every run's tooltip; shown on request from the header's menu
@@ -183,7 +185,8 @@ class RunList(QTableView):
         self.verticalHeader().setVisible(False)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setItemDelegateForColumn(NAME, RunNameDelegate(self))
         h = self.horizontalHeader()
         h.setStretchLastSection(False)
         h.setMinimumSectionSize(24)
@@ -197,6 +200,9 @@ class RunList(QTableView):
         for col in HIDDEN:
             self.setColumnWidth(col, fm.horizontalAdvance("resnet56 (plain twin)") + pad)
             self.setColumnHidden(col, True)
+        # A comparison adds two runs to the one before it: three rows stay in view however short the panel.
+        self.setMinimumHeight(h.sizeHint().height() + MIN_ROWS * self.verticalHeader().defaultSectionSize()
+                              + 2 * self.frameWidth() + self.horizontalScrollBar().sizeHint().height())
         h.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         h.customContextMenuRequested.connect(self._header_menu)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
