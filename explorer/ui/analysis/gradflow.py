@@ -16,7 +16,7 @@ NETS = (("residual", "network", plots.RESIDUAL), ("plain", "plain twin", plots.P
 
 
 def compute(graph, dataset: str, batch: int, seed: int, control) -> dict:
-    from explorer.analysis.gradient_flow import compare_verdict, profile_graph
+    from explorer.analysis.gradient_flow import compare_verdict
     from explorer.network.twins import plain_twin
     from explorer.ui.analysis import jobs
 
@@ -31,15 +31,31 @@ def compute(graph, dataset: str, batch: int, seed: int, control) -> dict:
     for i, (key, _) in enumerate(REGIMES):
         bn = key == "with_bn"
         control.step("gradient flow networks", 2 * i, 4)
-        res = profile_graph(graph, x, y, seed, bn)
+        res = profile(graph, x, y, seed, bn, control)
         control.step("gradient flow networks", 2 * i + 1, 4)
-        plain = profile_graph(twin, x, y, seed, bn)
+        plain = profile(twin, x, y, seed, bn, control)
         verdict = compare_verdict(name, res, "the plain twin", plain, bn)
         verdicts.append(verdict)
         out[key] = {"residual": res.rows(), "plain": plain.rows(), "verdict": verdict}
     control.step("gradient flow networks", 4, 4)
     out["verdict"] = "\n".join(verdicts)
     return out
+
+
+def profile(graph, x, y, seed: int, bn: bool, control):
+    """``gradient_flow.profile_graph``, with Cancel checked before every layer of the forward pass."""
+    import torch
+
+    from explorer.analysis.gradient_flow import bypass_normalisation, gradient_by_depth
+    from explorer.compile import compile_graph
+    from explorer.ui.analysis.jobs import checked_forward
+
+    torch.manual_seed(seed)
+    module = compile_graph(graph)
+    if not bn:
+        bypass_normalisation(module)
+    with checked_forward(module.to(x.device), control):
+        return gradient_by_depth(module, x, y)
 
 
 class GradFlowTool(Tool):

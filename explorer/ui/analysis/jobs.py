@@ -39,3 +39,24 @@ def trained_runs(folder: Path, with_twin: bool, dev):
     net = load_run(net_path, dev)
     twin = load_run(twin_path, dev) if with_twin and twin_path is not None else None
     return net, twin, run_data(net)
+
+
+class checked_forward:
+    """While active, every layer unit of ``module`` checks ``control`` before it runs, so Cancel stops a
+    long single-batch measurement (gradient flow on a 1,000-layer network) mid-forward instead of after
+    it. For throwaway modules only: the forward is abandoned where it stands."""
+
+    def __init__(self, module, control):
+        self.module, self.control, self.handles = module, control, []
+
+    def __enter__(self):
+        from explorer.compile import layer_units
+
+        self.handles = [u.module.register_forward_pre_hook(lambda _m, _i: self.control.check())
+                        for u in layer_units(self.module)]
+        return self.module
+
+    def __exit__(self, *exc):
+        for h in self.handles:
+            h.remove()
+        return False
