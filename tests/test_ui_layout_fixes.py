@@ -160,3 +160,26 @@ def test_the_run_list_keeps_three_rows_in_view(make_window, qtbot, size):
     header = runs.horizontalHeader().height()
     assert runs.viewport().height() >= 3 * runs.verticalHeader().defaultSectionSize()
     assert header > 0
+
+
+# -- the inspector ------------------------------------------------------------------------------------------
+def test_the_inspector_shows_a_clicked_connection_and_forgets_it_when_it_goes(make_window, qtbot):
+    from PySide6.QtTest import QTest
+
+    from explorer.train.testing import tiny_graph
+
+    w = make_window(tiny_graph(channels=8, blocks=2, classes=10, name="tiny_res"))
+    src, dst = next(iter(w.scene.edges))
+    edge = w.scene.edges[(src, dst)]
+    w.view.centerOn(edge.path().pointAtPercent(0.5))
+    mid = w.view.mapFromScene(edge.path().pointAtPercent(0.5))
+    QTest.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, mid)
+    assert edge.isSelected()
+    ins = w.inspector
+    assert ins.title.text() == "Connection"
+    assert f"{src} → {dst}" in ins.subtitle.text()
+    info = w.analysis.result.nodes[src]
+    from explorer.graph import fmt_shape
+    assert fmt_shape(info.out_shape) in ins.shapes.text()
+    w.scene.clearSelection()
+    assert ins.title.text() == "Nothing selected"

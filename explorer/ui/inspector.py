@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHB
                                QScrollArea, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from explorer.blocks.registry import UnknownBlockError, get_block
-from explorer.graph import Graph, GraphError, fmt_shape
+from explorer.graph import Edge, Graph, GraphError, fmt_shape
 from explorer.graph.model import MAX_REPEAT
 from explorer.graph.params import Param
 from explorer.network.memory import DEFAULT_BATCH_SIZE, check_fits, machine_bytes
@@ -114,6 +114,7 @@ class Inspector(QScrollArea):
         self.graph, self.stack, self.analysis = graph, stack, analysis
         self.actions_for_composite = list(actions)
         self.node_id = ""
+        self.edge: Edge | None = None   # shown when no node is selected and a connection is
         self.editors: dict[str, ParamEditor] = {}
         self.repeat_editor: QSpinBox | None = None
         self.setWidgetResizable(True)
@@ -157,7 +158,50 @@ class Inspector(QScrollArea):
     # -- which node -----------------------------------------------------------------------------
     def show_node(self, node_id: str) -> None:
         self.node_id = node_id if node_id in self.graph else ""
+        self.edge = None
         self._rebuild()
+
+    def follow_edges(self, scene) -> None:
+        """Show the connection selected on ``scene`` while no node is (nodes come through ``show_node``)."""
+        scene.selectionChanged.connect(self._scene_selection)
+
+    def _scene_selection(self) -> None:
+        scene = self.sender()
+        # A scene being destroyed clears its selection as a bare QGraphicsScene: nothing to show then.
+        if not hasattr(scene, "selected_node_ids") or scene.selected_node_ids():
+            return
+            return
+        edges = [e for e in (getattr(i, "edge", None) for i in scene.selectedItems()) if isinstance(e, Edge)]
+        if edges:
+            self.show_edge(edges[0])
+        elif self.edge is not None:
+            self.show_node("")
+
+    def show_edge(self, edge: Edge) -> None:
+        """A connection: where it goes from and to, and the tensor it carries (from the live analysis)."""
+        if edge.src not in self.graph or edge.dst not in self.graph:
+            self.show_node("")
+            return
+        self.node_id, self.edge = "", edge
+        self._clear_form()
+        self.error.setText("")
+        self.title.setText("Connection")
+        self.subtitle.setText(f"{edge.src} → {edge.dst}" + (f"   ·   input {edge.order + 1} of {edge.dst}"
+                                                           if len(self.graph.inputs_of(edge.dst)) > 1 else ""))
+        self.help.setText(f"From {self._block_title(edge.src)} to {self._block_title(edge.dst)}. Delete removes it.")
+        self._show_edge_shape(self.analysis.result)
+
+    def _block_title(self, node_id: str) -> str:
+        node = self.graph.node(node_id)
+        try:
+            return f"{get_block(node.type).title} ({node_id})"
+        except UnknownBlockError:
+            return f"{node.type} ({node_id})"
+
+    def _show_edge_shape(self, analysis) -> None:
+        info = analysis.nodes.get(self.edge.src) if analysis is not None else None
+        shape = fmt_shape(info.out_shape) if info is not None and info.out_shape is not None else "unknown (see Problems)"
+        self.shapes.setText(f"<b>tensor</b> {escape(shape)}")
 
     def _add_row(self, title: str, editor: QWidget, help_text: str = "", tip: str = "") -> None:
         row = QWidget()
@@ -275,6 +319,11 @@ class Inspector(QScrollArea):
 
     # -- model -> editors -----------------------------------------------------------------------
     def _on_event(self, ev) -> None:
+        if self.edge is not None:
+            if ev.kind == "reset" or (ev.kind == "edge_removed" and ev.edge == self.edge) or \
+                    (ev.kind == "node_removed" and ev.node_id in (self.edge.src, self.edge.dst)):
+                self.show_node("")
+            return
         if not self.node_id:
             return
         if ev.kind == "reset" or (ev.kind == "node_removed" and ev.node_id == self.node_id):
@@ -290,6 +339,9 @@ class Inspector(QScrollArea):
                 self.repeat_editor.blockSignals(False)
 
     def _show_analysis(self, analysis) -> None:
+        if self.edge is not None:
+            self._show_edge_shape(analysis)
+            return
         if not self.node_id or analysis is None:
             return
         info = analysis.nodes.get(self.node_id)

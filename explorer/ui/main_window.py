@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         for source in (self.scene.message, self.edit.message, self.files.message):
             source.connect(lambda text: status.showMessage(text, 8000))
         self.scene.nodeSelected.connect(self.inspector.show_node)
+        self.inspector.follow_edges(self.scene)   # a selected connection: from → to and its tensor
         self.scene.openInsideRequested.connect(self.open_inside)
         self.scene.presetDropped.connect(self.files.open_preset)
         self.scene.fileDropped.connect(self.files.open_path)
