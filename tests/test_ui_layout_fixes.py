@@ -82,6 +82,8 @@ def test_analysis_controls_fit_their_column_and_the_status_line_shows_whole(make
     for i in range(panel.tool_box.count()):
         panel.tool_box.setCurrentIndex(i)
         qtbot.wait(1)
+        column = scroll.widget()   # as tall as its wrapped labels need: what does not fit scrolls
+        assert column.height() >= column.layout().heightForWidth(scroll.viewport().width())
         for c in scroll.widget().findChildren(QWidget):
             if c.isVisible() and isinstance(c, (QLabel, QAbstractButton, QAbstractSpinBox, QComboBox)):
                 right = c.mapTo(scroll.widget(), c.rect().topRight()).x()

@@ -93,6 +93,9 @@ class AnalysisPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._controls = left
+        scroll.viewport().installEventFilter(self)
+        left.installEventFilter(self)
         # The status line (where failures are told) sits under the scrolled controls, not inside them: a
         # scroll area sizes its widget without the wrapped label's height for its width, and cut it off.
         self.status = QLabel(wordWrap=True)
@@ -147,6 +150,17 @@ class AnalysisPanel(QWidget):
         self.csv_button.clicked.connect(self._export_csv)
         self._tool_changed()
 
+    def eventFilter(self, watched, event) -> bool:
+        # A scroll area gives its widget the height of its size hint, which counts a wrapped label (the
+        # tool's summary) as one line: the buttons below were cut off with no scroll bar. The height the
+        # column needs at its real width is its minimum instead.
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest) and watched in (
+                self._controls, self._controls.parentWidget()):
+            need = self._controls.layout().heightForWidth(self._controls.parentWidget().width())
+            if need > 0 and need != self._controls.minimumHeight():
+                self._controls.setMinimumHeight(need)
+        return super().eventFilter(watched, event)
+
     # -- the current tool and target ------------------------------------------------------------------
     @property
     def tool(self) -> Tool:
@@ -164,6 +178,10 @@ class AnalysisPanel(QWidget):
     def _tool_changed(self, *_) -> None:
         t = self.tool
         self.options.setCurrentWidget(t.options)
+        for other in self.tools:   # the stack is as tall as the shown tool's options, not the tallest
+            policy = QSizePolicy.Policy.Preferred if other is t else QSizePolicy.Policy.Ignored
+            other.options.setSizePolicy(policy, policy)
+        self.options.updateGeometry()
         self.stack.setCurrentWidget(self.views[t.name])
         self.summary.setText(t.summary)
         self.png_button.setText(f"Save {t.title.lower()} picture (PNG)…")
