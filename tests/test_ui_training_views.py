@@ -332,7 +332,8 @@ def test_install_in_the_main_window_links_canvas_and_stops_on_close(make_window,
     qtbot.waitUntil(lambda: c.feed(rid).step >= 1, timeout=TIMEOUT)
     thread = engine.threads[-1]
     assert thread.isRunning()
-    assert "training" in dock.status.label.text() or "epoch" in dock.status.label.text()
+    qtbot.waitUntil(lambda: "training" in dock.status.label.text() or "epoch" in dock.status.label.text(),
+                    timeout=TIMEOUT)  # the status line follows the step reports, which may lag one report
     w.close()
     assert not thread.isRunning() and not c.session.is_active()
     assert c.record(rid).status == "stopped"
