@@ -27,12 +27,14 @@ def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name, graph .json file, or run folder from `train --out`")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing output files (never a checkpoint, a read-only file or the file exported)")
     export_script.add_arguments(p)
 
 
 def run(args) -> int:
     from explorer.export import ExportError
-    from explorer.export.formats import check_target, export
+    from explorer.export.formats import check_target, export, plan
     from explorer.export.source import load_source
 
     if export_script.unused(args):
@@ -44,9 +46,10 @@ def run(args) -> int:
         if script:
             print(export_script.write(args, source))
             return 0
+        plan(source, args.format, args.out, args.force)
         if args.format != "py":
             print(f"exporting {source.graph.name} as {args.format} ...", file=sys.stderr, flush=True)
-        written = export(source, args.format, args.out)
+        written = export(source, args.format, args.out, force=args.force)
     except ExportError as e:
         raise UserError(str(e)) from None
     trained = " with its trained weights" if source.weights is not None else ""

@@ -3,6 +3,8 @@ and writing the script. A run folder's own settings are the starting point; the 
 override them."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from explorer.cli import UserError
 from explorer.train.config import OPTIMIZERS, SCHEDULES
 
@@ -38,6 +40,7 @@ def unused(args) -> str | None:
 def write(args, source) -> str:
     """Write the script for ``source`` (an ExportSource) to ``args.out``; returns what to tell the user."""
     from explorer.export import ExportError
+    from explorer.export.targets import check_outputs
     from explorer.export.train_script import train_script
     from explorer.train.checkpoint import CheckpointError, load_checkpoint
     from explorer.train.config import TrainConfig
@@ -52,6 +55,10 @@ def write(args, source) -> str:
     changes = {field: getattr(args, opt) for opt, field in OPTIONS.items() if getattr(args, opt) is not None}
     try:
         text = train_script(source.graph, base.replace(**changes, out_dir=None), data=args.dataset or "digits")
+    except ExportError as e:
+        raise UserError(str(e)) from None
+    try:
+        check_outputs([Path(args.out)], args.force, source.files)
     except ExportError as e:
         raise UserError(str(e)) from None
     try:

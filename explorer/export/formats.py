@@ -10,6 +10,7 @@ from pathlib import Path
 
 from explorer.export.python_code import ExportError, python_module
 from explorer.export.source import ExportSource
+from explorer.export.targets import check_outputs
 from explorer.util.atomic import write_atomic, write_atomic_with
 
 FORMATS = ("py", "torchscript", "onnx")
@@ -19,9 +20,10 @@ ONNX_MISSING = ("ONNX export needs the onnx and onnxscript packages: pip install
                 "(or pip install onnx onnxscript)")
 
 
-def export(source: ExportSource, fmt: str, path: str | Path) -> list[Path]:
-    """Write ``source`` as ``fmt`` to ``path``; returns the files written. Raises ExportError."""
-    path = check_target(fmt, path)
+def export(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> list[Path]:
+    """Write ``source`` as ``fmt`` to ``path``; returns the files written. Raises ExportError, before anything
+    is written, for an output that must not be replaced (see targets.check_outputs; ``force``: existing files)."""
+    path = plan(source, fmt, path, force)
     try:
         return {"py": _python, "torchscript": _torchscript, "onnx": _onnx}[fmt](source, path)
     except OSError as e:
@@ -40,6 +42,18 @@ def check_target(fmt: str, path: str | Path) -> Path:
     if fmt == "onnx" and (importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxscript") is None):
         raise ExportError(ONNX_MISSING)
     return path
+
+
+def plan(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> Path:
+    """The checked output path; refuses (ExportError) a format, folder or output file that must not be used."""
+    path = check_target(fmt, path)
+    check_outputs(outputs(source, fmt, path), force, source.files)
+    return path
+
+
+def outputs(source: ExportSource, fmt: str, path: Path) -> list[Path]:
+    """Every file that exporting ``source`` as ``fmt`` to ``path`` writes."""
+    return [path, weights_path(path)] if fmt == "py" and source.weights is not None else [path]
 
 
 def weights_path(path: Path) -> Path:

@@ -5,7 +5,7 @@ by ``train --out`` (or one of its ``.pt`` checkpoints), whose graph and weights 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from explorer.export.python_code import ExportError
@@ -17,6 +17,7 @@ class ExportSource:
     graph: Graph
     weights: dict | None = None   # the compiled network's state_dict, for a trained run
     origin: str = ""              # what the user named
+    files: tuple[Path, ...] = field(default_factory=tuple)  # the files read: an export never writes over them
 
 
 def load_source(arch: str) -> ExportSource:
@@ -29,10 +30,10 @@ def load_source(arch: str) -> ExportSource:
             ckpt = load_checkpoint(path)
         except CheckpointError as e:
             raise ExportError(str(e)) from None
-        return ExportSource(ckpt.graph, dict(ckpt.model_state), arch)
+        return ExportSource(ckpt.graph, dict(ckpt.model_state), arch, (Path(ckpt.path),))
     from explorer.arch import ArchError, load_arch
 
     try:
-        return ExportSource(load_arch(arch), None, arch)
+        return ExportSource(load_arch(arch), None, arch, (path,) if path.is_file() else ())
     except ArchError as e:
         raise ExportError(str(e)) from None
