@@ -6,7 +6,7 @@ import torch
 from explorer.analysis.gradient_flow import gradient_by_depth, profile_graph
 from explorer.analysis.landscape import loss_landscape
 from explorer.analysis.evaluate import accuracy
-from explorer.analysis.lesion import lesion_study
+from explorer.analysis.lesion import Lesion, deleted, lesion_study
 from explorer.compile import compile_graph, layer_units
 from explorer.data import load_dataset
 from explorer.presets import build_preset
@@ -60,10 +60,38 @@ def test_lesion_restores_the_network_and_skips_shape_changes(digits):
     with torch.no_grad():
         assert torch.equal(m(x), before)
     assert study.baseline_acc == accuracy(m, x, y)
-    assert [b.key for b in study.blocks] == [f"stage{s}[{i}]" for s in (1, 2, 3) for i in range(3)
-                                             if (s, i) not in ((2, 0), (3, 0))]
+    assert [b.key for b in study.blocks] == [f"stage{s}[{i}]" for s in (1, 2, 3) for i in range(3)]
+    assert [b.key for b in study.blocks if b.downsampling] == ["stage2[0]", "stage3[0]"]
+    assert study.skipped == []
+    rows = study.to_json()["blocks"]
+    assert [r["downsampling"] for r in rows] == [b.downsampling for b in study.blocks]
+
+
+def test_a_downsampling_block_is_lesioned_by_keeping_only_its_shortcut(digits):
+    """Veit et al.: the residual branch goes, the (zero-pad) shortcut stays; the ReLU after the add stays too."""
+    ds, x, y = digits
+    torch.manual_seed(0)
+    g = build_preset("resnet20", input_shape=ds.input_shape)
+    m = compile_graph(g).eval()
+    block = m.nodes["stage2"][0]
+    seen = {}
+    handle = block.register_forward_hook(lambda mod, inp, out: seen.update(x=inp[0], out=out))
+    unit = next(u for u in layer_units(m) if u.key == "stage2[0]")
+    with torch.no_grad(), deleted(m, [Lesion(unit, downsampling=True)], g):
+        m(x)
+    handle.remove()
+    shortcut = block.nodes["shortcut"](seen["x"])
+    assert torch.equal(seen["out"], torch.relu(shortcut))
+
+
+def test_a_plain_net_skips_its_shape_changing_blocks_for_want_of_a_shortcut(digits):
+    ds, x, y = digits
+    torch.manual_seed(0)
+    g = build_preset("plain20", input_shape=ds.input_shape)
+    study = lesion_study(compile_graph(g), g, x, y, random_k=False)
     assert [b.key for b in study.skipped] == ["stage2[0]", "stage3[0]"]
-    assert all("changes the shape" in b.reason for b in study.skipped)
+    assert all("no shortcut to keep" in b.reason for b in study.skipped)
+    assert not any(b.downsampling for b in study.blocks)
 
 
 def test_landscape_centre_is_the_loss_and_weights_are_restored(digits):

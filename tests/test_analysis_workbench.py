@@ -115,10 +115,10 @@ def test_deleting_a_residual_block_costs_far_less_than_a_plain_block(loaded):
     res = lesion_study(net.module, net.graph, ds.x_val, ds.y_val, random_k=False, label=net.label)
     plain = lesion_study(twin.module, twin.graph, ds.x_val, ds.y_val, random_k=False, label=twin.label)
     assert res.baseline_acc > 0.8 and plain.baseline_acc > 0.7
-    assert [b.key for b in res.blocks] == ["stage1[0]", "stage1[1]", "stage1[2]", "stage2[1]", "stage2[2]",
-                                           "stage3[1]", "stage3[2]"]
-    assert [b.key for b in res.skipped] == ["stage2[0]", "stage3[0]"]
-    assert "changes the shape (8×8×8 → 16×4×4)" in res.skipped[0].reason
+    assert [b.key for b in res.blocks] == [f"stage{s}[{i}]" for s in (1, 2, 3) for i in range(3)]
+    assert [b.key for b in res.blocks if b.downsampling] == ["stage2[0]", "stage3[0]"] and res.skipped == []
+    assert [b.key for b in plain.skipped] == ["stage2[0]", "stage3[0]"]
+    assert "changes the shape (8×8×8 → 16×4×4) and has no shortcut to keep" in plain.skipped[0].reason
     assert plain.drops.mean() > 0.4 and plain.drops.mean() > 3 * res.drops.mean()
     verdict = lesion_verdict(res, plain)
     assert f"{plain.drops.mean():.3f}" in verdict and f"{res.drops.mean():.3f}" in verdict
@@ -132,8 +132,8 @@ def test_random_k_lesions_give_mean_and_spread_and_restore_the_network(loaded):
     study = lesion_study(net.module, net.graph, x, y, draws=3)
     with torch.no_grad():
         assert torch.equal(net.module(x), before)
-    assert [r.k for r in study.random] == [1, 2, 3, 4, 5, 6, 7]
-    assert [r.draws for r in study.random] == [3, 3, 3, 3, 3, 3, 1] and study.random[-1].std == 0
+    assert [r.k for r in study.random] == list(range(1, 10))
+    assert [r.draws for r in study.random] == [3] * 8 + [1] and study.random[-1].std == 0
     assert all(r.min_acc <= r.mean_acc <= r.max_acc for r in study.random)
 
 
@@ -141,9 +141,11 @@ def test_lesion_json_has_the_documented_shape(runs, capsys):
     assert main(["analyze", "lesion", str(runs / "residual"), "--random-k", "--draws", "2", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert isinstance(out["baseline_acc"], float)
-    assert [set(b) >= {"node", "acc"} for b in out["blocks"]] == [True] * 7
-    assert [b["node"] for b in out["skipped"]] == ["stage2", "stage3"]
-    assert [r["k"] for r in out["random"]] == list(range(1, 8)) and {"mean_acc", "std"} <= set(out["random"][0])
+    assert [set(b) >= {"node", "acc", "downsampling"} for b in out["blocks"]] == [True] * 9
+    assert [b["unit"] for b in out["blocks"] if b["downsampling"]] == ["stage2[0]", "stage3[0]"]
+    assert out["skipped"] == [] and out["split"] == "validation" and out["dataset"] == "digits"
+    assert [b["node"] for b in out["plain"]["skipped"]] == ["stage2", "stage3"]
+    assert [r["k"] for r in out["random"]] == list(range(1, 10)) and {"mean_acc", "std"} <= set(out["random"][0])
     assert out["plain"]["run"].endswith("last.pt") and "verdict" in out
 
 

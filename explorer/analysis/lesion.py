@@ -2,12 +2,17 @@
 
 Residual networks behave like ensembles of many paths, so deleting one block (its shortcut stays, so the
 block becomes the identity) costs little; deleting a block of a plain network breaks its only path.
-A block can be deleted only when its output has its input's shape; blocks that change the shape are
-reported as skipped, with the shapes. Besides one block at a time, k random blocks at once for k = 1…n,
-several draws each, as mean ± spread.
+A block whose output has its input's shape is replaced by the identity. A downsampling block (one that
+changes the shape) is deleted as Veit et al. delete it: its residual branch is dropped and its shortcut
+(projection or zero-pad) kept, so such rows are marked ``downsampling``. Only blocks with no shortcut to
+keep (the blocks of a plain network, dense blocks) are reported as skipped, with the shapes. Besides one
+block at a time, k random blocks at once for k = 1…n, several draws each, as mean ± spread.
 
-The lesioned blocks are swapped for ``nn.Identity`` in place and always put back (also on cancel or
-error); accuracies stay on the device until the study ends, then reach the host in one copy.
+The accuracy is measured on the data set's held-out split: its own test split where it has one (CIFAR-10,
+MNIST, Fashion-MNIST), else the validation split the loader set aside; ``split_name`` says which.
+
+The lesioned parts are swapped in place and always put back (also on cancel or error); accuracies stay on
+the device until the study ends, then reach the host in one copy.
 """
 from __future__ import annotations
 
@@ -27,16 +32,28 @@ from explorer.graph.model import Graph
 from explorer.graph.shapes import fmt_shape
 
 
+# Data sets whose loader returns their own test split as the validation split (test_batch, t10k).
+TEST_SPLIT_SETS = frozenset({"cifar10", "mnist", "fashion-mnist"})
+
+
+def split_name(dataset: str) -> str:
+    """Which split a lesion (or any held-out measurement) of a run on ``dataset`` evaluates on."""
+    return "test" if dataset in TEST_SPLIT_SETS else "validation"
+
+
 @dataclass
 class BlockLesion:
     key: str                 # "stage1[2]"
     node_id: str
     accuracy: float | None   # None when the block cannot be deleted
     reason: str = ""
+    downsampling: bool = False  # deleted by dropping its branch and keeping its shortcut
 
     def to_json(self) -> dict:
         row = {"node": self.node_id, "unit": self.key}
-        return {**row, "reason": self.reason} if self.accuracy is None else {**row, "acc": self.accuracy}
+        if self.accuracy is None:
+            return {**row, "reason": self.reason}
+        return {**row, "acc": self.accuracy, "downsampling": self.downsampling}
 
 
 @dataclass
@@ -58,7 +75,7 @@ class LesionStudy:
     label: str
     baseline_acc: float
     blocks: list[BlockLesion]                 # the deletable blocks, in network order
-    skipped: list[BlockLesion]                # those that change the shape, with the reason
+    skipped: list[BlockLesion]                # those with no shortcut to keep, with the reason
     random: list[RandomLesion] = field(default_factory=list)
 
     @property
@@ -99,24 +116,51 @@ def io_shapes(module: nn.Module, x: torch.Tensor, units: list[LayerUnit]) -> dic
     return shapes
 
 
-def _slot(module: nn.Module, unit: LayerUnit) -> tuple[nn.Module, str]:
-    """Where the unit's module hangs: a stage's Sequential (by repetition) or the node dictionary."""
+class ShortcutOnly(nn.Module):
+    """Stands in for a residual block's add: passes the shortcut (input 1) and drops the branch (input 0)."""
+
+    def forward(self, branch, skip):
+        return skip.clone()  # a fresh tensor: the block's in-place ReLU after the add must not write the input
+
+
+@dataclass(frozen=True)
+class Lesion:
+    """One block to delete: the unit, and whether only its branch goes (a downsampling block)."""
+    unit: LayerUnit
+    downsampling: bool = False
+
+
+def shortcut_add(unit: LayerUnit, graph: Graph) -> str | None:
+    """The node inside ``unit`` that adds its branch to its shortcut, when the block declares one and was
+    built with a shortcut (a plain twin's block has none)."""
+    add = getattr(get_block(graph.node(unit.node_id).type), "shortcut_add", None) if unit.node_id in graph else None
+    inner = getattr(unit.module, "nodes", None)
+    return add if add is not None and inner is not None and add in inner else None
+
+
+def _slot(module: nn.Module, lesion: Lesion, graph: Graph) -> tuple[nn.Module, str, nn.Module]:
+    """Where the lesion swaps a module, and what it puts there: the block's add inside a downsampling block,
+    else the unit itself in a stage's Sequential (by repetition) or the node dictionary."""
+    unit = lesion.unit
+    if lesion.downsampling:
+        return unit.module.nodes, shortcut_add(unit, graph), ShortcutOnly()
     if unit.repeat_index >= 0:
-        return module.nodes[unit.node_id], str(unit.repeat_index)
-    return module.nodes, unit.node_id
+        return module.nodes[unit.node_id], str(unit.repeat_index), nn.Identity()
+    return module.nodes, unit.node_id, nn.Identity()
 
 
 @contextmanager
-def deleted(module: nn.Module, units: list[LayerUnit]):
-    """``units`` replaced by the identity inside the block; every one is put back on the way out."""
-    slots = [_slot(module, u) for u in units]
-    originals = [parent._modules[name] for parent, name in slots]
+def deleted(module: nn.Module, lesions: list[Lesion], graph: Graph):
+    """``lesions`` applied (blocks replaced by the identity, downsampling blocks by their shortcut); every
+    module is put back on the way out."""
+    slots = [_slot(module, les, graph) for les in lesions]
+    originals = [parent._modules[name] for parent, name, _ in slots]
     try:
-        for parent, name in slots:
-            parent._modules[name] = nn.Identity()
+        for parent, name, stand_in in slots:
+            parent._modules[name] = stand_in
         yield module
     finally:
-        for (parent, name), original in zip(slots, originals):
+        for (parent, name, _), original in zip(slots, originals):
             parent._modules[name] = original
 
 
@@ -134,13 +178,15 @@ def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tens
         for u in units:
             shape_in, shape_out = shapes.get(u.key, (None, None))
             if shape_in is not None and shape_in == shape_out:
-                deletable.append(u)
+                deletable.append(Lesion(u))
+            elif shape_in is not None and shortcut_add(u, graph) is not None:
+                deletable.append(Lesion(u, downsampling=True))
             else:
-                why = (f"it changes the shape ({fmt_shape(shape_in)} → {fmt_shape(shape_out)}), so the identity "
-                       "cannot stand in for it" if shape_in is not None else "it takes several inputs")
+                why = (f"it changes the shape ({fmt_shape(shape_in)} → {fmt_shape(shape_out)}) and has no shortcut "
+                       "to keep" if shape_in is not None else "it takes several inputs")
                 skipped.append(BlockLesion(u.key, u.node_id, None, why))
         rng = np.random.default_rng(seed)
-        plan: list[tuple[int, list[LayerUnit]]] = [(0, [])] + [(1, [u]) for u in deletable]
+        plan: list[tuple[int, list[Lesion]]] = [(0, [])] + [(1, [les]) for les in deletable]
         if random_k:
             for k in range(1, len(deletable) + 1):
                 n_draws = 1 if k == len(deletable) else min(draws, math.comb(len(deletable), k))
@@ -150,13 +196,14 @@ def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tens
         correct = []
         for i, (_, gone) in enumerate(plan):
             control.step("lesions", i, len(plan))
-            with deleted(module, gone):
+            with deleted(module, gone, graph):
                 correct.append(loss_and_correct(module, x, y, control)[1])
         control.step("lesions", len(plan), len(plan))
         acc = (torch.stack(correct) / max(1, len(x))).cpu().numpy().astype(np.float64)  # the one copy
     finally:
         module.train(was)
-    blocks = [BlockLesion(u.key, u.node_id, float(a)) for u, a in zip(deletable, acc[1:1 + len(deletable)])]
+    blocks = [BlockLesion(les.unit.key, les.unit.node_id, float(a), downsampling=les.downsampling)
+              for les, a in zip(deletable, acc[1:1 + len(deletable)])]
     random = []
     singles = 1 + len(deletable)
     for k in range(1, len(deletable) + 1 if random_k else 1):
@@ -168,7 +215,7 @@ def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tens
 
 def _summary(study: LesionStudy) -> str:
     if not study.blocks:
-        return f"{study.label} has no block that can be deleted ({len(study.skipped)} change the shape)"
+        return f"{study.label} has no block that can be deleted ({len(study.skipped)} have no shortcut to keep)"
     drops = study.drops
     worst = int(np.argmax(drops))
     return (f"deleting one block of {study.label} costs {drops.mean():.3f} accuracy on average "

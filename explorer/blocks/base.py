@@ -92,6 +92,9 @@ class CompositeBlock(BlockType):
     category: ClassVar[str] = "Residual blocks"
     composite: ClassVar[bool] = True
     repeatable: ClassVar[bool] = True
+    # The node of the expansion that adds the residual branch (its input 0) to the shortcut (input 1);
+    # a lesion (Veit et al. 2016) keeps only the shortcut there. None: the block has no such add.
+    shortcut_add: ClassVar[str | None] = None
 
     def expand(self, p: dict, b, x) -> Any:
         """Add the inside to builder ``b`` starting from handle ``x``; return the output handle."""

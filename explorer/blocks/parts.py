@@ -50,9 +50,13 @@ def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = Tr
     return b.bn(y, node_id="shortcut_bn") if bn else y
 
 
+RESIDUAL_ADD = "add"  # the node id of ``residual_add``: a block that uses it declares ``shortcut_add = RESIDUAL_ADD``
+
+
 def residual_add(b, branch: str, skip: str | None) -> str:
-    """branch + skip: the residual connection itself (just the branch when there is no shortcut)."""
-    return branch if skip is None else b.add("add", branch, skip, node_id="add")
+    """branch + skip: the residual connection itself (just the branch when there is no shortcut).
+    The branch is input 0 and the shortcut input 1, which a lesion relies on."""
+    return branch if skip is None else b.add("add", branch, skip, node_id=RESIDUAL_ADD)
 
 
 def squeeze_excite(b, x: str, reduction: int) -> str:

@@ -244,9 +244,10 @@ def _is_preset(name: str) -> bool:
 
 
 def _lesion(args, device, control) -> dict:
-    from explorer.analysis.lesion import lesion_study, lesion_verdict
+    from explorer.analysis.lesion import lesion_study, lesion_verdict, split_name
 
     net, twin, ds = _runs(args, device)
+    split = split_name(ds.name)
     x, y = ds.x_val.to(device), ds.y_val.to(device)
     kwargs = {"random_k": args.random_k, "draws": args.draws or 5, "seed": args.seed, "control": control}
     study = lesion_study(net.module, net.graph, x, y, label=net.label, **kwargs)
@@ -256,16 +257,18 @@ def _lesion(args, device, control) -> dict:
         for s in (study, twin_study):
             if s is None:
                 continue
-            print(f"\n{s.label}: validation accuracy {s.baseline_acc:.3f}; with one block deleted:")
+            print(f"\n{s.label}: {split} accuracy {s.baseline_acc:.3f} ({ds.name} {split} split); with one block "
+                  "deleted:")
             for b in s.blocks:
-                print(f"{b.key:>16} {b.accuracy:.3f}")
+                print(f"{b.key:>16} {b.accuracy:.3f}" + ("  (downsampling: its branch dropped, its shortcut kept)"
+                                                         if b.downsampling else ""))
             for b in s.skipped:
                 print(f"{b.key:>16} cannot be deleted: {b.reason}")
             for r in s.random:
                 print(f"{'k = ' + str(r.k):>16} {r.mean_acc:.3f} ± {r.std:.3f} over {r.draws} draw(s)")
         print(f"\n{verdict}")
     out = study.to_json()
-    out.update({"run": net.path, "dataset": ds.name, "verdict": verdict,
+    out.update({"run": net.path, "dataset": ds.name, "split": split, "verdict": verdict,
                 "plain": twin_study.to_json() | {"run": twin.path} if twin_study else None})
     return out
 

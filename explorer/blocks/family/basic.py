@@ -1,7 +1,8 @@
 """Basic residual block (He et al. 2015): y = ReLU(F(x) + shortcut(x)), F = two 3×3 convs."""
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind,
+from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
+                                   conv_bn_act, residual_add, shortcut, shortcut_kind,
                                    squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
@@ -38,6 +39,7 @@ class BasicBlock(CompositeBlock):
                        Int("stride", 1, 1, 4, "stride of the first conv and of the shortcut"),
                        SHORTCUT, SE_REDUCTION))
     face = ("channels", "stride", "shortcut")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1")

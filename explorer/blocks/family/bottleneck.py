@@ -4,7 +4,8 @@
 """
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind,
+from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
+                                   conv_bn_act, residual_add, shortcut, shortcut_kind,
                                    squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
@@ -46,6 +47,7 @@ class BottleneckBlock(CompositeBlock):
                        Int("groups", 1, 1, 1024, "groups of the 3×3 conv (ResNeXt cardinality)"),
                        SHORTCUT, SE_REDUCTION))
     face = ("width", "out_channels", "stride", "groups")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         r = conv_bn_act(b, x, p["width"], 1, tag="1")

@@ -5,7 +5,8 @@ what the wide block (wide.py) uses.
 """
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, SE_REDUCTION, SHORTCUT, bn_act_conv, residual_add, shortcut, shortcut_kind,
+from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
+                                   bn_act_conv, residual_add, shortcut, shortcut_kind,
                                    squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Float, Int, ParamSet
@@ -64,6 +65,7 @@ class PreActBlock(CompositeBlock):
                        Float("dropout", 0.0, 0.0, 0.9, "dropout between the convs (Wide ResNet uses 0.3)"),
                        SHORTCUT, SE_REDUCTION))
     face = ("out_channels", "stride", "variant")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         out, stride = p["out_channels"], p["stride"]

@@ -1,6 +1,6 @@
 """ResNeXt block (Xie et al. 2017): a bottleneck whose 3×3 is split into C groups of width d."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SE_REDUCTION, SHORTCUT
+from explorer.blocks.parts import RESIDUAL_ADD, SE_REDUCTION, SHORTCUT
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Int, ParamSet
 
@@ -19,6 +19,7 @@ class ResNeXtBlock(CompositeBlock):
                        Int("stride", 1, 1, 4, "stride of the grouped conv and the shortcut"),
                        SHORTCUT, SE_REDUCTION))
     face = ("cardinality", "group_width", "out_channels", "stride")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         return get_block("bottleneck").expand(self._bottleneck(p), b, x)

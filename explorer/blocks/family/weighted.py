@@ -1,7 +1,7 @@
 """Weighted residual block (Shen et al. 2016): ReLU moved into the branch, branch scaled by a learned λ."""
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import RESIDUAL, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind
+from explorer.blocks.parts import RESIDUAL_ADD, RESIDUAL, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind
 from explorer.blocks.primitives.channel_ops import SCALE
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
@@ -39,6 +39,7 @@ class WeightedResidualBlock(CompositeBlock):
                        Float("init_weight", 0.1, -10, 10, "initial λ"),
                        SHORTCUT))
     face = ("channels", "stride", "init_weight")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         r = b.act(x, node_id="relu_in")

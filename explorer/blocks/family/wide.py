@@ -1,6 +1,6 @@
 """Wide residual block (Zagoruyko & Komodakis 2016): a pre-activation basic block k times wider, with dropout."""
 from explorer.blocks.base import CompositeBlock
-from explorer.blocks.parts import SE_REDUCTION, SHORTCUT
+from explorer.blocks.parts import RESIDUAL_ADD, SE_REDUCTION, SHORTCUT
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Float, Int, ParamSet
 
@@ -19,6 +19,7 @@ class WideBlock(CompositeBlock):
                        Float("dropout", 0.3, 0.0, 0.9, "dropout between the two convs"),
                        SHORTCUT, SE_REDUCTION))
     face = ("channels", "widen_factor", "stride", "dropout")
+    shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
         return get_block("preact").expand(self._preact(p), b, x)

@@ -1,5 +1,6 @@
-"""Lesion study on a trained run (Veit et al. 2016): validation accuracy with each block deleted in turn,
-and with k random blocks deleted at once; the plain twin's run beside it when the comparison has one.
+"""Lesion study on a trained run (Veit et al. 2016): held-out accuracy with each block deleted in turn
+(a downsampling block loses its branch and keeps its shortcut; its tick is marked ↓), and with k random
+blocks deleted at once; the plain twin's run beside it when the comparison has one.
 
 A click on a bar selects that block on the canvas; selecting a node on the canvas marks its bars."""
 from __future__ import annotations
@@ -18,7 +19,7 @@ NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 
 
 def compute(folder, with_twin: bool, random_k: bool, draws: int, control) -> dict:
-    from explorer.analysis.lesion import lesion_study, lesion_verdict
+    from explorer.analysis.lesion import lesion_study, lesion_verdict, split_name
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
@@ -29,7 +30,7 @@ def compute(folder, with_twin: bool, random_k: bool, draws: int, control) -> dic
     twin_study = lesion_study(twin.module, twin.graph, x, y, label=twin.label, **kwargs) if twin else None
     return {"residual": study.to_json() | {"run": net.path},
             "plain": twin_study.to_json() | {"run": twin.path} if twin_study else None,
-            "dataset": ds.name, "verdict": lesion_verdict(study, twin_study)}
+            "dataset": ds.name, "split": split_name(ds.name), "verdict": lesion_verdict(study, twin_study)}
 
 
 class LesionTool(Tool):
@@ -74,7 +75,8 @@ def offer_twin(box: QCheckBox, target: Target | None) -> None:
 class LesionView(ToolView):
     def __init__(self):
         super().__init__()
-        self.block_plots = {net: plots.plot("validation accuracy", "block deleted", "") for net, _ in NETS}
+        self.block_plots = {net: plots.plot("held-out accuracy", "block deleted (↓ downsampling)", "")
+                            for net, _ in NETS}
         self.k_plot = plots.plot("validation accuracy", "blocks deleted at random (k)", "k random blocks")
         self.row = plots.PlotRow([*self.block_plots.values(), self.k_plot])
         self.fill(self.row)
@@ -102,6 +104,7 @@ class LesionView(ToolView):
         if result.get("plain") is not None:
             studies["plain"] = obj(result["plain"], "'plain'")
         drawn = {net: self._read(s) for net, s in studies.items()}   # every field checked before drawing
+        split = result.get("split") if result.get("split") in ("test", "validation") else "validation"
         self.clear()
         self.studies = studies
         notes, reasons, legend = [], [], []
@@ -110,12 +113,12 @@ class LesionView(ToolView):
             w.setVisible(net in drawn)
             if net not in drawn:
                 continue
-            name, base, keys, nodes, acc, ks, mean, std, skipped = drawn[net]
+            name, base, keys, nodes, acc, ks, mean, std, skipped, down = drawn[net]
             self.keys[net], self.nodes[net] = keys, nodes
             self.bars[net].set(acc)
             self.baselines[net].setValue(base)
-            self.ticks[net].set(keys)
-            plots.set_title(w.getPlotItem(), f"{name}: one block deleted")
+            self.ticks[net].set([f"{k} ↓" if d else k for k, d in zip(keys, down)])
+            plots.set_title(w.getPlotItem(), f"{name}: one block deleted ({split} split)")
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)
             self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))
@@ -127,7 +130,7 @@ class LesionView(ToolView):
         self.k_plot.setVisible(any(len(d[5]) for d in drawn.values()))
         self.row.legend.set_entries(legend)
         # One line (the plots keep their height); the reasons, with the shapes, in its tooltip.
-        self.row.set_note(f"Cannot be deleted, they change the shape (hover for the shapes): {'; '.join(notes)}"
+        self.row.set_note(f"Cannot be deleted, no shortcut to keep (hover for the shapes): {'; '.join(notes)}"
                           if notes else "")
         self.row.note.setToolTip("\n".join(reasons))
         self.highlight(self.selected)
@@ -141,7 +144,8 @@ class LesionView(ToolView):
         return (label(study, "label", "network"), acc([study], "baseline_acc", "the study")[0],
                 names(blocks, "unit", "a block"), names(blocks, "node", "a block"), acc(blocks, "acc", "a block"),
                 acc(random, "k", "a k"), acc(random, "mean_acc", "a k"), acc(random, "std", "a k"),
-                list(zip(names(skipped, "unit", "a skipped block"), names(skipped, "reason", "a skipped block"))))
+                list(zip(names(skipped, "unit", "a skipped block"), names(skipped, "reason", "a skipped block"))),
+                [obj(b, "a block").get("downsampling") is True for b in blocks])
 
     def clear(self) -> None:
         self.studies, self.nodes, self.keys = {}, {}, {}
@@ -166,8 +170,9 @@ class LesionView(ToolView):
     def table(self):
         out = []
         for net, study in self.studies.items():
-            name, base, keys, nodes, acc, ks, mean, std, _ = self._read(study)
+            name, base, keys, nodes, acc, ks, mean, std, _, down = self._read(study)
             out.append([net, name, "baseline", "", "", base, ""])
-            out += [[net, name, "block", k, n, a, ""] for k, n, a in zip(keys, nodes, acc)]
+            out += [[net, name, "downsampling block" if d else "block", k, n, a, ""]
+                    for k, n, a, d in zip(keys, nodes, acc, down)]
             out += [[net, name, "random", int(k), "", m, s] for k, m, s in zip(ks, mean, std)]
         return ["network", "run", "lesion", "unit_or_k", "node", "accuracy", "std"], out
