@@ -73,7 +73,8 @@ def test_a_failed_write_keeps_the_last_good_checkpoint_and_says_so(mid_epoch, tm
     good = tmp_path / "last.pt"
     shutil.copy(mid_epoch / "last.pt", good)
     ckpt = load_checkpoint(good)
-    (tmp_path / ".last.pt.stale123.tmp").write_bytes(b"left by a killed run")
+    gone = int(open("/proc/sys/kernel/pid_max").read()) + 1  # no process has this pid
+    (tmp_path / f".last.pt.{gone}-stale123.tmp").write_bytes(b"left by a killed run")
 
     def full_disk(*a, **k):
         raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64 vs 0")

@@ -46,25 +46,36 @@ def _hint(our_name: str, ours: dict, theirs: dict) -> str:
 
 
 def import_weights(preset: str, path: str | os.PathLike, out_dir: str | os.PathLike,
-                   num_classes: int | None = None, input_shape: tuple[int, ...] | None = None) -> Path:
-    """Write ``out_dir`` as a run of ``preset`` holding the file's weights; returns the folder."""
+                   num_classes: int | None = None, input_shape: tuple[int, ...] | None = None,
+                   force: bool = False) -> Path:
+    """Write ``out_dir`` as a run of ``preset`` holding the file's weights; returns the folder. A folder that
+    already holds a run is refused, unless ``force``: then it is replaced whole (``explorer.train.run_dir``)."""
     from explorer.network.inference import analyze
     from explorer.train.checkpoint import Checkpoint, CheckpointWriteError, save_checkpoint
     from explorer.train.config import TrainConfig
+    from explorer.train.run_dir import RunDirError, check_target, write_run
 
+    out = Path(out_dir)
+    try:
+        check_target(out, force)  # before the file is read: a refusal costs nothing
+    except RunDirError as e:
+        raise ImporterError(str(e)) from None
     graph, state = weights_for_preset(preset, path, num_classes, input_shape)
     a = analyze(graph)
-    out = Path(out_dir)
     cfg = TrainConfig(epochs=1, out_dir=str(out))
     data = {"name": "", "input_shape": list(a.input_shape), "num_classes": int(a.output_shape[0]),
             "classes": [], "imported_from": str(path)}
+
+    def write(folder: Path) -> None:
+        save_graph(graph, folder / "graph.json")
+        (folder / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
+        save_checkpoint(Checkpoint(graph=graph, config=cfg, model_state=state, data=data), folder / "last.pt")
+
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        save_graph(graph, out / "graph.json")
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n")
-        save_checkpoint(Checkpoint(graph=graph, config=cfg, model_state=state, data=data), out / "last.pt")
-    except CheckpointWriteError as e:
+        write_run(out, write, replace=force)
+    except (RunDirError, CheckpointWriteError) as e:
         raise ImporterError(str(e)) from None
-    except OSError as e:
-        raise ImporterError(f"cannot write the run folder {out} ({e.strerror or e})") from None
+    except OSError as e:  # RunFolderInUse included
+        raise ImporterError(str(e) if not e.strerror else f"cannot write the run folder {out} ({e.strerror})") from None
     return out
+

@@ -35,6 +35,7 @@ from explorer.train.failures import SetupFailure, is_oom
 from explorer.train.fine_tuning import prepare, write_provenance
 from explorer.train.fitting import fit_graph, resolve_inputs
 from explorer.train.folder import RunFolder
+from explorer.train.run_lock import RunFolderInUse
 from explorer.train.isolation import RunIsolation
 from explorer.train.loop import TrainingLoop
 from explorer.train.optim import build_optimizer
@@ -79,8 +80,11 @@ class TrainingRun:
         except SetupFailure as f:
             yield f.report
             return
-        yield started
-        yield from loop.reports()
+        try:
+            yield started
+            yield from loop.reports()
+        finally:  # also when the consumer drops the generator before the first step
+            loop.folder.close()
 
     # == set-up: everything that can be wrong with the input, found before the first step =============
     def _setup(self) -> tuple[TrainingLoop, StartedReport]:
@@ -135,7 +139,10 @@ class TrainingRun:
             folder.open()
             if ckpt is None:
                 write_provenance(cfg.out_dir, tuning.provenance)
+        except RunFolderInUse as e:
+            raise SetupFailure(FailedReport("config", str(e), "")) from None
         except OSError as e:
+            folder.close()
             raise SetupFailure(FailedReport("config", f"cannot write to {cfg.out_dir}: {e.strerror or e}",
                                             "choose another --out folder")) from None
         started = StartedReport(device=trainee.device_name, params=sum(p.numel() for p in model.parameters()),

@@ -1,5 +1,8 @@
 """A run's folder on disk, when it has one (``out_dir``): graph.json and config.json at the start, the
-metrics files row by row as reports arrive, and the checkpoints. Without a folder every call is a no-op."""
+metrics files row by row as reports arrive, and the checkpoints. Without a folder every call is a no-op.
+
+The folder is locked (``run_lock``) from ``open`` to ``close``, so a second training into it is refused
+instead of interleaving its metrics and checkpoints with this one's."""
 from __future__ import annotations
 
 import json
@@ -11,6 +14,7 @@ from explorer.train.checkpoint import Checkpoint, save_checkpoint
 from explorer.train.config import TrainConfig
 from explorer.train.metrics import MetricsWriter
 from explorer.train.reports import EpochReport, LayerStatsReport, StepReport
+from explorer.train.run_lock import RunLock
 
 
 class RunFolder:
@@ -21,18 +25,26 @@ class RunFolder:
         self.data = {"name": dataset.name, "input_shape": list(dataset.input_shape),
                      "num_classes": dataset.num_classes, "classes": list(dataset.classes)}
         self._writer: MetricsWriter | None = None
+        self._lock = RunLock(self.dir) if self.dir else None
 
     @property
     def enabled(self) -> bool:
         return self.dir is not None
 
     def open(self) -> None:
-        """Create the folder with the run's graph and settings; raises OSError."""
+        """Lock the folder (creating it) and write the run's graph and settings; raises RunFolderInUse when
+        another process trains into it, OSError when it cannot be written."""
         if self.dir is None:
             return
+        self._lock.acquire()
         self._writer = MetricsWriter(self.dir)
         save_graph(self.graph, self.dir / "graph.json")
         (self.dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=1) + "\n")
+
+    def close(self) -> None:
+        """Release the folder (also done by the OS when the process ends)."""
+        if self._lock is not None:
+            self._lock.release()
 
     def step(self, r: StepReport) -> None:
         if self._writer:

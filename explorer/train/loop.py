@@ -54,6 +54,7 @@ class TrainingLoop:
             final = self._out_of_memory()
         finally:
             self.trainee.close()
+            self.folder.close()
         yield final
 
     # == the loop =====================================================================================
