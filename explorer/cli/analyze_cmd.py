@@ -15,11 +15,11 @@ Examples:
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from explorer.cli import UserError
 from explorer.cli.training_run import load_graph
+from explorer.util import strict_json
 
 TOOLS = ("gradflow", "depth-sweep", "lesion", "paths", "landscape", "anatomy", "degeneracy")
 TARGETS = {"gradflow": "ARCH", "depth-sweep": "FAMILY", "lesion": "RUN_DIR", "paths": "RUN_DIR or ARCH",
@@ -132,7 +132,7 @@ def run(args) -> int:
     finally:
         progress.clear()
     if args.json:
-        print(json.dumps(result))
+        print(strict_json.dumps(result))
     return 0
 
 

@@ -7,12 +7,12 @@ samples per second (1.0 = free). Progress goes to stderr, as plain lines when it
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 from explorer.cli import UserError
+from explorer.util import strict_json
 
 
 def add_arguments(p) -> None:
@@ -85,7 +85,7 @@ def run(args) -> int:
     if args.json:
         d = r.to_dict()
         d.update({"arch": graph.name, "dataset": dataset.name})
-        print(json.dumps(d))
+        print(strict_json.dumps(d))
         return 0
     print(f"{graph.name} on {dataset.name}, {r.device}, batch {r.batch_size}, {r.steps} steps per side "
           f"interleaved in chunks of {r.chunk} (medians; spread = interquartile range / median)")

@@ -7,7 +7,6 @@ loss (the degradation problem).
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from explorer.cli import UserError
@@ -15,6 +14,7 @@ from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_tr
                                        config_changes, failure, load_data, load_graph, summary,
                                        train_with_progress)
 from explorer.train.config import TrainConfig
+from explorer.util import strict_json
 
 ROWS = (("status", "status", str), ("epochs", "epochs", str), ("steps", "steps", str),
         ("params", "parameters", "{:,}".format), ("final_train_loss", "final train loss", "{:.4f}".format),
@@ -63,7 +63,7 @@ def run(args) -> int:
         else:
             results[r.role] = summary(final, r.arch, dataset, params)
     if args.json:
-        print(json.dumps({RESIDUAL: results[RESIDUAL], PLAIN: results[PLAIN]}))
+        print(strict_json.dumps({RESIDUAL: results[RESIDUAL], PLAIN: results[PLAIN]}))
     else:
         print(side_by_side(plan.run(RESIDUAL).arch, results[RESIDUAL], plan.run(PLAIN).arch, results[PLAIN]))
     for text in failed:

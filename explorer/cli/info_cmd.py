@@ -2,7 +2,6 @@
 also where its weights came from (provenance.json: the source, the layers loaded, re-initialised, frozen)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from explorer.arch import ArchError, load_arch, parse_shape
@@ -10,6 +9,7 @@ from explorer.blocks import get_block
 from explorer.cli import UserError
 from explorer.network.inference import analyze
 from explorer.graph.shapes import fmt_shape
+from explorer.util import strict_json
 
 
 def add_arguments(p) -> None:
@@ -52,7 +52,7 @@ def run(args) -> int:
                      "macs": info.cost.macs, "layers": info.cost.weight_layers,
                      "summary": get_block(node.type).describe(node.params)})
     if args.json:
-        print(json.dumps({"name": graph.name, "params": a.total.params, "macs": a.total.macs,
+        print(strict_json.dumps({"name": graph.name, "params": a.total.params, "macs": a.total.macs,
                           "layers": a.total.weight_layers, "input_shape": list(a.input_shape),
                           "output_shape": list(a.output_shape), "nodes": rows,
                           **({"provenance": provenance} if run_dir is not None else {})}))

@@ -4,11 +4,10 @@ Counts come from shape inference on the graph (the cost model), so listing them 
 """
 from __future__ import annotations
 
-import json
-
 from explorer.graph.shapes import fmt_shape
 from explorer.network.inference import analyze
 from explorer.presets import build_preset, list_presets
+from explorer.util import strict_json
 
 
 def add_arguments(p) -> None:
@@ -27,7 +26,7 @@ def run(args) -> int:
             row.update(params=a.total.params, macs=a.total.macs, layers=a.total.weight_layers)
         rows.append(row)
     if args.json:
-        print(json.dumps(rows, indent=1))
+        print(strict_json.dumps(rows, indent=1))
         return 0
     families: dict[str, list[dict]] = {}
     for r in rows:

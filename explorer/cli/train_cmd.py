@@ -7,7 +7,6 @@ epochs plain56 ends with a far higher training loss than resnet56 (the degradati
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_lo
                                        checked, config_changes, failure, load_data, load_graph, result_line,
                                        summary, tensorboard_log, train_with_progress)
 from explorer.train.config import TrainConfig
+from explorer.util import strict_json
 
 
 def add_arguments(p) -> None:
@@ -79,11 +79,11 @@ def run(args) -> int:
         if final.kind in USER_FAILURES:
             raise UserError(final.text)
         if args.json:
-            print(json.dumps(failure(final)))
+            print(strict_json.dumps(failure(final)))
         print(f"error: {final.text}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(summary(final, name, dataset, params)))
+        print(strict_json.dumps(summary(final, name, dataset, params)))
     else:
         print(result_line(final))
     return 0
