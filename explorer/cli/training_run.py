@@ -170,7 +170,7 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
 
     progress = Progress(sys.stderr)  # a redrawn bar on a terminal, a plain line every few seconds elsewhere
     control = control or TrainControl()
-    previous = _stop_on_ctrl_c(control)
+    ctrl_c = _CtrlC(control)
     final, params = None, 0
     try:
         for r in run_training(graph, dataset, cfg, control, resume=resume):
@@ -195,10 +195,14 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
             elif isinstance(r, (FinishedReport, FailedReport)):
                 final = r
     finally:
-        signal.signal(signal.SIGINT, previous) if previous is not None else None
+        ctrl_c.restore()
         progress.clear()
         if log is not None:
             log.close()
+    if ctrl_c.pressed:  # stopped by the user: say where the resumable checkpoint is, then exit 130 (cli.main)
+        kept = getattr(final, "checkpoint", None)
+        print(f"interrupted{f': resume with --resume {kept}' if kept else ''}", file=sys.stderr)
+        raise KeyboardInterrupt
     return final, params
 
 
@@ -235,19 +239,26 @@ def _data_options(items: list[str]) -> dict:
     return options
 
 
-def _stop_on_ctrl_c(control):
-    """First Ctrl-C: stop after the current step (checkpoint kept); second: abort at once."""
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        return None
+class _CtrlC:
+    """First Ctrl-C: stop after the current step (the resumable checkpoint is written), and remember it, so the
+    command still exits 130 like any interrupted program; second: abort at once. Only in the main thread."""
 
-    def handler(signum, frame):
-        if control.stop_requested:
+    def __init__(self, control):
+        import threading
+        self.control, self.pressed, self.previous = control, False, None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame):
+        if self.pressed:
             raise KeyboardInterrupt
-        control.stop()
+        self.pressed = True
+        self.control.stop()
         print("\nstopping after this step (Ctrl-C again to abort)", file=sys.stderr)
 
-    return signal.signal(signal.SIGINT, handler)
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _num(v) -> str:
