@@ -11,6 +11,9 @@ from explorer.graph.model import Graph
 from explorer.graph.shapes import ShapeError
 from explorer.presets import PresetError, build_preset
 
+# The network the window opens on; `train`, `compare` and `bench` use it too when ARCH is left out.
+DEFAULT_ARCH = "resnet20_digits"
+
 
 class ArchError(ValueError):
     """The name is neither a preset nor a readable graph file."""

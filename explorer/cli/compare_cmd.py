@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+from explorer.arch import DEFAULT_ARCH
 from explorer.cli import UserError
 from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_training_arguments, checked,
                                        config_changes, failure, load_data, load_graph, summary,
@@ -27,7 +28,8 @@ def add_arguments(p) -> None:
     import argparse
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 1)[1].strip()
-    p.add_argument("arch", metavar="ARCH", help="preset name (see `presets`) or graph .json file with shortcuts")
+    p.add_argument("arch", metavar="ARCH", nargs="?", default=DEFAULT_ARCH,
+                   help=f"preset name (see `presets`) or graph .json file with shortcuts (default {DEFAULT_ARCH})")
     add_data_arguments(p)
     add_training_arguments(p, "training (the same for both networks; unset options keep the defaults)")
     p.add_argument("--out", metavar="DIR", help="write each run's files as `train --out` does, "

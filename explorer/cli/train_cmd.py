@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from explorer.arch import DEFAULT_ARCH
 from explorer.cli import UserError
 from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_log_arguments, add_training_arguments,
                                        checked, config_changes, failure, load_data, load_graph, result_line,
@@ -23,8 +24,8 @@ def add_arguments(p) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = __doc__.split("\n", 1)[1].strip()
     p.add_argument("arch", metavar="ARCH", nargs="?",
-                   help="preset name (see `presets`) or graph .json file; optional with --resume, and with "
-                        "--init-from a run folder (its network)")
+                   help=f"preset name (see `presets`) or graph .json file (default {DEFAULT_ARCH}, the network the "
+                        "window opens on; with --resume the checkpoint's, with --init-from a run folder its own)")
     add_data_arguments(p)
     add_training_arguments(p, "training (unset options keep the defaults, or the checkpoint's with --resume)")
     p.add_argument("--out", metavar="DIR", help="write checkpoints (last.pt, best.pt), graph.json, config.json, "
@@ -49,7 +50,7 @@ def run(args) -> int:
         except CheckpointError as e:
             raise UserError(str(e)) from None
     elif not args.arch:
-        raise UserError("name an architecture (a preset or a .json graph), or --resume a checkpoint")
+        args.arch = DEFAULT_ARCH
     base = ckpt.config if ckpt else TrainConfig()
     changes = config_changes(args)
     if args.out is not None:

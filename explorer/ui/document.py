@@ -17,12 +17,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
+from explorer.arch import DEFAULT_ARCH
 from explorer.graph import Graph, recovery
 from explorer.graph.fileio import dumps_graph, load_graph, save_graph
 from explorer.graph.recovery import Recovery
 
 MAX_RECENT = 10
-DEFAULT_PRESET = "resnet20_digits"   # a named preset, so the palette and Open Preset bring it back
+DEFAULT_PRESET = DEFAULT_ARCH   # a named preset, so the palette and Open Preset bring it back
 DEFAULT_INPUT = (1, 8, 8)   # the built-in digits data: 1×8×8 images, 10 classes
 DEFAULT_DATASET = "digits"
 
