@@ -21,11 +21,7 @@ def add_arguments(p) -> None:
                    help=f"preset name or graph .json file (default {DEFAULT_ARCH})")
     p.add_argument("--dataset", default="digits", metavar="NAME", help="data set (default digits)")
     p.add_argument("--batch-size", type=int, default=None, help="samples per step (default: the train default)")
-    p.add_argument("--steps", type=int, default=200, help="measured steps per side at least (default 200)")
-    p.add_argument("--max-steps", type=int, default=None,
-                   help="measured steps per side at most, while a ratio is not yet known to ±1 %% (default 5 × --steps)")
-    p.add_argument("--compile", action="store_true",
-                   help="also the engine with --compile (torch.compile; its compiling time is reported apart)")
+    p.add_argument("--steps", type=int, default=200, help="measured steps per side (default 200)")
     p.add_argument("--chunk", type=int, default=None,
                    help="steps per interleaved chunk (default: the statistics interval; keep it a multiple of "
                         "that, so that every engine chunk pays for its statistics)")
