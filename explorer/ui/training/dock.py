@@ -35,6 +35,7 @@ from explorer.ui.training.run_controller import RunController
 from explorer.ui.training.run_list import RunList
 from explorer.ui.training.settings_form import BUILT_IN, SettingsForm
 from explorer.ui.training.status_widget import TrainingStatus
+from explorer.ui.wheel_guard import guard_wheel
 
 FROZEN_NOTE = "Training works on a copy of the graph taken when you press Train: edits apply to the next run."
 TRAIN_TIP = "Train the network on the canvas with these settings"
@@ -82,33 +83,46 @@ class TrainingDock(QDockWidget):
         self.note.setStyleSheet("color: palette(placeholder-text);")
         self.note.setVisible(False)
 
-        buttons = QHBoxLayout()
-        for b in (self.train_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
-        scroll = QScrollArea()
+        # One fixed row under the form: Train, Pause, Stop and Plain vs residual stay in view while the form
+        # scrolls, also while training (Stop is never to be found by scrolling).
+        self.button_row = QWidget()
+        buttons = QHBoxLayout(self.button_row)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.setSpacing(4)
+        for b in (self.train_button, self.pause_button, self.stop_button, self.compare_button):
+            buttons.addWidget(b, 3 if b is self.compare_button else 2)
+        # The form scrolls up and down only, at least as wide as its labels and fields (Tab never scrolls it
+        # sideways), and the wheel scrolls it without changing a field the user has not clicked into.
+        form_column = QWidget()
+        fl = QVBoxLayout(form_column)
+        fl.setContentsMargins(0, 0, 0, 0)
+        fl.addWidget(self.note)
+        fl.addWidget(self.form)
+        fl.addStretch(1)
+        guard_wheel(self.form)
+        self.form_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.form)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(form_column)
+        scroll.setMinimumHeight(60)
         left = QWidget()
         ll = QVBoxLayout(left)
-        ll.setContentsMargins(4, 4, 4, 4)
-        ll.addWidget(scroll, 3)
-        ll.addLayout(buttons)
-        ll.addWidget(self.compare_button)
-        ll.addWidget(self.note)
+        ll.setContentsMargins(4, 2, 4, 2)
+        ll.setSpacing(3)   # on a 768 px screen every pixel of this column is the form's
+        ll.addWidget(scroll, 1)
+        ll.addWidget(self.button_row)
         ll.addWidget(QLabel("Runs (tick to overlay)"))
-        ll.addWidget(self.runs, 2)
+        ll.addWidget(self.runs)
+        # The form takes the height the run list does not need (three to five rows; more rows scroll).
+        self.runs.setMaximumHeight(self.runs.minimumHeight() + 2 * self.runs.verticalHeader().defaultSectionSize())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.metrics, "Loss && accuracy")
         self.tabs.addTab(self.gradients, "Gradients")
         self.tabs.addTab(self.comparison, "Plain vs residual")
-        # On a short screen the controls scroll as one column, so they never take the canvas's height.
-        controls = QScrollArea()
-        controls.setWidgetResizable(True)
-        controls.setFrameShape(QScrollArea.Shape.NoFrame)
-        controls.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        controls.setWidget(left)
-        controls.setMinimumWidth(left.minimumSizeHint().width())
+        controls = left
+        controls.setMinimumWidth(max(self.button_row.minimumSizeHint().width(), form_column.minimumSizeHint().width()
+                                     + scroll.verticalScrollBar().sizeHint().width()) + 8)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(controls)
         split.addWidget(self.tabs)

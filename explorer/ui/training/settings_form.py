@@ -124,6 +124,9 @@ class SettingsForm(QWidget):
     def _build_fine_tuning(self, form: QFormLayout) -> None:
         self.start_from = QComboBox()
         self.start_from.addItem(SCRATCH, None)
+        for combo in self.findChildren(QComboBox):   # a long entry ("run: resnet56 #2 fine-tuned…") never widens
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
         self.start_from.setToolTip("The weights a run starts from: fine-tuning loads what fits by node id and "
                                    "shape, and re-initialises the rest (a new classifier)")
         self.start_file = QPushButton("File…")

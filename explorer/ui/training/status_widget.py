@@ -5,6 +5,7 @@ label or bar change repaints part of the window.
 """
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
 
 from explorer.train.progress import format_duration
@@ -18,6 +19,32 @@ def progress_text(r) -> str:
             f"{r.samples_per_s:,.0f} samples/s · ETA {format_duration(r.eta_s)}")
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shows as much of its text as fits, ending in "…"; ``text()`` is the whole."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.full = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:   # noqa: N802 (Qt's name)
+        self.full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self.full
+
+    def resizeEvent(self, event) -> None:   # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self.full, Qt.TextElideMode.ElideRight, max(0, self.width()))
+        if shown != super().text():
+            super().setText(shown)
+
+
 class TrainingStatus(QWidget):
     def __init__(self, controller, parent: QWidget | None = None):
         super().__init__(parent)
@@ -27,10 +54,13 @@ class TrainingStatus(QWidget):
         self.bar.setTextVisible(False)
         self.bar.setFixedWidth(140)
         self.bar.setFixedHeight(12)
-        self.label = QLabel("")
-        # A fixed width: text of changing length must not re-layout the window (that repaints every plot).
-        self.label.setFixedWidth(self.label.fontMetrics().horizontalAdvance("x" * 84))
-        self.label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.label = ElidedLabel()
+        # Its width never follows the text: text of changing length must not re-layout the window (that
+        # repaints every plot), and a long run name must not widen the window beyond the screen (it is
+        # elided, whole in the tooltip).
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("x" * 30))
+        self.label.setMaximumWidth(self.label.fontMetrics().horizontalAdvance("x" * 84))
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.addWidget(self.label)
