@@ -14,6 +14,8 @@ import importlib
 import importlib.util
 import sys
 
+from explorer.cli import suggest
+
 COMMANDS = {
     "presets": "list the named architectures",
     "info": "per-node table of shapes, parameters and multiply-accumulates",
@@ -43,6 +45,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         command = self.prog[len(PROG):].strip()
+        message = suggest.with_choice_hint(message)
         raise _UsageError(f"{command}: {message}" if command else message)
 
 
@@ -84,7 +87,13 @@ def _parse(argv: list[str], commands: list[str]):
     """(the chosen command's module, its parsed arguments). Only that module is imported."""
     chosen = argv[0]
     parser, module, sub_parser = build_parser(chosen, commands)
-    args, extras = parser.parse_known_args(argv)
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except _UsageError:
+        stray = suggest.unknown_options(argv[1:], sub_parser) if sub_parser is not None else []
+        if stray:  # `--fromat py`: the misspelt option, not argparse's "--format is required", is the news
+            raise _UsageError(f"{chosen}: {_unknown_option(stray[0], sub_parser)}") from None
+        raise
     if extras:
         raise _UsageError(f"{chosen}: {_unknown_option(extras[0], sub_parser)}")
     return module, args
@@ -115,12 +124,7 @@ def build_parser(chosen: str | None, commands: list[str] | None = None):
 def _unknown_option(token: str, parser: argparse.ArgumentParser) -> str:
     if not token.startswith("-") or token == "-":
         return f"unexpected argument '{token}'"
-    flag = token.split("=", 1)[0]
-    # argparse keeps its actions in a private list and offers no public way to enumerate the flags
-    options = [s for action in parser._actions for s in action.option_strings]
-    close = difflib.get_close_matches(flag, options, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else f"; `python main.py {parser.prog.split()[-1]} --help` lists them"
-    return f"unknown option {flag}{hint}"
+    return suggest.unknown_option(token, parser, parser.prog.split()[-1])
 
 
 def _is_window_argument(first: str) -> bool:
