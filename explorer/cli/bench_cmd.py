@@ -3,7 +3,10 @@ loop, and of the same architecture written by hand (where the preset has a hand-
 
 All train on the same data, batch and optimiser, interleaved in one process; `ratio` = engine / plain,
 `ratio_vs_reference` = engine / hand-written, `plain_ratio_vs_reference` = plain / hand-written
-samples per second (1.0 = free). Progress goes to stderr, as plain lines when it is not a terminal.
+samples per second (1.0 = free). With --compile also the engine with --compile: `compiled_samples_per_s`,
+`compiled_ratio_vs_reference` (÷ the hand-written model in eager mode) and `compile_warmup_s`. Rounds go on
+until every ratio is known to ±1 % (at most --max-steps), else a "too noisy" warning. Progress goes to
+stderr, as plain lines when it is not a terminal.
 """
 from __future__ import annotations
 
@@ -21,7 +24,12 @@ def add_arguments(p) -> None:
                    help=f"preset name or graph .json file (default {DEFAULT_ARCH})")
     p.add_argument("--dataset", default="digits", metavar="NAME", help="data set (default digits)")
     p.add_argument("--batch-size", type=int, default=None, help="samples per step (default: the train default)")
-    p.add_argument("--steps", type=int, default=200, help="measured steps per side (default 200)")
+    p.add_argument("--steps", type=int, default=200, help="measured steps per side at least (default 200)")
+    p.add_argument("--max-steps", type=int, default=None,
+                   help="measured steps per side at most, while a ratio is not yet known to ±1 per cent "
+                        "(default 5 × --steps)")
+    p.add_argument("--compile", action="store_true",
+                   help="also the engine with --compile (torch.compile; its compiling time is reported apart)")
     p.add_argument("--chunk", type=int, default=None,
                    help="steps per interleaved chunk (default: the statistics interval; keep it a multiple of "
                         "that, so that every engine chunk pays for its statistics)")
@@ -45,8 +53,9 @@ def run(args) -> int:
     from explorer.train.config import ConfigError, TrainConfig
     from explorer.train.device import DeviceError, resolve_device
 
-    if args.steps < 1 or (args.chunk is not None and args.chunk < 1):
-        raise UserError("--steps and --chunk must be at least 1")
+    if args.steps < 1 or (args.chunk is not None and args.chunk < 1) or (args.max_steps is not None and
+                                                                          args.max_steps < args.steps):
+        raise UserError("--steps and --chunk must be at least 1, and --max-steps at least --steps")
     try:
         graph = load_arch(args.arch)
     except ArchError as e:
@@ -73,11 +82,13 @@ def run(args) -> int:
         raise UserError(str(e)) from None
     reference = None if Path(args.arch).exists() else reference_for(args.arch)
     progress = ProgressLines(sys.stderr)
-    progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up "
-                 f"({'engine, compiled, hand-written' if reference else 'engine, compiled'})")
+    sides = ["engine"] + (["engine --compile"] if args.compile else []) + ["compiled network"] + (
+        ["hand-written"] if reference else [])
+    progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up ({', '.join(sides)})"
+                 + ("; compiling takes a minute or two" if args.compile else ""))
     try:
         r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or cfg.stats_every, args.steps),
-                      reference=reference, progress=progress.round)
+                      reference=reference, progress=progress.round, compile=args.compile, max_steps=args.max_steps)
     except BenchError as e:
         raise UserError(str(e)) from None
     finally:
@@ -94,6 +105,8 @@ def run(args) -> int:
     every = "every step" if r.stats_every == 1 else f"every {r.stats_every} steps"
     rows = [(f"engine, all layer statistics {every}:", r.engine_samples_per_s, r.spread["engine"]),
             ("compiled network, plain PyTorch loop:", r.plain_samples_per_s, r.spread["plain"])]
+    if r.compiled_samples_per_s is not None:
+        rows.append((f"engine --compile, all statistics {every}:", r.compiled_samples_per_s, r.spread["compiled"]))
     if r.reference_samples_per_s is not None:
         rows.append(("hand-written model, plain PyTorch loop:", r.reference_samples_per_s, r.spread["reference"]))
     for label, value, spread in rows:
@@ -102,8 +115,13 @@ def run(args) -> int:
     if r.reference_samples_per_s is not None:
         print(f"  ratio engine / hand-written: {r.ratio_vs_reference:.3f}{_pm(r, 'ratio_vs_reference')}")
         print(f"  ratio compiled / hand-written: {r.plain_ratio_vs_reference:.3f}{_pm(r, 'plain_ratio_vs_reference')}")
+        if r.compiled_ratio_vs_reference is not None:
+            print(f"  ratio engine --compile / hand-written: {r.compiled_ratio_vs_reference:.3f}"
+                  f"{_pm(r, 'compiled_ratio_vs_reference')}")
     else:
         print("  (no hand-written version of this architecture to compare with)")
+    if r.compile_warmup_s is not None:
+        print(f"  compiling took {r.compile_warmup_s:.1f} s (not in the rates)")
     print("  per CPU second of this process (a busy machine moves these less): "
           + ", ".join(f"{k} {v:.3f}" for k, v in r.cpu_ratios.items()))
     return 0

@@ -16,8 +16,8 @@ USER_FAILURES = ("config", "graph", "data", "device", "checkpoint")
 
 CONFIG_ARGS = ("epochs", "batch_size", "lr", "optimizer", "momentum", "nesterov", "schedule", "warmup_epochs",
                "weight_decay", "label_smoothing", "grad_clip", "crop_padding", "flip", "device", "amp",
-               "channels_last", "seed", "threads", "max_steps", "log_every", "stats_every", "init_from", "freeze",
-               "freeze_bn", "unfreeze_at", "lr_mult", "train_samples")
+               "channels_last", "compile", "seed", "threads", "max_steps", "log_every", "stats_every", "init_from",
+               "freeze", "freeze_bn", "unfreeze_at", "lr_mult", "train_samples")
 
 
 def add_data_arguments(p) -> None:
@@ -53,6 +53,9 @@ def add_training_arguments(p, title: str = "training") -> None:
     g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default auto)")
     g.add_argument("--amp", choices=AMP_MODES, help="mixed precision on CUDA (default off)")
     g.add_argument("--channels-last", action="store_const", const=True, help="channels-last memory format")
+    g.add_argument("--compile", action="store_const", const=True,
+                   help="torch.compile the network (a minute or two of compiling first, shown as its own phase; "
+                        "steps that sample layer statistics run uncompiled; falls back to uncompiled if it fails)")
     g.add_argument("--seed", type=int, help="seed of the weights, data split and order (default 0)")
     g.add_argument("--threads", type=int, help="CPU threads (default: torch's choice, all cores)")
     g.add_argument("--max-steps", type=int, help="stop after this many steps")
@@ -166,7 +169,8 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
     end. Returns the FinishedReport or FailedReport and the parameter count."""
     from explorer.train import TrainControl, run_training
     from explorer.train.progress import Progress
-    from explorer.train.reports import EpochReport, FailedReport, FinishedReport, StartedReport, StepReport
+    from explorer.train.reports import (EpochReport, FailedReport, FinishedReport, StartedReport, StatusReport,
+                                        StepReport)
 
     progress = Progress(sys.stderr)  # a redrawn bar on a terminal, a plain line every few seconds elsewhere
     control = control or TrainControl()
@@ -186,6 +190,9 @@ def train_with_progress(graph, dataset, cfg: TrainConfig, out, name: str, contro
                       f"with {r.device}: {r.epochs} epochs × {r.steps_per_epoch} steps", file=out)
             elif isinstance(r, StepReport):
                 progress.step(r)
+            elif isinstance(r, StatusReport) and r.detail:  # --compile: its own phase before the first steps
+                progress.clear()
+                print(f"warning: {r.detail}" if r.state == "eager" else r.detail, file=sys.stderr, flush=True)
             elif isinstance(r, EpochReport):
                 progress.clear()
                 val = f"val loss {r.val_loss:.4f} acc {r.val_acc:6.2%}" if r.val_acc is not None else "no validation"

@@ -118,6 +118,8 @@ class RunFeed:
             rec.layers = self.layers["grad_norm"]
         elif isinstance(r, StatusReport):
             rec.status = "paused" if r.state == "paused" else "running"
+            if r.detail:  # --compile: "compiling, ~40 s", "compiled in 38 s" or the warning that it failed
+                self.notices.append(r.detail)
         elif isinstance(r, CheckpointReport):
             self.checkpoint = r.path
         elif isinstance(r, FinishedReport):

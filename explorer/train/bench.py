@@ -8,11 +8,16 @@ Three sides train on the same data, batch and optimiser in one process:
 - ``reference``: the same architecture written by hand (``explorer.benchmarks.reference``, passed in
   by the caller, since benchmarks sit above this layer) in the same loop.
 
+With ``compile``, a fourth side, ``compiled``: the engine with ``--compile`` and every statistic (its
+compiling time is measured apart, as ``compile_warmup_s``, and kept out of the rates).
+
 They run interleaved in chunks whose order rotates each round, so a busy neighbour or a CPU clock change
 hits all alike. Each side's figure is the median of its chunk rates (robust to the spikes of a shared
 machine); a chunk is one statistics interval, so every engine chunk pays for one statistics sample.
 The median over rounds of two sides' ratio within the round is a second, paired estimate, and its
-scatter says how far any ratio can be trusted: ``noisy`` is set when it is wider than ``NOISY``.
+scatter says how far any ratio can be trusted. Rounds go on past the requested steps until every ratio
+is known to within ``PRECISION`` (or ``max_steps`` is reached); ``noisy`` is set, with a "too noisy"
+warning, when one is still wider.
 """
 from __future__ import annotations
 
@@ -31,9 +36,10 @@ from explorer.train import device as devices
 from explorer.train.config import TrainConfig
 from explorer.train.engine import run_training, steps_per_epoch
 from explorer.train.optim import build_optimizer
-from explorer.train.reports import FailedReport, FinishedReport, StepReport
+from explorer.train.reports import FailedReport, FinishedReport, StatusReport, StepReport
 
-NOISY = 0.03  # a ratio known only to within ±3 % cannot tell 0.98 from 1.0: say so
+PRECISION = 0.01  # rounds go on until every ratio is known to ±1 %: enough to tell 0.98 from 1.0
+MAX_FACTOR = 5    # ... but at most this many times the requested steps (a busy machine never gets there)
 
 ReferenceBuilder = Callable[[tuple, int], nn.Module]  # (input shape, classes) -> module
 Progress = Callable[[int, int, dict], None]            # (rounds done, rounds, {side: last chunk rate})
@@ -70,16 +76,25 @@ class BenchResult:
     # counts too. A second opinion when ``noisy``, not the figure itself.
     cpu_samples_per_s: dict    # side -> median over its chunks
     cpu_ratios: dict           # ratio name (as above) -> ratio of those medians
+    # With --compile (else None): the engine with --compile and every statistic, its ratio to the hand-written
+    # model in eager mode, and the seconds compiling took (outside the rates).
+    compiled_samples_per_s: float | None = None
+    compiled_ratio_vs_reference: float | None = None
+    compile_warmup_s: float | None = None
+    compiled_chunks: list[float] | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 200, chunk: int | None = None,
-              reference: ReferenceBuilder | None = None, progress: Progress | None = None) -> BenchResult:
+              reference: ReferenceBuilder | None = None, progress: Progress | None = None, compile: bool = False,
+              max_steps: int | None = None) -> BenchResult:
     """The engine keeps ``config``'s statistics interval (``stats_every``, at least 1: every statistic is
     on). ``chunk`` defaults to the statistics interval. ``reference`` builds the hand-written model for
-    the data set's input shape and classes; it must have the compiled network's parameter count."""
+    the data set's input shape and classes; it must have the compiled network's parameter count.
+    ``steps`` per side are measured at least, ``max_steps`` (default ``MAX_FACTOR`` × steps) at most,
+    until every ratio is known to ``PRECISION``; ``compile`` adds the engine with ``--compile``."""
     if chunk is None:
         chunk = max(1, (config or TrainConfig()).stats_every)
     cfg = (config or TrainConfig())
@@ -87,29 +102,36 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
                       log_every=min(cfg.log_every, chunk))
     chunk = -(-chunk // cfg.log_every) * cfg.log_every  # chunks end where the engine reports
     rounds = max(1, -(-steps // chunk))
+    most = max(rounds, -(-(max_steps or MAX_FACTOR * steps) // chunk))
     n = int(dataset.x_train.shape[0])
     spe = steps_per_epoch(n, cfg.batch_size)
-    total = (rounds + 1) * chunk
+    total = (most + 1) * chunk
     cfg = cfg.replace(epochs=-(-total // spe) + 1)
     graph, _ = adapt_to_data(graph, dataset.input_shape, dataset.num_classes)
 
-    engine = EngineSide(run_training(graph, dataset, cfg))
+    engines = {"engine": EngineSide(run_training(graph, dataset, cfg))}
+    if compile:
+        engines["compiled"] = EngineSide(run_training(graph, dataset, cfg.replace(compile=True)))
     try:
-        engine.run(chunk)  # set-up and a warm-up chunk
+        for side in engines.values():
+            side.run(chunk)  # set-up and a warm-up chunk (the compiled engine compiles in it)
+        if compile and engines["compiled"].compile_status is None and cfg.stats_every > 1:
+            engines["compiled"].run(chunk)  # a chunk of one step ends before the step that compiles
         dev = devices.resolve_device(cfg.device)
         data = dataset.to(dev)
-        sides: dict[str, object] = {"engine": engine, "plain": PlainLoop(lambda: compile_graph(graph), data, cfg, dev)}
+        sides: dict[str, object] = {**engines, "plain": PlainLoop(lambda: compile_graph(graph), data, cfg, dev)}
         if reference is not None:
             ref = PlainLoop(lambda: reference(tuple(dataset.input_shape), dataset.num_classes), data, cfg, dev)
             _check_same_size(sides["plain"].model, ref.model)
             sides["reference"] = ref
         for name, side in sides.items():
-            if name != "engine":
+            if name not in engines:
                 side.run(chunk)  # its warm-up chunk
         rates: dict[str, list[float]] = {name: [] for name in sides}
         cpu_rates: dict[str, list[float]] = {name: [] for name in sides}
         names = list(sides)
-        for r in range(rounds):
+        r = 0
+        while r < most and (r < rounds or _worst(rates) > PRECISION):
             samples = _samples(n, cfg.batch_size, (r + 1) * chunk, (r + 2) * chunk)
             k = r % len(names)
             for name in names[k:] + names[:k]:  # every side takes every place in the order equally often
@@ -117,39 +139,60 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
                 sides[name].run(chunk)
                 rates[name].append(samples / (time.perf_counter() - t))
                 cpu_rates[name].append(samples / max(1e-9, time.process_time() - cpu))
+            r += 1
             if progress is not None:
-                progress(r + 1, rounds, {name: v[-1] for name, v in rates.items()})
+                progress(r, max(rounds, r + (_worst(rates) > PRECISION and r < most)),
+                         {name: v[-1] for name, v in rates.items()})
     finally:
-        engine.close()
-    return _result(rates, cpu_rates, cfg, rounds * chunk, chunk, devices.describe(dev))
+        for side in engines.values():
+            side.close()
+    compiled = engines.get("compiled")
+    return _result(rates, cpu_rates, cfg, r * chunk, chunk, devices.describe(dev),
+                   compiled.compile_status if compiled else None)
 
 
 RATIOS = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
-          "plain_ratio_vs_reference": ("plain", "reference")}
+          "plain_ratio_vs_reference": ("plain", "reference"), "compiled_ratio_vs_reference": ("compiled", "reference")}
+
+
+def _pairs(rates: dict[str, list[float]]) -> dict[str, tuple[str, str]]:
+    """The ratios these sides make."""
+    return {k: ab for k, ab in RATIOS.items() if ab[0] in rates and ab[1] in rates}
+
+
+def _worst(rates: dict[str, list[float]]) -> float:
+    """The largest uncertainty of any ratio so far."""
+    return max(_uncertainty([a / b for a, b in zip(rates[x], rates[y])]) for x, y in _pairs(rates).values())
 
 
 def _result(rates: dict[str, list[float]], cpu_rates: dict[str, list[float]], cfg: TrainConfig, steps: int,
-            chunk: int, device: str) -> BenchResult:
+            chunk: int, device: str, compile_status: StatusReport | None = None) -> BenchResult:
     med = {name: statistics.median(v) for name, v in rates.items()}
     cpu = {name: statistics.median(v) for name, v in cpu_rates.items()}
-    pairs = {k: ab for k, ab in RATIOS.items() if ab[1] in rates}
+    pairs = _pairs(rates)
     uncertainty = {k: _uncertainty([a / b for a, b in zip(rates[ab[0]], rates[ab[1]])]) for k, ab in pairs.items()}
     worst = max(uncertainty.values())
-    noisy = not worst <= NOISY
-    warning = None
+    noisy = not worst <= PRECISION
+    notes = []
     if noisy:
-        how = (f"its ratios are only known to ±{worst:.0%}" if math.isfinite(worst)
+        how = (f"its ratios are only known to ±{worst:.1%} after {steps} steps per side" if math.isfinite(worst)
                else "too few chunks to tell how noisy it was")
-        warning = (f"the machine was too noisy for these ratios to mean much ({how}); "
-                   "rerun with more --steps on a quieter machine")
+        notes.append(f"too noisy: the machine was too busy for these ratios to be known to ±{PRECISION:.0%} ({how}); "
+                     "rerun with more --steps or --max-steps on a quieter machine")
+    if compile_status is not None and compile_status.state == "eager":
+        notes.append(compile_status.detail + "; the compiled figures are eager ones")
+    warning = "; ".join(notes) or None
     ref = med.get("reference")
+    comp = med.get("compiled")
     return BenchResult(
         med["engine"], med["plain"], med["engine"] / med["plain"],
         statistics.median(a / b for a, b in zip(rates["engine"], rates["plain"])),
         steps, chunk, cfg.batch_size, cfg.stats_every, device, rates["engine"], rates["plain"],
         ref, med["engine"] / ref if ref else None, med["plain"] / ref if ref else None, rates.get("reference"),
         {name: _spread(v) for name, v in rates.items()}, uncertainty, noisy, warning,
-        cpu, {k: cpu[a] / cpu[b] for k, (a, b) in pairs.items()})
+        cpu, {k: cpu[a] / cpu[b] for k, (a, b) in pairs.items()},
+        comp, comp / ref if comp and ref else None, compile_status.seconds if compile_status else None,
+        rates.get("compiled"))
 
 
 def _spread(values: list[float]) -> float:
@@ -188,6 +231,7 @@ class EngineSide:
 
     def __init__(self, reports):
         self.reports, self.done = reports, 0
+        self.compile_status: StatusReport | None = None  # --compile: how compiling went (compiled or eager)
 
     def run(self, steps: int) -> None:
         """Pull reports until the engine has done ``steps`` more steps (a StepReport follows the host sync)."""
@@ -197,6 +241,8 @@ class EngineSide:
                 raise BenchError(r.text)
             if isinstance(r, FinishedReport):
                 raise BenchError("the engine finished before the benchmark did")
+            if isinstance(r, StatusReport) and r.state in ("compiled", "eager"):
+                self.compile_status = r
             if isinstance(r, StepReport) and r.step >= self.done:
                 return
         raise BenchError("the engine stopped early")

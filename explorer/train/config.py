@@ -46,6 +46,7 @@ class TrainConfig:
     device: str = "auto"                # auto = CUDA, then Apple MPS, then CPU; or cpu, cuda, cuda:1, mps
     amp: str = "off"                    # mixed precision on CUDA: bf16 or fp16 (with loss scaling)
     channels_last: bool = False
+    compile: bool = False               # torch.compile the network for the steps without statistics (--compile)
     seed: int = 0
     threads: int = 0                    # CPU threads for torch (process-wide); 0 = leave torch's choice. With a
                                         # busy core (a window's own thread) all-cores OpenMP can run 10× slower.
@@ -95,6 +96,7 @@ class TrainConfig:
         need(_is_int(self.crop_padding) and 0 <= self.crop_padding <= 64,
              f"crop padding must be 0..64 pixels, got {self.crop_padding!r}")
         need(_is_int(self.seed), f"seed must be a whole number, got {self.seed!r}")
+        need(isinstance(self.compile, bool), f"compile must be true or false, got {self.compile!r}")
         need(_is_int(self.threads) and 0 <= self.threads <= 1024, f"threads must be ≥ 0 (0 = default), got {self.threads!r}")
         need(_is_int(self.log_every) and self.log_every >= 1, f"log_every must be ≥ 1, got {self.log_every!r}")
         need(_is_int(self.stats_every) and self.stats_every >= 0,

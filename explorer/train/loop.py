@@ -81,6 +81,8 @@ class TrainingLoop:
                     return (yield from self._finish("completed"))
 
                 x, y = self.batches.train(cur.batch)
+                if trainee.compile_due(cur.step):
+                    yield from self._compile(x, y)
                 lr = cfg.lr * lr_factor(cur.step, cur.total_steps, cur.steps_per_epoch, cfg)
                 trainee.set_lr(lr)
                 out, loss = trainee.step(x, y, cur.step, cur.epoch + 1)
@@ -170,6 +172,19 @@ class TrainingLoop:
                                       self.cursor.step, self.record.last_ckpt)
 
     # == helpers ======================================================================================
+    def _compile(self, x, y):
+        """The ``--compile`` warm-up as its own phase, with the training clock stopped (it is not in any rate
+        or ETA): a report before it with the estimate, one after it with the time taken or the warning."""
+        compiled, step = self.trainee.compiled, self.cursor.step
+        with self.pacing.clock.paused():
+            estimate = compiled.estimate_s()
+            yield StatusReport("compiling", step, f"compiling, ~{estimate:.0f} s", estimate)
+            self.trainee.warm_up(x, y)
+            if compiled.warning:
+                yield StatusReport("eager", step, compiled.warning, compiled.warmup_s)
+            else:
+                yield StatusReport("compiled", step, f"compiled in {compiled.warmup_s:.0f} s", compiled.warmup_s)
+
     def _emit(self, report: Report):
         """Yield with the stopwatch off: the consumer's time is not training time."""
         with self.pacing.clock.paused():

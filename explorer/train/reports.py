@@ -83,9 +83,11 @@ class CheckpointReport:
 
 @dataclass(frozen=True)
 class StatusReport:
-    """The run paused (waiting for resume or stop) or runs again."""
-    state: str                       # "paused" | "running"
+    """The run paused (waiting for resume or stop) or runs again; or, with ``--compile``, its compiling phase."""
+    state: str                       # "paused" | "running" | "compiling" | "compiled" | "eager" (compiling failed)
     step: int
+    detail: str = ""                 # what to show: "compiling, ~40 s", "compiled in 38 s", or the warning
+    seconds: float | None = None     # compiling: the estimate; compiled / eager: how long it took
 
 
 @dataclass(frozen=True)

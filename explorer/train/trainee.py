@@ -9,6 +9,7 @@ from torch import nn
 
 from explorer.train import device as devices
 from explorer.train.checkpoint import Checkpoint
+from explorer.train.compiled import CompiledNetwork
 from explorer.train.config import TrainConfig
 from explorer.train.freezing import Freezing
 from explorer.train.isolation import RunIsolation
@@ -30,6 +31,7 @@ class Trainee:
         self.params = list(model.parameters())  # clipping skips those without a gradient (frozen ones)
         self.freezing = freezing or Freezing(model, [])
         self.lr = cfg.lr
+        self.compiled = CompiledNetwork(model, cfg.compile)
 
     def catch_up(self, epoch: int) -> None:
         """Release the frozen parts once 1-based ``epoch`` reaches ``--unfreeze-at``: before a step, and
@@ -48,6 +50,31 @@ class Trainee:
         for g in self.opt.param_groups:
             g["lr"] = lr * g.get("lr_mult", 1.0)
 
+    def compile_due(self, step: int) -> bool:
+        """Whether the step with index ``step`` is the first that would run compiled (``--compile``)."""
+        return self.compiled.pending and not self.sampler.due(step)
+
+    def warm_up(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Compile the network with a practice forward and backward on this batch, undone afterwards: no
+        gradient, BatchNorm statistic or random draw of it remains (see ``compiled.py``)."""
+        buffers = [b.detach().clone() for b in self.model.buffers()]
+        streams = self.isolation.state()
+
+        def practice(net: nn.Module) -> None:
+            with self.isolation.active():
+                with devices.autocast(self.dev, self.amp):
+                    loss = self.criterion(net(x), y)
+                loss.backward()
+
+        try:
+            self.compiled.warm_up(practice, x)
+        finally:
+            self.opt.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                for b, saved in zip(self.model.buffers(), buffers):
+                    b.copy_(saved)
+            self.isolation.restore(streams)
+
     def step(self, x: torch.Tensor, y: torch.Tensor, step: int, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         """One optimiser step on a batch (``step`` steps done before it, in 1-based ``epoch``); returns the
         detached output and loss for the metric sums."""
@@ -58,7 +85,7 @@ class Trainee:
             if sample:
                 sampler.arm()
             with devices.autocast(self.dev, self.amp):
-                out = self.model(x)
+                out = self.compiled.module_for(x, sample)(x)
                 loss = self.criterion(out, y)
             opt.zero_grad(set_to_none=True)
             if scaler is not None:

@@ -93,6 +93,12 @@ class SettingsForm(QWidget):
                          ("Device", self.device), ("Mixed precision", self.amp), ("Seed", self.seed),
                          ("Log every", self.log_every), ("Gradients every", self.stats_every)):
             form.addRow(label, w)
+        self.compile = QCheckBox("Compile (torch.compile)")
+        self.compile.setToolTip("Compile the network before training: faster steps after a minute or two of "
+                                "compiling (shown as its own phase); gradient-sample steps run uncompiled, and a "
+                                "failure falls back to uncompiled training with a warning")
+        form.addRow(self.compile)
+        self.compile.toggled.connect(self.changed)
         self.tensorboard = QCheckBox("TensorBoard logs")
         self.tensorboard.setToolTip("Write each run's loss, accuracy, learning rate and per-layer gradient norms as "
                                     "TensorBoard event files, one sub-folder per run: tensorboard --logdir FOLDER")
@@ -198,6 +204,7 @@ class SettingsForm(QWidget):
                            schedule=self.schedule.currentText(), weight_decay=self.weight_decay.value(),
                            device=self.device.currentData(),
                            amp=self.amp.currentText() if self.amp.isEnabled() else "off",
+                           compile=self.compile.isChecked(),
                            seed=self.seed.value(), log_every=self.log_every.value() or 10,
                            stats_every=self.stats_every.value() or 10, init_from=self.init_from(),
                            freeze=self.freeze_set.ids(), unfreeze_at=self.unfreeze_at.value(),
@@ -260,6 +267,7 @@ class SettingsForm(QWidget):
         i = self.device.findData(config.get("device"))
         if i >= 0:
             self.device.setCurrentIndex(i)
+        self.compile.setChecked(config.get("compile") is True)
         self.log_every.setValue(0 if config.get("auto_log", True) else int(config.get("log_every", 0)))
         self.stats_every.setValue(0 if config.get("auto_stats", True) else int(config.get("stats_every", 0)))
         source = config.get("init_from")
