@@ -1,10 +1,16 @@
 """A block type added from outside the package (this test module) is one module's work: the palette,
-shape inference, the compiled module, the plain twin and the file format see it with no edit elsewhere."""
+shape inference, the compiled module, the plain twin, the file format, the importer and the icon see it
+with no edit elsewhere. So is an activation kind: one entry in the open table reaches the inspector, the
+compiler and the importer."""
 import pytest
 import torch
+from torch import nn
+from torch.nn import functional as F
 
 from explorer.blocks import CompositeBlock, register, unregister
+from explorer.blocks.glyph import HUE, Circle, Line
 from explorer.blocks.parts import SHORTCUT, conv_bn_act, residual_add, shortcut
+from explorer.blocks.primitives.activation import ActivationKind, register_activation, unregister_activation
 from explorer.graph.params import Int, ParamSet
 
 
@@ -17,7 +23,12 @@ class ScaledResidual(CompositeBlock):
     params = ParamSet((Int("channels", 8, 1, 512, "output channels"), Int("stride", 1, 1, 4, "stride"), SHORTCUT))
     face = ("channels",)
     color = "#123456"
-    glyph = "two_layers_skip"
+    glyph = (Circle(0.3, 0.7, 0.2, HUE), Line(0.1, 0.1, 0.9, 0.1))  # a disc low left, a line on top
+
+    def recognise(self, site):
+        if len(site.convs) == 1:
+            conv = site.convs[0]
+            yield dict(channels=conv["out_channels"], stride=conv["stride"], shortcut=site.shortcut)
 
     def expand(self, p, b, x):
         r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1", act=False)
@@ -120,3 +131,124 @@ def test_a_zero_pad_shortcut_that_would_drop_channels_is_refused_with_the_fix():
     g.set_param("stem_conv", "out_channels", 999)  # stage1's zero-pad would have to go 999 → 16
     (problem,) = analyze(g).errors
     assert problem.node_id == "stage1" and "set shortcut to projection" in problem.text
+
+
+# -- import and glyph of the outside block -------------------------------------------------------------
+class OneConvResidual(nn.Module):
+    """The same block as a person writes it in PyTorch."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.bn1(self.conv1(x)) + x)
+
+
+def _head(*body):
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), *body,
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5)).eval()
+
+
+def _same_output(model, imported) -> float:
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return float((model(x) - imported.compiled().eval()(x)).abs().max())
+
+
+def test_import_recognises_the_new_block_as_a_stage(plugin):
+    from explorer.importer import import_module
+
+    torch.manual_seed(0)
+    model = _head(OneConvResidual(8), OneConvResidual(8))
+    imported = import_module(model, (3, 8, 8))
+    stages = [imported.graph.node(n) for n in imported.graph.topological_order()
+              if imported.graph.node(n).type == plugin]
+    assert [(s.repeat, s.params["channels"], s.params["stride"]) for s in stages] == [(2, 8, 1)]
+    assert _same_output(model, imported) < 1e-5
+
+
+def test_the_new_block_is_drawn_with_its_own_glyph(plugin, qtbot):
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from explorer.ui.icons import draw_glyph
+
+    def painted(type_name):
+        image = QImage(50, 50, QImage.Format_ARGB32_Premultiplied)
+        image.fill(Qt.transparent)
+        p = QPainter(image)
+        draw_glyph(p, QRectF(0, 0, 50, 50), type_name, QColor())
+        p.end()
+        return image
+
+    mine, default = painted(plugin), painted("no such type")
+    disc, empty = (15, 35), (38, 38)   # the declared disc; a spot the default box would fill
+    assert mine.pixelColor(*disc).alpha() > 0 and mine.pixelColor(*disc).blue() > mine.pixelColor(*disc).red()
+    assert mine.pixelColor(*empty).alpha() == 0 < default.pixelColor(*empty).alpha()
+
+
+# -- an activation kind from outside -------------------------------------------------------------------
+HARDSWISH = "test_hardswish"
+
+
+@pytest.fixture
+def hardswish():
+    register_activation(ActivationKind(HARDSWISH, "Hardswish", functions=("torch.nn.functional.hardswish",)))
+    yield HARDSWISH
+    unregister_activation(HARDSWISH)
+
+
+def test_a_second_activation_under_a_taken_name_is_refused(hardswish):
+    from explorer.blocks.table import DuplicateEntryError
+
+    with pytest.raises(DuplicateEntryError, match="already defined"):
+        register_activation(ActivationKind(HARDSWISH, "ReLU"))
+
+
+def test_the_new_activation_is_offered_in_the_inspector_and_chosen_by_keys(hardswish, qtbot):
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QComboBox
+
+    from explorer.graph.model import Graph
+    from explorer.ui.inspector import Inspector
+    from explorer.ui.live_analysis import LiveAnalysis
+
+    g = Graph()
+    g.add_node("input", {"shape": [3, 8, 8]}, node_id="input")
+    g.add_node("activation", node_id="act")
+    g.connect("input", "act")
+    stack, analysis = QUndoStack(), LiveAnalysis(g)
+    inspector = Inspector(g, stack, analysis)
+    qtbot.addWidget(inspector)
+    inspector.show_node("act")
+    combo = inspector.findChild(QComboBox, "param_kind")
+    assert hardswish in [combo.itemText(i) for i in range(combo.count())]
+    combo.setFocus()
+    QTest.keyClicks(combo, hardswish)
+    assert g.node("act").params["kind"] == hardswish and stack.count() == 1
+    inspector.detach()
+    analysis.detach()
+
+
+class CallsHardswish(nn.Module):
+    def forward(self, x):
+        return F.hardswish(x)
+
+
+def test_the_new_activation_compiles_and_imports_from_a_layer_and_a_call(hardswish):
+    from explorer.importer import import_module
+
+    torch.manual_seed(0)
+    for body in (nn.Hardswish(), CallsHardswish()):
+        model = _head(nn.Conv2d(8, 8, 1), body)
+        imported = import_module(model, (3, 8, 8))
+        kinds = [imported.graph.node(n).params["kind"] for n in imported.graph.topological_order()
+                 if imported.graph.node(n).type == "activation"]
+        assert kinds == ["relu", hardswish] and not imported.opaque
+        compiled = imported.compiled()
+        assert any(isinstance(m, nn.Hardswish) for m in compiled.modules())
+        assert _same_output(model, imported) < 1e-6

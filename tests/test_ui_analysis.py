@@ -95,12 +95,14 @@ def test_the_analyze_menu_lists_every_tool_and_refuses_what_a_target_cannot_do(q
     panel = pick(window, "Loss landscape")
     assert panel.png_button.text() == "Save loss landscape picture (PNG)…"
     assert panel.csv_button.text() == "Save loss landscape data (CSV)…"
-    assert "needs a trained run" in panel.verdict.text() and "--out" in panel.verdict.text()
+    # What to do in the window, never a command line to run.
+    assert "needs a trained run" in panel.verdict.text() and "Train" in panel.verdict.text()
+    assert "--out" not in panel.verdict.text() and "main.py" not in panel.verdict.text()
     assert not panel.stack.isVisible()                     # no empty axes before a result
     panel = pick(window, "Lesion study")                   # the current graph has no trained weights
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert not panel.runner.is_busy()
-    assert "needs a trained run" in panel.status.text() and "--out" in panel.status.text()
+    assert "Train" in panel.status.text() and "--out" not in panel.status.text()
 
 
 def test_gradient_flow_runs_on_the_current_graph_and_draws_both_networks_in_both_regimes(qtbot, window):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 from explorer.graph.catalog import BlockSpec
 from explorer.graph.shapes import TensorShape
@@ -99,6 +99,12 @@ class CompositeBlock(BlockType):
     def expand(self, p: dict, b, x) -> Any:
         """Add the inside to builder ``b`` starting from handle ``x``; return the output handle."""
         raise NotImplementedError
+
+    def recognise(self, site) -> Iterator[dict]:
+        """Parameters that may make this block out of an imported ``explorer.blocks.recognise.ResidualSite``
+        (the importer keeps a guess only when the expansion matches the traced nodes exactly). None by
+        default: the block is then imported as its primitives."""
+        return iter(())
 
     def expansion(self, p: dict, in_shape: TensorShape):
         """The inside as an ``Expansion`` (graph + shapes + cost), cached per parameters and shape."""

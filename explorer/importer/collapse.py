@@ -5,13 +5,14 @@ shortcut: the block's input itself, a zero-pad of it, or a 1×1 conv + BatchNorm
 only when the block type's own expansion for the guessed parameters matches the traced nodes exactly:
 same types, same parameters, same edges, and nothing inside used from outside. So a collapsed block
 computes what the code computed, and the weights of its parts keep their place (``sources`` is re-keyed).
-Like the presets, this module names the block types it builds.
+The guesses come from the block types themselves (``CompositeBlock.recognise``): this module names none.
 """
 from __future__ import annotations
 
 import os
 
-from explorer.blocks.registry import get_block
+from explorer.blocks.recognise import ResidualSite
+from explorer.blocks.registry import all_blocks, get_block
 from explorer.graph.model import Graph
 from explorer.graph.shapes import ShapeError
 from explorer.importer.assemble import Assembled, NodeIds
@@ -47,8 +48,7 @@ def _collapse_blocks(asm: Assembled) -> int:
             in_shape = shapes.nodes[entry].out_shape if entry in shapes.nodes else None
             if convs is None or in_shape is None:
                 continue
-            found = _first_match(g, entry, exit_, in_shape,
-                                 [c for k in kind for c in _candidates(g, convs, k)])
+            found = _first_match(g, entry, exit_, in_shape, [c for k in kind for c in _candidates(convs, k)])
             if found:
                 _replace_block(asm, entry, exit_, *found)
                 shapes = analyze(g)  # cached per node: only the new block is computed
@@ -88,12 +88,13 @@ def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:
     return None
 
 
-def _candidates(g: Graph, convs: list[dict], kind: str):
-    if len(convs) == 2:
-        yield "basic", dict(channels=convs[0]["out_channels"], stride=convs[0]["stride"], shortcut=kind)
-    if len(convs) == 3:
-        yield "bottleneck", dict(width=convs[0]["out_channels"], out_channels=convs[2]["out_channels"],
-                                 stride=convs[1]["stride"], groups=convs[1]["groups"], shortcut=kind)
+def _candidates(convs: list[dict], kind: str):
+    """(type name, parameters) of every guess the registered block types make for this site."""
+    site = ResidualSite(tuple(convs), kind)
+    for block in all_blocks():
+        if block.composite:
+            for params in block.recognise(site):
+                yield block.name, params
 
 
 def _first_match(g: Graph, entry: str, exit_: str, in_shape, candidates):

@@ -5,10 +5,12 @@ empty list for an operation that passes its input through unchanged (``nn.Identi
 or None when nothing here expresses it exactly; the caller then makes an opaque node. A mapping only has to
 be right for the layer's settings it accepts: anything unusual (a ceil-mode pool, a non-zero padding mode,
 a BatchNorm without running statistics) is left unmapped rather than approximated, and the assembler checks
-every mapped node's inferred shape against the traced one.
+every mapped node's inferred shape against the traced one. Activations are read from their open table
+(``ACTIVATIONS``): each kind names its module, functions and methods, so a new kind needs no edit here.
 """
 from __future__ import annotations
 
+import importlib
 import math
 import operator
 from dataclasses import dataclass
@@ -17,6 +19,9 @@ from typing import Any, Callable
 import torch
 from torch import fx, nn
 from torch.nn import functional as F
+
+from explorer.blocks.primitives.activation import ACTIVATIONS, ActivationKind
+from explorer.importer.errors import ImporterError
 
 
 @dataclass(frozen=True)
@@ -101,14 +106,7 @@ def _activation(kind: str) -> list[Step]:
 
 
 _SIMPLE_MODULES: dict[type, Callable[[Any], list[Step] | None]] = {
-    nn.ReLU: lambda m: _activation("relu"),
-    nn.SiLU: lambda m: _activation("silu"),
-    nn.Tanh: lambda m: _activation("tanh"),
-    nn.Sigmoid: lambda m: _activation("sigmoid"),
-    nn.GELU: lambda m: _activation("gelu") if m.approximate == "none" else None,
-    nn.ELU: lambda m: _activation("elu") if m.alpha == 1.0 else None,
-    nn.LeakyReLU: lambda m: _activation("leaky_relu") if m.negative_slope == 0.1 else None,
-    nn.Identity: lambda m: [],
+    nn.Identity: lambda m: [],  # before the activations' rules: a pass-through, not an identity activation
     nn.Conv2d: _conv,
     nn.BatchNorm2d: _bn,
     nn.BatchNorm1d: _bn,
@@ -125,7 +123,8 @@ _SIMPLE_MODULES: dict[type, Callable[[Any], list[Step] | None]] = {
 
 
 def _module(m: nn.Module, n: fx.Node, ctx: Context) -> list[Step] | None:
-    rule = _SIMPLE_MODULES.get(type(m))  # exact type: a subclass may change forward
+    rule = _SIMPLE_MODULES.get(type(m)) or activation_rules()[0].get(type(m))  # exact type: a subclass may
+    # change forward
     if rule is None or len(tensor_inputs(n, ctx)) != 1 or len(n.args) + len(n.kwargs) != 1:
         return None
     steps = rule(m)
@@ -151,12 +150,6 @@ def _merge(kind: str):
         if len(n.args) == 2 and not n.kwargs and all(ctx.shape(a) is not None for a in n.args):
             return [Step(kind, {})]
         return None
-    return rule
-
-
-def _act_fn(kind: str, extra: set[str] = frozenset()):
-    def rule(n: fx.Node, ctx: Context):
-        return _activation(kind) if len(n.args) == 1 and set(n.kwargs) <= {"inplace", *extra} else None
     return rule
 
 
@@ -248,27 +241,12 @@ def _dropout_fn(n: fx.Node, ctx: Context):
     return [Step("dropout", dict(p=float(p)))] if isinstance(p, (int, float)) and not _arg(n, 3, "inplace", False) else None
 
 
-def _gelu(n: fx.Node, ctx: Context):
-    return _activation("gelu") if len(n.args) == 1 and n.kwargs.get("approximate", "none") == "none" else None
-
-
-def _slope(kind: str, name: str, value: float, index: int = 1):
-    def rule(n: fx.Node, ctx: Context):
-        return _activation(kind) if _arg(n, index, name, value) == value and len(n.args) <= 3 else None
-    return rule
-
-
 _FUNCTIONS: dict[Any, Callable] = {
     operator.add: _merge("add"), torch.add: _merge("add"), operator.iadd: _merge("add"),
     operator.mul: _merge("multiply"), torch.mul: _merge("multiply"), operator.imul: _merge("multiply"),
     operator.sub: _merge("subtract"), torch.sub: _merge("subtract"),
     torch.cat: _cat, torch.concat: _cat,
     torch.flatten: _flatten_fn,
-    torch.relu: _act_fn("relu"), F.relu: _act_fn("relu"), torch.relu_: _act_fn("relu"),
-    torch.sigmoid: _act_fn("sigmoid"), F.sigmoid: _act_fn("sigmoid"),
-    torch.tanh: _act_fn("tanh"), F.tanh: _act_fn("tanh"),
-    F.silu: _act_fn("silu"), F.gelu: _gelu,
-    F.elu: _slope("elu", "alpha", 1.0), F.leaky_relu: _slope("leaky_relu", "negative_slope", 0.1),
     F.adaptive_avg_pool2d: _adaptive,
     F.max_pool2d: _pool_fn("maxpool"), F.avg_pool2d: _pool_fn("avgpool"),
     F.dropout: _dropout_fn,
@@ -279,7 +257,6 @@ _FUNCTIONS: dict[Any, Callable] = {
 
 _METHODS: dict[str, Callable] = {
     "add": _merge("add"), "add_": _merge("add"), "mul": _merge("multiply"), "sub": _merge("subtract"),
-    "relu": _act_fn("relu"), "relu_": _act_fn("relu"), "sigmoid": _act_fn("sigmoid"), "tanh": _act_fn("tanh"),
     "flatten": _flatten_fn, "view": _view, "reshape": _view, "mean": _mean,
     "contiguous": lambda n, ctx: [] if len(n.args) == 1 and not n.kwargs else None,
 }
@@ -287,14 +264,64 @@ _METHODS: dict[str, Callable] = {
 
 def _function(n: fx.Node, ctx: Context) -> list[Step] | None:
     try:
-        rule = _FUNCTIONS.get(n.target)
+        rule = _FUNCTIONS.get(n.target) or activation_rules()[1].get(n.target)
     except TypeError:  # an unhashable target
         return None
     return rule(n, ctx) if rule is not None else None
 
 
 def _method(n: fx.Node, ctx: Context) -> list[Step] | None:
-    rule = _METHODS.get(n.target)
+    rule = _METHODS.get(n.target) or activation_rules()[2].get(n.target)
     if rule is None or ctx.shape(n.args[0]) is None:
         return None
     return rule(n, ctx)
+
+
+# -- activations: rules derived from the open table, once per change of it ------------------------------
+_derived: dict[str, Any] = {"version": None}
+
+
+def activation_rules() -> tuple[dict, dict, dict]:
+    """(rules by module class, by function, by method name) for every kind in ``ACTIVATIONS``."""
+    if _derived["version"] != ACTIVATIONS.version:
+        modules, functions, methods = {}, {}, {}
+        for kind in ACTIVATIONS:
+            cls = _resolve(kind, f"torch.nn.{kind.module}")
+            modules[cls] = lambda m, kind=kind: _activation(kind.name) if _has_settings(m, kind) else None
+            functions.update((_resolve(kind, path), _act_call(kind, cls)) for path in kind.functions)
+            methods.update((name, _act_call(kind, cls)) for name in kind.methods)
+        _derived.update(version=ACTIVATIONS.version, rules=(modules, functions, methods))
+    return _derived["rules"]
+
+
+def _resolve(kind: ActivationKind, path: str):
+    module, _, name = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise ImporterError(f"activation '{kind.name}' names {path}, which this torch does not have; "
+                            "fix its entry in the activation table") from None
+
+
+def _has_settings(m: nn.Module, kind: ActivationKind) -> bool:
+    return all(getattr(m, key, _MISSING) == value for key, value in kind.settings.items())
+
+
+_MISSING = object()
+
+
+def _act_call(kind: ActivationKind, cls: type):
+    """A call ``f(x, *settings, inplace)`` with the kind's settings (one left out takes ``cls``'s default)."""
+    names = (*kind.settings, "inplace")
+
+    def rule(n: fx.Node, ctx: Context):
+        given = dict(zip(names, n.args[1:]))
+        if len(n.args) > 1 + len(names) or not set(n.kwargs) <= set(names) - set(given):
+            return None
+        given.update(n.kwargs)
+        missing = [key for key in kind.settings if key not in given]
+        if missing:
+            defaults = cls()
+            given.update((key, getattr(defaults, key, _MISSING)) for key in missing)
+        return _activation(kind.name) if all(given[k] == v for k, v in kind.settings.items()) else None
+    return rule

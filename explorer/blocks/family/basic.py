@@ -1,5 +1,6 @@
 """Basic residual block (He et al. 2015): y = ReLU(F(x) + shortcut(x)), F = two 3×3 convs."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Line, residual
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
                                    conv_bn_act, residual_add, shortcut, shortcut_kind,
@@ -31,7 +32,7 @@ class BasicBlock(Residual):
 class BasicBlock(CompositeBlock):
     name = "basic"
     color = "#1e88e5"
-    glyph = "two_layers_skip"
+    glyph = residual((Line(0.05, 0.62, 0.22, 0.62), Line(0.68, 0.62, 0.78, 0.62)))
     title = "Basic residual"
     help = ("Two 3×3 convs plus an identity shortcut, so the block learns a residual F(x) = H(x) − x. "
             "When the shape changes the shortcut zero-pads or projects.")
@@ -40,6 +41,11 @@ class BasicBlock(CompositeBlock):
                        SHORTCUT, SE_REDUCTION))
     face = ("channels", "stride", "shortcut")
     shortcut_add = RESIDUAL_ADD
+
+    def recognise(self, site):
+        if len(site.convs) == 2:  # conv-bn-relu, conv-bn; the expansion check does the rest
+            first = site.convs[0]
+            yield dict(channels=first["out_channels"], stride=first["stride"], shortcut=site.shortcut)
 
     def expand(self, p, b, x):
         r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1")

@@ -3,6 +3,7 @@
 ``groups`` > 1 turns the 3×3 into a grouped convolution, which is all a ResNeXt block is (see resnext.py).
 """
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Poly, plus, skip_arc
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
                                    conv_bn_act, residual_add, shortcut, shortcut_kind,
@@ -37,7 +38,9 @@ class Bottleneck(Residual):
 class BottleneckBlock(CompositeBlock):
     name = "bottleneck"
     color = "#3949ab"
-    glyph = "narrow_middle_skip"
+    glyph = (Poly(((0.14, 0.32), (0.32, 0.52), (0.52, 0.52), (0.7, 0.32), (0.7, 0.92), (0.52, 0.72), (0.32, 0.72),
+                   (0.14, 0.92))),  # wide-narrow-wide hourglass: 1×1 reduce, 3×3, 1×1 expand
+             *skip_arc(0.08, 0.86, 0.5, 0.02), *plus(0.86, 0.62))
     title = "Bottleneck residual"
     help = ("1×1 conv reduces channels, 3×3 conv works on the narrow tensor, 1×1 conv expands (usually ×4). "
             "Cheaper than two 3×3 convs at the same output width; used by ResNet-50 and deeper.")
@@ -48,6 +51,12 @@ class BottleneckBlock(CompositeBlock):
                        SHORTCUT, SE_REDUCTION))
     face = ("width", "out_channels", "stride", "groups")
     shortcut_add = RESIDUAL_ADD
+
+    def recognise(self, site):
+        if len(site.convs) == 3:  # 1×1 reduce, 3×3 (maybe grouped), 1×1 expand
+            reduce, middle, expand = site.convs
+            yield dict(width=reduce["out_channels"], out_channels=expand["out_channels"], stride=middle["stride"],
+                       groups=middle["groups"], shortcut=site.shortcut)
 
     def expand(self, p, b, x):
         r = conv_bn_act(b, x, p["width"], 1, tag="1")

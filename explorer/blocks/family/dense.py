@@ -1,5 +1,6 @@
 """Dense block (Huang et al. 2017): every layer sees the concatenation of all earlier feature maps."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Curve, Rect
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import bn_act_conv
@@ -37,11 +38,16 @@ class DenseBlock(nn.Module):
 ''', needs=(CONV,))
 
 
+_LAYERS_X = (0.12, 0.38, 0.64, 0.9)  # the glyph's four layers
+
+
 @register
 class DenseBlock(CompositeBlock):
     name = "dense"
     color = "#f4511e"
-    glyph = "concat_stack"
+    glyph = (*(Rect(x - 0.06, 0.6, 0.12, 0.3) for x in _LAYERS_X),  # every layer feeds every later one
+             *(Curve((a, 0.6), (a, 0.6 - (b - a) * 0.6), (b, 0.6 - (b - a) * 0.6), (b, 0.6))
+               for i, a in enumerate(_LAYERS_X) for b in _LAYERS_X[i + 1:]))
     twin_note = "keeps its concatenations (it has no identity shortcut to remove)"
     title = "Dense block"
     help = ("L layers, each adding k (growth rate) new feature maps to the running concatenation: "

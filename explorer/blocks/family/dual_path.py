@@ -4,6 +4,7 @@ The tensor between blocks is [residual part (residual_channels) | dense part]; e
 residual output to the first part and appends ``increment`` new channels to the second.
 """
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Line, Rect, plus
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import bn_act_conv
@@ -43,7 +44,9 @@ class DualPathBlock(nn.Module):
 class DualPathBlock(CompositeBlock):
     name = "dual_path"
     color = "#6d4c41"
-    glyph = "dual_paths"
+    glyph = (Rect(0.3, 0.4, 0.3, 0.24), Line(0.05, 0.3, 0.86, 0.3), *plus(0.86, 0.3, 0.08),  # residual track, add
+             Line(0.05, 0.82, 0.7, 0.82), Rect(0.7, 0.72, 0.06, 0.2), Rect(0.78, 0.72, 0.06, 0.2),  # dense track, concat
+             Line(0.45, 0.64, 0.45, 0.82))
     twin_note = "keeps its concatenations (it has no identity shortcut to remove)"
     title = "Dual path (DPN)"
     help = ("Residual paths re-use features, dense paths explore new ones; DPN shares one grouped bottleneck "

@@ -1,5 +1,6 @@
 """Highway block (Srivastava et al. 2015): a learned gate mixes transform and carry, y = T·H(x) + (1−T)·x."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Circle, Line, residual
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.parts import RESIDUAL, SHORTCUT, conv_bn_act, shortcut, shortcut_kind
 from explorer.blocks.registry import register
@@ -34,7 +35,7 @@ class HighwayBlock(Residual):
 class HighwayBlock(CompositeBlock):
     name = "highway"
     color = "#fb8c00"
-    glyph = "gated_skip"
+    glyph = residual((Line(0.42, 0.1, 0.52, 0.28), Circle(0.42, 0.1, 0.03)))  # a gate on the shortcut: a switch
     title = "Highway (gated)"
     help = ("A sigmoid gate T decides per unit how much of the transform H(x) and how much of x passes. "
             "A negative gate bias starts the block close to carrying x; residual blocks are the gate fixed open.")

@@ -1,5 +1,6 @@
 """Plain block: two conv-BN-ReLU layers and no shortcut, the baseline that degrades with depth."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Line, layers
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import conv_bn_act
@@ -27,7 +28,7 @@ class PlainBlock(nn.Module):
 class PlainBlock(CompositeBlock):
     name = "plain"
     color = "#757575"
-    glyph = "two_layers"
+    glyph = (*layers(y=0.33), Line(0.05, 0.5, 0.22, 0.5), Line(0.38, 0.5, 0.52, 0.5), Line(0.68, 0.5, 0.95, 0.5))
     title = "Plain (no shortcut)"
     help = ("Two 3×3 conv-BN-ReLU layers without a shortcut. Stack many and training gets worse, not better: "
             "the degradation problem residual learning solves (He et al. 2015).")

@@ -4,6 +4,7 @@ Basic (two 3×3) or bottleneck (1×1, 3×3, 1×1) variant; optional dropout betw
 what the wide block (wide.py) uses.
 """
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Circle, Line, Rect, plus
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
                                    bn_act_conv, residual_add, shortcut, shortcut_kind,
@@ -54,7 +55,9 @@ class PreActBlock(Residual):
 class PreActBlock(CompositeBlock):
     name = "preact"
     color = "#00897b"
-    glyph = "preact_skip"
+    glyph = (*(s for x in (0.2, 0.54) for s in (Circle(x, 0.62, 0.05), Rect(x + 0.08, 0.45, 0.14, 0.34))),  # BN-ReLU, conv
+             Line(0.05, 0.25, 0.95, 0.25), Line(0.05, 0.25, 0.05, 0.62), Line(0.86, 0.25, 0.86, 0.52),  # clean path
+             *plus(0.86, 0.62))
     title = "Pre-activation residual"
     help = ("BN and ReLU come before each conv, and nothing follows the addition, so the identity path "
             "carries the signal unchanged from block to block: 1000-layer networks still train.")

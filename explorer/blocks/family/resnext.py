@@ -1,5 +1,6 @@
 """ResNeXt block (Xie et al. 2017): a bottleneck whose 3×3 is split into C groups of width d."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Line, Rect, plus, skip_arc
 from explorer.blocks.parts import RESIDUAL_ADD, SE_REDUCTION, SHORTCUT
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Int, ParamSet
@@ -9,7 +10,9 @@ from explorer.graph.params import Int, ParamSet
 class ResNeXtBlock(CompositeBlock):
     name = "resnext"
     color = "#8e24aa"
-    glyph = "parallel_paths"
+    glyph = (*(s for y in (0.34, 0.56, 0.78)  # parallel grouped paths
+               for s in (Rect(0.28, y - 0.07, 0.36, 0.13), Line(0.12, 0.56, 0.28, y), Line(0.64, y, 0.8, 0.56))),
+             *skip_arc(0.12, 0.86, 0.56, 0.0), *plus(0.86, 0.56, 0.08))
     title = "ResNeXt (grouped)"
     help = ("Aggregated transformations: C parallel paths of width d, implemented as one grouped 3×3 conv. "
             "More paths (cardinality) help more than more width or depth at the same cost.")

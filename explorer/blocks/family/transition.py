@@ -2,6 +2,7 @@
 import math
 
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Poly
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.primitives.conv import CONV
 from explorer.blocks.parts import bn_act_conv
@@ -26,7 +27,7 @@ class Transition(nn.Module):
 class TransitionBlock(CompositeBlock):
     name = "transition"
     color = "#bf360c"
-    glyph = "shrink"
+    glyph = (Poly(((0.15, 0.15), (0.85, 0.35), (0.85, 0.65), (0.15, 0.85))),)  # a funnel: fewer channels, half size
     title = "Dense transition"
     help = "Between dense blocks: compress channels by θ (0.5 in DenseNet-BC) and halve the resolution."
     params = ParamSet((Float("compression", 0.5, 0.01, 1.0, "θ: output channels = floor(θ · input channels)"),))

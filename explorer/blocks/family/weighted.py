@@ -1,5 +1,6 @@
 """Weighted residual block (Shen et al. 2016): ReLU moved into the branch, branch scaled by a learned λ."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import INK, Poly, residual
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.parts import RESIDUAL_ADD, RESIDUAL, SHORTCUT, conv_bn_act, residual_add, shortcut, shortcut_kind
 from explorer.blocks.primitives.channel_ops import SCALE
@@ -30,7 +31,7 @@ class WeightedBlock(Residual):
 class WeightedResidualBlock(CompositeBlock):
     name = "weighted"
     color = "#d81b60"
-    glyph = "scaled_skip"
+    glyph = residual((Poly(((0.76, 0.5), (0.8, 0.44), (0.84, 0.5), (0.8, 0.56)), fill=INK),))  # the learnable scale
     title = "Weighted residual"
     help = ("y = x + λ·F(x) with F = ReLU-conv-BN-ReLU-conv-BN and a learnable λ starting small, so a very "
             "deep stack starts close to identity and the shortcut stays free of ReLU.")

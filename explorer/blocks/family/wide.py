@@ -1,5 +1,6 @@
 """Wide residual block (Zagoruyko & Komodakis 2016): a pre-activation basic block k times wider, with dropout."""
 from explorer.blocks.base import CompositeBlock
+from explorer.blocks.glyph import Rect, plus, skip_arc
 from explorer.blocks.parts import RESIDUAL_ADD, SE_REDUCTION, SHORTCUT
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Float, Int, ParamSet
@@ -9,7 +10,8 @@ from explorer.graph.params import Float, Int, ParamSet
 class WideBlock(CompositeBlock):
     name = "wide"
     color = "#43a047"
-    glyph = "wide_skip"
+    glyph = (Rect(0.12, 0.42, 0.28, 0.42), Rect(0.46, 0.42, 0.28, 0.42), *skip_arc(0.06, 0.86, 0.52, 0.08),
+             *plus(0.86, 0.63))  # two wide layers
     title = "Wide residual"
     help = ("Fewer, wider blocks: a pre-activation basic block with channels × k and dropout between the convs. "
             "WRN-28-10 beats a 1001-layer thin ResNet and trains several times faster.")

@@ -1,25 +1,71 @@
-"""Element-wise non-linearities."""
+"""Element-wise non-linearities, and the open table of their kinds.
+
+Each kind is one ``ActivationKind`` entry in ``ACTIVATIONS``: how it is built (a ``torch.nn`` class and its
+settings), how it is written in exported code, and the torch functions and tensor methods that compute it in
+imported code. The Activation block's ``kind`` choices are a live view of the table, so one
+``register_activation`` makes a new kind appear in the inspector, compile, export and import.
+"""
 from __future__ import annotations
 
-from explorer.blocks.base import BlockType
-from explorer.blocks.code import LayerCode
-from explorer.blocks.registry import register
-from explorer.graph.params import Choice, ParamSet
+from dataclasses import dataclass, field
 
-KINDS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "identity")
-_CODE = {"relu": "F.relu({0})", "leaky_relu": "F.leaky_relu({0}, 0.1)", "elu": "F.elu({0})", "gelu": "F.gelu({0})",
-         "silu": "F.silu({0})", "tanh": "torch.tanh({0})", "sigmoid": "torch.sigmoid({0})", "identity": "{0}"}
+from explorer.blocks.base import BlockType
+from explorer.blocks.code import LayerCode, call
+from explorer.blocks.glyph import NONE, Poly
+from explorer.blocks.registry import register
+from explorer.blocks.table import Table
+from explorer.graph.params import Param, ParamSet
+
+
+@dataclass(frozen=True)
+class ActivationKind:
+    """One activation. ``module``: the ``torch.nn`` class that computes it; ``settings``: its constructor
+    arguments, which an imported layer (or function call) must have too. ``code``: the forward expression
+    of exported code (``{0}`` the input; empty: an ``nn`` layer of ``module``). ``functions`` and
+    ``methods``: dotted torch functions and tensor method names the importer reads as this kind."""
+
+    name: str
+    module: str
+    settings: dict = field(default_factory=dict)
+    code: str = ""
+    functions: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+
+    def build(self):
+        from torch import nn
+        return getattr(nn, self.module)(**self.settings)
+
+
+ACTIVATIONS: Table[ActivationKind] = Table("activation")
+register_activation = ACTIVATIONS.add
+unregister_activation = ACTIVATIONS.remove
+
+_F = "torch.nn.functional."
+BUILT_IN = (
+    ActivationKind("relu", "ReLU", code="F.relu({0})", functions=(_F + "relu", "torch.relu", "torch.relu_"),
+                   methods=("relu", "relu_")),
+    ActivationKind("leaky_relu", "LeakyReLU", {"negative_slope": 0.1}, "F.leaky_relu({0}, 0.1)", (_F + "leaky_relu",)),
+    ActivationKind("elu", "ELU", {"alpha": 1.0}, "F.elu({0})", (_F + "elu",)),
+    ActivationKind("gelu", "GELU", {"approximate": "none"}, "F.gelu({0})", (_F + "gelu",)),
+    ActivationKind("silu", "SiLU", code="F.silu({0})", functions=(_F + "silu",)),
+    ActivationKind("tanh", "Tanh", code="torch.tanh({0})", functions=(_F + "tanh", "torch.tanh"), methods=("tanh",)),
+    ActivationKind("sigmoid", "Sigmoid", code="torch.sigmoid({0})", functions=(_F + "sigmoid", "torch.sigmoid"),
+                   methods=("sigmoid",)),
+    ActivationKind("identity", "Identity", code="{0}"),  # the importer reads nn.Identity as no node at all
+)
+for kind in BUILT_IN:
+    register_activation(kind)
 
 
 @register
 class Activation(BlockType):
     name = "activation"
     color = "#d08b16"
-    glyph = "ramp"
+    glyph = (Poly(((0.1, 0.75), (0.5, 0.75), (0.9, 0.2)), closed=False, fill=NONE),)  # a ReLU
     keeps_features = True
     title = "Activation"
     help = "Element-wise non-linearity: ReLU (the residual papers' choice), sigmoid (gates), and friends."
-    params = ParamSet((Choice("kind", "relu", KINDS, "which function"),))
+    params = ParamSet((Param("kind", "choice", "relu", choices=ACTIVATIONS.names, help="which function"),))
     face = ("kind",)
 
     def describe(self, p):
@@ -29,10 +75,10 @@ class Activation(BlockType):
         return tuple(in_shapes[0])
 
     def build(self, p, in_shapes):
-        from torch import nn
-        return {"relu": lambda: nn.ReLU(inplace=False), "leaky_relu": lambda: nn.LeakyReLU(0.1), "elu": nn.ELU,
-                "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid,
-                "identity": nn.Identity}[p["kind"]]()
+        return ACTIVATIONS.get(p["kind"]).build()
 
     def code(self, p, in_shapes):
-        return LayerCode(None, _CODE[p["kind"]])
+        kind = ACTIVATIONS.get(p["kind"])
+        if kind.code:
+            return LayerCode(None, kind.code)
+        return LayerCode(call(f"nn.{kind.module}", **kind.settings))

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import X, LayerCode, Snippet, call
+from explorer.blocks.glyph import NONE, Poly, Rect
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, need_image
+
+SCALAR_GLYPH = (Poly(((0.5, 0.15), (0.85, 0.5), (0.5, 0.85), (0.15, 0.5))),)  # one number: a diamond
 
 ZERO_PAD = Snippet("zero_pad", '''
 def zero_pad(x, extra_channels, stride):
@@ -32,7 +35,7 @@ class Scale(nn.Module):
 class ZeroPadShortcut(BlockType):
     name = "zeropad_shortcut"
     color = "#607d8b"
-    glyph = "pad"
+    glyph = (Rect(0.15, 0.15, 0.7, 0.7, NONE), Rect(0.3, 0.3, 0.4, 0.4))  # zeros around the map
     title = "Zero-pad shortcut"
     help = ("Parameter-free shortcut (ResNet option A): subsample by the stride and pad the new channels "
             "with zeros.")
@@ -59,7 +62,7 @@ class ZeroPadShortcut(BlockType):
 class ChannelSlice(BlockType):
     name = "channel_slice"
     color = "#607d8b"
-    glyph = "slice"
+    glyph = (Rect(0.2, 0.15, 0.6, 0.7, NONE), Rect(0.2, 0.15, 0.6, 0.3))  # the channels kept
     title = "Channel slice"
     help = "Keeps channels start..stop-1 (stop 0 = to the end). Dual path blocks split residual and dense parts."
     params = ParamSet((Int("start", 0, 0, 100000, "first channel kept"),
@@ -86,7 +89,7 @@ class ChannelSlice(BlockType):
 class Scale(BlockType):
     name = "scale"
     color = "#ad1457"
-    glyph = "scalar"
+    glyph = SCALAR_GLYPH
     title = "Scale"
     help = "Multiplies by one learnable scalar (the weight of a weighted residual branch)."
     params = ParamSet((Float("init", 0.1, -100, 100, "initial value of the scalar"),))

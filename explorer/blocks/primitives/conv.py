@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.glyph import grid_box
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
@@ -30,7 +31,7 @@ def _padding(p) -> int:
 class Conv2d(BlockType):
     name = "conv2d"
     color = "#3b78c4"
-    glyph = "kernel_grid"
+    glyph = grid_box()  # the kernel's taps
     classifier_param = "out_channels"
     title = "Conv2d"
     help = "2-D convolution. Stride 2 halves the resolution; groups > 1 splits channels into independent groups."

@@ -5,6 +5,7 @@ import math
 
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, call
+from explorer.blocks.glyph import HUE, Circle, Line, Rect
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, fmt_shape
@@ -14,7 +15,7 @@ from explorer.graph.shapes import ShapeError, fmt_shape
 class Flatten(BlockType):
     name = "flatten"
     color = "#78909c"
-    glyph = "unroll"
+    glyph = (Rect(0.1, 0.25, 0.35, 0.5), Line(0.52, 0.5, 0.62, 0.5), Rect(0.68, 0.1, 0.1, 0.8))  # map to column
     keeps_features = True
     title = "Flatten"
     help = "Turns C×H×W into one vector of C·H·W features for a Linear layer."
@@ -34,7 +35,8 @@ class Flatten(BlockType):
 class Linear(BlockType):
     name = "linear"
     color = "#3b8f5a"
-    glyph = "fully_connected"
+    glyph = (*(Line(0.2, a, 0.8, b) for a in (0.25, 0.5, 0.75) for b in (0.35, 0.65)),  # every input to every output
+             *(Circle(x, y, 0.07, HUE) for x, ys in ((0.2, (0.25, 0.5, 0.75)), (0.8, (0.35, 0.65))) for y in ys))
     classifier_param = "out_features"
     title = "Linear"
     help = "Fully connected layer; as the last layer its outputs are the class scores."
@@ -64,7 +66,8 @@ class Linear(BlockType):
 class Dropout(BlockType):
     name = "dropout"
     color = "#90a4ae"
-    glyph = "dropped_units"
+    glyph = tuple(Circle(x, y, 0.07, HUE) for i, y in enumerate((0.2, 0.4, 0.6, 0.8))  # some units missing
+                  for j, x in enumerate((0.25, 0.5, 0.75)) if (i + j) % 3 != 1)
     keeps_features = True
     title = "Dropout"
     help = "Zeros a random fraction of activations while training (Wide ResNets use it between convs)."

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import LayerCode, inputs
+from explorer.blocks.glyph import HUE, Circle, Line, Rect
 from explorer.blocks.registry import register
 from explorer.graph.shapes import ShapeError, fmt_shape
 
@@ -15,6 +16,12 @@ def shortcut_fix(a: tuple, b: tuple) -> str:
         s = f" with stride {stride}" if stride and stride > 1 else ""
         return f"use a projection shortcut{s} (1×1 conv to {small[0] if stride and stride > 1 else max(a[0], b[0])} channels) on the skip path"
     return "make both inputs the same shape"
+
+
+
+def _disc(*marks: Line) -> tuple:
+    """A filled circle with the operation's sign."""
+    return (Circle(0.5, 0.5, 0.32, HUE), *marks)
 
 
 class _Merge(BlockType):
@@ -33,7 +40,7 @@ class _Merge(BlockType):
 class Add(_Merge):
     name = "add"
     color = "#c2185b"
-    glyph = "plus"
+    glyph = _disc(Line(0.32, 0.5, 0.68, 0.5), Line(0.5, 0.32, 0.5, 0.68))
     skip_merge = True
     title = "Add"
     help = "Element-wise sum. An Add fed by a skip edge is a residual shortcut: y = F(x) + x."
@@ -52,7 +59,7 @@ class Add(_Merge):
 class Subtract(_Merge):
     name = "subtract"
     color = "#c2185b"
-    glyph = "minus"
+    glyph = _disc(Line(0.32, 0.5, 0.68, 0.5))
     title = "Subtract"
     help = "First input minus second (edge order). Highway gates use it: y = x + T·(H − x)."
     op = "Subtract"
@@ -70,7 +77,7 @@ class Subtract(_Merge):
 class Multiply(_Merge):
     name = "multiply"
     color = "#ad1457"
-    glyph = "times"
+    glyph = _disc(Line(0.37, 0.37, 0.63, 0.63), Line(0.37, 0.63, 0.63, 0.37))
     title = "Multiply"
     help = "Element-wise product with broadcasting: C×1×1 attention weights times C×H×W features (SE)."
     op = "Multiply"
@@ -93,7 +100,7 @@ class Multiply(_Merge):
 class Concat(_Merge):
     name = "concat"
     color = "#7b1fa2"
-    glyph = "stacked"
+    glyph = (Rect(0.2, 0.2, 0.26, 0.6), Rect(0.54, 0.2, 0.26, 0.6))  # side by side
     title = "Concat"
     help = "Joins inputs along channels (edge order). DenseNet feeds every layer the concat of all before it."
     op = "Concat"

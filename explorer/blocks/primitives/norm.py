@@ -1,8 +1,11 @@
 """BatchNorm over channels (2-D for images, 1-D for vectors)."""
 from __future__ import annotations
 
+import math
+
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, Snippet, call
+from explorer.blocks.glyph import NONE, Poly
 
 ZERO_INIT = Snippet("zero_init", '''
 def zero_init(norm):
@@ -18,7 +21,8 @@ from explorer.graph.params import Bool, Float, ParamSet
 class BatchNorm(BlockType):
     name = "batchnorm"
     color = "#2a9d8f"
-    glyph = "bell"
+    glyph = (Poly(tuple((x, 0.82 - 0.6 * math.exp(-((x - 0.5) / 0.16) ** 2)) for x in (0.08 + 0.84 * i / 40 for i in range(41))),
+                  closed=False, fill=NONE),)  # the normal curve
     keeps_features = True
     title = "BatchNorm"
     help = "Normalises each channel over the batch, then scales and shifts it (2 parameters per channel)."

@@ -9,6 +9,7 @@ node's id (``roll``, ``layer_norm``, ``attn``), because parameters hold numbers 
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
+from explorer.blocks.glyph import DEFAULT
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Int, ParamSet, Shape
 
@@ -21,7 +22,7 @@ _KIND_TEXT = {"function": "PyTorch function", "method": "tensor method", "module
 class Opaque(BlockType):
     name = "opaque"
     color = "#9e9e9e"
-    glyph = "box"
+    glyph = DEFAULT
     title = "Opaque (not mapped)"
     help = ("An operation of an imported PyTorch model that no block here expresses. It keeps the output shape "
             "measured when the model was traced, so the shapes after it stay right, but it cannot be compiled or "

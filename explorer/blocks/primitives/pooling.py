@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import X, LayerCode, call
+from explorer.blocks.glyph import HUE, Circle, Line, Rect
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
@@ -12,6 +13,11 @@ _POOL_PARAMS = ParamSet((
     Int("stride", 0, 0, 8, "step between windows; 0 means the kernel size"),
     Int("padding", 0, 0, 7, "padding on each side (at most half the kernel)"),
 ))
+
+
+# four cells become one
+POOL_GLYPH = (*(Rect(0.1 + dx, 0.28 + dy, 0.2, 0.2) for dx in (0, 0.22) for dy in (0, 0.22)),
+              Line(0.58, 0.5, 0.7, 0.5), Rect(0.72, 0.4, 0.2, 0.2))
 
 
 class _Pool(BlockType):
@@ -45,7 +51,7 @@ class _Pool(BlockType):
 class MaxPool(_Pool):
     name = "maxpool"
     color = "#8d6e63"
-    glyph = "pool"
+    glyph = POOL_GLYPH
     keeps_features = True
     title = "MaxPool"
     help = "Keeps the largest value in each window (ImageNet ResNets use 3×3, stride 2 after the stem)."
@@ -55,7 +61,7 @@ class MaxPool(_Pool):
 class AvgPool(_Pool):
     name = "avgpool"
     color = "#8d6e63"
-    glyph = "pool"
+    glyph = POOL_GLYPH
     keeps_features = True
     title = "AvgPool"
     help = "Averages each window (DenseNet transitions use 2×2, stride 2)."
@@ -65,7 +71,7 @@ class AvgPool(_Pool):
 class GlobalAvgPool(BlockType):
     name = "global_avgpool"
     color = "#8d6e63"
-    glyph = "global_pool"
+    glyph = (Rect(0.1, 0.25, 0.45, 0.5), Line(0.6, 0.5, 0.72, 0.5), Circle(0.82, 0.5, 0.07, HUE))  # a map to a dot
     keeps_features = True
     title = "Global avg pool"
     help = "Averages each channel over the whole image: C×H×W becomes C×1×1."

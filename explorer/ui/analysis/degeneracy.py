@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.lesion import offer_twin
+from explorer.ui.analysis.lesion import offer_twin, twin_of
 from explorer.ui.analysis.results_file import column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import Tool, ToolView
@@ -29,21 +29,25 @@ HELP = ("Effective rank = exp(entropy of the normalised singular values) of each
         "|correlation| between two live channels (near 1: duplicated units).")
 
 
-def compute(graph, folder, dataset: str, batch: int, with_twin: bool, control) -> dict:
-    from explorer.analysis.degeneracy import graph_plan, run_plans, study
-    from explorer.analysis.trained import run_data
+def compute(graph, folder, dataset: str, batch: int, twin, control) -> dict:
+    """``twin``: for a run, its plain twin's run folder (or None); for the current graph, whether to build
+    and measure its plain twin."""
+    from explorer.analysis.degeneracy import graph_plan, run_plan, study
+    from explorer.analysis.trained import comparison_paths, run_data
     from explorer.network.twins import plain_twin
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
     if folder is not None:
-        first, plan, twin_plan = run_plans(folder, with_twin, dev)
+        first, plan = run_plan(comparison_paths(folder)[0], dev)
+        twin_plan = run_plan(twin, dev)[1] if twin is not None else None
         ds, name = run_data(first), first.label
     else:
         ds = jobs.dataset(dataset)
         graph = jobs.fitted(graph, ds)
         name = graph.name or "the network"
-        plan, twin_plan = graph_plan(graph, 0, dev), graph_plan(plain_twin(graph)[0], 0, dev)
+        plan = graph_plan(graph, 0, dev)
+        twin_plan = graph_plan(plain_twin(graph)[0], 0, dev) if twin else None
     x = ds.x_val[:batch].to(dev)
     return study(name, plan, twin_plan, x, control).to_json() | {"dataset": ds.name}
 
@@ -73,7 +77,8 @@ class DegeneracyTool(Tool):
 
     def job(self, target: Target):
         graph = None if target.folder is not None else target.load_graph()
-        args = (graph, target.folder, target.dataset, self.batch.value(), self.twin.isChecked())
+        twin = self.twin.isChecked() if target.folder is None else twin_of(self.twin, target)
+        args = (graph, target.folder, target.dataset, self.batch.value(), twin)
         return lambda control: compute(*args, control)
 
     def make_view(self) -> ToolView:

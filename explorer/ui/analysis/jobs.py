@@ -31,14 +31,13 @@ def fitted(graph: Graph, ds) -> Graph:
     return g
 
 
-def trained_runs(folder: Path, with_twin: bool, dev):
-    """(the network's run, its plain twin's run or None, the validation data they were trained with)."""
+def trained_runs(folder: Path, twin: Path | None, dev):
+    """(the network's run, its plain twin's run or None, the validation data they were trained with); ``twin``
+    is the plain twin's run folder (``Target.twin_folder()``) or None for the network alone."""
     from explorer.analysis.trained import comparison_paths, load_run, run_data
 
-    net_path, twin_path = comparison_paths(folder)
-    net = load_run(net_path, dev)
-    twin = load_run(twin_path, dev) if with_twin and twin_path is not None else None
-    return net, twin, run_data(net)
+    net = load_run(comparison_paths(folder)[0], dev)
+    return net, load_run(twin, dev) if twin is not None else None, run_data(net)
 
 
 class checked_forward:

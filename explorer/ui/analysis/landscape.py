@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.lesion import offer_twin
+from explorer.ui.analysis.lesion import offer_twin, twin_of
 from explorer.ui.analysis.results_file import items, label, number, numbers, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import Tool, ToolView
@@ -19,13 +19,13 @@ NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 SUBSET = 256
 
 
-def compute(folder, with_twin: bool, grid: int, span: float, two_d: bool, control) -> dict:
+def compute(folder, twin_folder, grid: int, span: float, two_d: bool, control) -> dict:
     from explorer.analysis.evaluate import evaluate
     from explorer.analysis.landscape import landscape_verdict, loss_landscape
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
-    net, twin, ds = jobs.trained_runs(folder, with_twin, dev)
+    net, twin, ds = jobs.trained_runs(folder, twin_folder, dev)
     x, y = ds.x_train[:SUBSET].to(dev), ds.y_train[:SUBSET].to(dev)
     out, lands = {"two_d": two_d, "dataset": ds.name, "subset": len(x)}, {}
     for role, r in (("residual", net), ("plain", twin)):
@@ -74,7 +74,7 @@ class LandscapeTool(Tool):
 
         self.check_target(target)
         self._odd()
-        args = (target.folder, self.twin.isChecked(), check_grid(self.grid.value()), self.span.value(),
+        args = (target.folder, twin_of(self.twin, target), check_grid(self.grid.value()), self.span.value(),
                 self.two_d.isChecked())
         return lambda control: compute(*args, control)
 

@@ -18,12 +18,12 @@ from explorer.ui.training.plots.style import run_color
 NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 
 
-def compute(folder, with_twin: bool, random_k: bool, draws: int, control) -> dict:
+def compute(folder, twin_folder, random_k: bool, draws: int, control) -> dict:
     from explorer.analysis.lesion import lesion_study, lesion_verdict, split_name
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
-    net, twin, ds = jobs.trained_runs(folder, with_twin, dev)
+    net, twin, ds = jobs.trained_runs(folder, twin_folder, dev)
     x, y = ds.x_val.to(dev), ds.y_val.to(dev)
     kwargs = {"random_k": random_k, "draws": draws, "control": control}
     study = lesion_study(net.module, net.graph, x, y, label=net.label, **kwargs)
@@ -56,7 +56,7 @@ class LesionTool(Tool):
 
     def job(self, target: Target):
         self.check_target(target)
-        args = (target.folder, self.twin.isChecked(), self.random_k.isChecked(), self.draws.value())
+        args = (target.folder, twin_of(self.twin, target), self.random_k.isChecked(), self.draws.value())
         return lambda control: compute(*args, control)
 
     def make_view(self) -> ToolView:
@@ -64,12 +64,19 @@ class LesionTool(Tool):
 
 
 def offer_twin(box: QCheckBox, target: Target | None) -> None:
-    """Enable (and tick) "the plain twin's run" when ``compare --out`` wrote one beside the target."""
+    """Enable (and tick) "the plain twin's run" when the target has one: a Plain vs residual pair trained in
+    the window, or a folder ``compare --out`` wrote."""
     twin = target.twin_folder() if target is not None else None
     box.setEnabled(twin is not None)
     box.setChecked(twin is not None)
     box.setToolTip(f"The plain twin's run: {twin}" if twin else
-                   "No plain twin's run beside this one (train both with `python main.py compare ARCH --out DIR`)")
+                   "This run has no plain twin's run: train both with Plain vs residual (Training panel), then "
+                   "pick either run")
+
+
+def twin_of(box: QCheckBox, target: Target):
+    """The plain twin's run folder to analyse beside the target (None: unticked, or there is none)."""
+    return target.twin_folder() if box.isEnabled() and box.isChecked() else None
 
 
 class LesionView(ToolView):

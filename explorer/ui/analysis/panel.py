@@ -177,6 +177,7 @@ class AnalysisPanel(QWidget):
 
     def _tool_changed(self, *_) -> None:
         t = self.tool
+        self.picker.set_graph_allowed(not t.needs_weights)   # the current graph only for tools that can use it
         self.options.setCurrentWidget(t.options)
         for other in self.tools:   # the stack is as tall as the shown tool's options, not the tallest
             policy = QSizePolicy.Policy.Preferred if other is t else QSizePolicy.Policy.Ignored
@@ -196,7 +197,7 @@ class AnalysisPanel(QWidget):
             t.target_changed(target)
         doc_results = self._doc_results()
         key = self.picker.key()
-        if doc_results.path is not None and key != GRAPH_KEY and doc_results.selected != key:
+        if doc_results.path is not None and key and key != GRAPH_KEY and doc_results.selected != key:
             doc_results.selected = key
             self._save(doc_results)
         self._show_saved()
@@ -223,8 +224,11 @@ class AnalysisPanel(QWidget):
         self.stack.setVisible(result is not None)   # empty axes say nothing; the verdict line says what to do
         if result is None:
             view.clear()
-            where = target.label if target is not None else "the selected run (select one in the run list)"
-            if target is not None and t.needs_weights and target.folder is None:
+            where = target.label if target is not None else "a run"
+            if target is None:
+                self.verdict.setText(f"{t.title} needs a trained run: train one first (Train, or Plain vs residual "
+                                     "in the Training panel), or choose a run folder.")
+            elif t.needs_weights and target.folder is None:
                 self.verdict.setText(f"{t.title} needs a trained run: {target.no_weights}.")
             elif self._running is not None and self._running[:2] == (t.name, target.key if target else None):
                 self.verdict.setText(f"{t.title} is running on {where}…")
@@ -261,7 +265,7 @@ class AnalysisPanel(QWidget):
             return
         target, t = self.picker.current(), self.tool
         if target is None:
-            self._say("select a run in the run list first, or choose the current graph or a run folder")
+            self._say("train a run first (Train in the Training panel), then pick it here, or choose a run folder")
             return
         try:
             job = t.job(target)
@@ -333,7 +337,7 @@ class AnalysisPanel(QWidget):
         """Another document (or the same reopened): its remembered run folders and saved results."""
         self._results.clear()
         doc_results = self._doc_results()
-        self.picker.rebuild(doc_results.run_folders, doc_results.selected or GRAPH_KEY)
+        self.picker.rebuild(doc_results.run_folders, doc_results.selected or "")
 
     def _document_saved(self, _path) -> None:
         """Saved under a (new) name: results of the graph computed before go to the new runs folder."""

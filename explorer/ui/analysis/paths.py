@@ -23,7 +23,7 @@ def compute(target: Target, samples: int, control) -> dict:
 
     dev = jobs.device()
     if target.folder is not None:
-        net, _, ds = jobs.trained_runs(target.folder, False, dev)
+        net, _, ds = jobs.trained_runs(target.folder, None, dev)
         module, graph, name = net.module, net.graph, net.label
     else:
         ds = jobs.dataset(target.dataset)

@@ -1,9 +1,10 @@
-"""What an analysis runs on: the document's graph, the run selected in the run list, or a run folder.
+"""What an analysis runs on: the document's graph, one of the window's runs, or a run folder.
 
 A ``Target`` is a snapshot taken when Run is pressed (the graph is a copy, the rest are paths), so the
-worker never reads the document. Trained weights live in run folders (``train --out DIR``, ``compare
---out DIR``); a run trained in the window keeps its weights only when its settings named a folder, and
-a target without weights says so in ``no_weights`` for the tools that need them.
+worker never reads the document. Trained weights live in run folders: each run trained in the window keeps
+one (its ``out_dir``), as do ``train --out DIR`` and ``compare --out DIR``. A run of a Plain vs residual
+pair carries its plain twin's run folder in ``twin``; a target without weights says why in ``no_weights``
+(what to do in the window) for the tools that need them.
 
 Each target has its results file (see ``results_file``): a run folder keeps ``analysis.json``, a listed
 run ``<id>.analysis.json`` beside its record, the document's graph ``graph.analysis.json`` in the
@@ -18,6 +19,8 @@ from explorer.graph.model import Graph
 from explorer.runs.project import runs_folder_for
 
 GRAPH_KEY = "graph"
+NO_WEIGHTS = ("the current graph has no trained weights. Train it first (Train in the Training panel), or pick a "
+              "trained run above")
 GRAPH_RESULTS = "graph.analysis.json"
 FOLDER_RESULTS = "analysis.json"
 
@@ -31,6 +34,7 @@ class Target:
     graph: Graph | None = None    # the network, when known without reading a file (a copy)
     folder: Path | None = None    # trained weights: a run folder, checkpoint or comparison folder
     no_weights: str = ""          # why there are none, for the tools that need them
+    twin: Path | None = None      # the plain twin's run folder of a Plain vs residual pair trained in the window
 
     def load_graph(self) -> Graph:
         """The network (in the worker: a run folder's graph is read from its checkpoint)."""
@@ -43,7 +47,9 @@ class Target:
         return load_run(comparison_paths(self.folder)[0]).graph
 
     def twin_folder(self) -> Path | None:
-        """The plain twin's run beside this one, when ``compare --out`` wrote both."""
+        """The plain twin's run: the pair's, or beside this one when ``compare --out`` wrote both."""
+        if self.twin is not None:
+            return self.twin
         if self.folder is None:
             return None
         from explorer.analysis.trained import comparison_paths
@@ -55,8 +61,7 @@ def graph_target(graph: Graph, dataset: str, doc_path: Path | None) -> Target:
     name = graph.name or (doc_path.stem if doc_path else "network")
     results = runs_folder_for(doc_path) / GRAPH_RESULTS if doc_path else None
     return Target(GRAPH_KEY, f"{name} (current graph)", dataset, results, graph=graph.copy(),
-                  no_weights="the current graph has no trained weights; choose a run folder written by "
-                             "`python main.py train ARCH --out DIR` or `compare ARCH --out DIR` (Run folder…)")
+                  no_weights=NO_WEIGHTS)
 
 
 def folder_target(folder: str | Path, dataset: str) -> Target:
@@ -69,8 +74,10 @@ def folder_target(folder: str | Path, dataset: str) -> Target:
     return Target(f"folder:{folder}", f"{shown} (run folder)", dataset, own / FOLDER_RESULTS, folder=folder)
 
 
-def listed_run_target(record, checkpoint: str | None, store_folder: Path | None) -> Target:
-    """A run of the run list; its weights are its settings' ``out_dir`` (or its last checkpoint)."""
+def listed_run_target(record, checkpoint: str | None, store_folder: Path | None, twin=None,
+                      twin_checkpoint: str | None = None) -> Target:
+    """A run of the run list; its weights are its settings' ``out_dir`` (or its last checkpoint). ``twin``:
+    the record of its plain twin's run when the two are a Plain vs residual pair."""
     from explorer.graph.fileio import FileFormatError, loads_graph
 
     try:
@@ -79,11 +86,12 @@ def listed_run_target(record, checkpoint: str | None, store_folder: Path | None)
         graph = None
     folder = _weights_of(record.config.get("out_dir"), checkpoint)
     results = store_folder / f"{record.id}.analysis.json" if store_folder else None
-    why = "" if folder else (f"run '{record.name}' kept no weights (runs trained in the window keep their curves "
-                             "unless their settings name an output folder); choose a run folder written by "
-                             "`python main.py train ARCH --out DIR` (Run folder…)")
-    return Target(f"run:{record.id}", f"{record.name} (selected run)", record.dataset, results, graph=graph,
-                  folder=folder, no_weights=why)
+    why = "" if folder else (f"run '{record.name}' has no weights yet ({record.status}); let it finish, or pick "
+                             "a trained run")
+    twin_folder = _weights_of(twin.config.get("out_dir"), twin_checkpoint) if twin is not None else None
+    shown = f"{record.name} and {twin.name}" if twin_folder is not None else record.name
+    return Target(f"run:{record.id}", shown, record.dataset, results, graph=graph, folder=folder, no_weights=why,
+                  twin=twin_folder)
 
 
 def _weights_of(out_dir, checkpoint: str | None) -> Path | None:
