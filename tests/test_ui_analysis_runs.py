@@ -100,3 +100,15 @@ def test_a_tool_that_needs_weights_says_what_to_do_in_the_window(make_window, qt
     QTest.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     assert "Train" in panel.status.text() and "main.py" not in panel.status.text()
     assert "compare" not in panel.tool.twin.toolTip() and "Plain vs residual" in panel.tool.twin.toolTip()
+
+
+def test_paths_put_the_plain_twins_one_path_beside_the_networks_paths(trained, qtbot):
+    w, plain, residual = trained
+    panel = pick_tool(w, "Path lengths")
+    panel.picker.select(f"run:{residual}")
+    assert panel.tool.twin.isEnabled() and panel.tool.twin.isChecked()
+    panel.tool.samples.setValue(2)
+    run_and_wait(qtbot, panel)
+    x, y = panel.view.twin_mark.getData()
+    assert list(x) == [2] and len(y) == 1                        # two blocks: its one path has length 2
+    assert "has one path only, of length 2" in panel.verdict.text()

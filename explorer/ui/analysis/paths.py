@@ -1,12 +1,15 @@
 """Path-length ensemble view (Veit et al. 2016, Fig. 6): how many of the 2ⁿ paths have each length (a
-binomial), and, measured by sampling, how much gradient the paths of each length carry."""
+binomial), and, measured by sampling, how much gradient the paths of each length carry. Beside a trained
+run, its plain twin's run: one path only, through every block's branch (length n), its gradient a mark on
+the per-path plot."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.results_file import column, items, label
+from explorer.ui.analysis.lesion import offer_twin, twin_of
+from explorer.ui.analysis.results_file import column, items, label, number, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import Tool, ToolView
 from explorer.ui.training.plots.style import LINE, run_color
@@ -14,7 +17,7 @@ from explorer.ui.training.plots.style import LINE, run_color
 BATCH = 256
 
 
-def compute(target: Target, samples: int, control) -> dict:
+def compute(target: Target, samples: int, twin_folder, control) -> dict:
     import torch
 
     from explorer.analysis.paths import path_gradients, paths_verdict
@@ -23,16 +26,24 @@ def compute(target: Target, samples: int, control) -> dict:
 
     dev = jobs.device()
     if target.folder is not None:
-        net, _, ds = jobs.trained_runs(target.folder, None, dev)
+        net, twin, ds = jobs.trained_runs(target.folder, twin_folder, dev)
         module, graph, name = net.module, net.graph, net.label
     else:
         ds = jobs.dataset(target.dataset)
         graph = jobs.fitted(target.load_graph(), ds)
         torch.manual_seed(0)
         module, name = compile_graph(graph).to(dev), f"{graph.name or 'the network'} (at initialisation)"
+        twin = None
     x, y = ds.x_train[:BATCH].to(dev), ds.y_train[:BATCH].to(dev)
     prof = path_gradients(module, graph, x, y, samples=samples, control=control)
-    return prof.to_json() | {"label": name, "verdict": paths_verdict(prof, name)}
+    out = prof.to_json() | {"label": name, "verdict": paths_verdict(prof, name)}
+    if twin is not None:   # one path, through every branch: the longest path of the network, alone
+        one = path_gradients(twin.module, twin.graph, x, y, samples=1, control=control).grad_per_path[0]
+        longest = prof.grad_per_path[-1]
+        out["plain"] = {"label": twin.label, "length": prof.blocks, "grad_per_path": float(one)}
+        out["verdict"] += (f"; {twin.label} has one path only, of length {prof.blocks}, and its gradient is "
+                           f"{one:.3g} against {longest:.3g} for the network's path of that length")
+    return out
 
 
 class PathsTool(Tool):
@@ -43,11 +54,17 @@ class PathsTool(Tool):
     def build_options(self, form) -> None:
         self.samples = QSpinBox(minimum=1, maximum=1000, value=16)
         self.samples.setToolTip("Paths sampled for each length")
+        self.twin = QCheckBox("Also the plain twin's run")
         form.addRow("Samples", self.samples)
+        form.addRow("", self.twin)
+        self.target_changed(None)
+
+    def target_changed(self, target: Target | None) -> None:
+        offer_twin(self.twin, target)
 
     def job(self, target: Target):
-        samples = self.samples.value()
-        return lambda control: compute(target, samples, control)
+        samples, twin = self.samples.value(), twin_of(self.twin, target)
+        return lambda control: compute(target, samples, twin, control)
 
     def make_view(self) -> ToolView:
         return PathsView()
@@ -63,6 +80,7 @@ class PathsView(ToolView):
         self.path_bars = plots.Bars(self.shares, plots.RESIDUAL, width=0.8)
         self.grad_share = plots.curve(self.shares, 1, symbol="o")
         self.grad_curve = plots.curve(self.per_path, 1, symbol="o")
+        self.twin_mark = plots.curve(self.per_path, plots.PLAIN, symbol="s")
         self.rows: list = []
 
     def show_result(self, result: dict) -> None:
@@ -76,14 +94,24 @@ class PathsView(ToolView):
         ok = np.isfinite(per) & (per > 0)
         self.grad_curve.setData(lengths[ok], per[ok])
         name = label(result, "label", "network")
-        self.row.legend.set_entries([(run_color(plots.RESIDUAL), "■", f"share of the paths ({name})"),
-                                     (run_color(1), LINE, "share of the gradient they carry")])
+        entries = [(run_color(plots.RESIDUAL), "■", f"share of the paths ({name})"),
+                   (run_color(1), LINE, "share of the gradient they carry")]
+        plain = obj(result["plain"], "'plain'") if result.get("plain") is not None else None
+        if plain is not None:
+            at, g = number(plain.get("length"), "the plain path's length"), number(plain.get("grad_per_path"),
+                                                                                  "the plain path's gradient")
+            self.twin_mark.setData(*(([at], [g]) if g > 0 else ([], [])))   # a log axis: a zero has no place
+            entries.append((run_color(plots.PLAIN), "■", f"{label(plain, 'label', 'plain twin')}: its one path"))
+        else:
+            self.twin_mark.setData([], [])
+        self.row.legend.set_entries(entries)
 
     def clear(self) -> None:
         self.rows = []
         self.path_bars.set([])
         self.grad_share.setData([], [])
         self.grad_curve.setData([], [])
+        self.twin_mark.setData([], [])
         self.row.legend.set_entries([])
 
     def table(self):
