@@ -34,6 +34,7 @@ RUNS = {
     "analyze paths": [ARCH, "--samples", "1", "--batch-size", "8"],
     "analyze lesion": ["RUN"],
     "analyze landscape": ["RUN", "--grid", "3", "--batch-size", "8"],
+    "study": ["grid", "--archs", ARCH, *TRAIN, "--workers", "1", "--out", "NEW"],  # NEW: a folder not there yet
 }
 
 
@@ -58,8 +59,9 @@ def test_every_command_with_json_has_a_row():
 
 
 @pytest.mark.parametrize("key", list(RUNS))
-def test_json_output_is_strict(key, run_dir, capsys):
-    argv = [*key.split(), *(str(run_dir) if a == "RUN" else a for a in RUNS[key]), "--json"]
+def test_json_output_is_strict(key, run_dir, tmp_path, capsys):
+    places = {"RUN": str(run_dir), "NEW": str(tmp_path / "new")}
+    argv = [*key.split(), *(places.get(a, a) for a in RUNS[key]), "--json"]
     if argv[0] not in available_commands():
         pytest.skip(f"{argv[0]} is not in this build")
     assert main(argv) == 0, capsys.readouterr().err

@@ -27,6 +27,7 @@ COMMANDS = {
     "export": "write a network as a standalone PyTorch module, TorchScript or ONNX",
     "import": "turn a PyTorch model (FILE.py:CALLABLE) into a graph file; runs that code",
     "import-weights": "load a torchvision or timm state_dict into a preset, as a run folder",
+    "study": "many trainings as one study: depth over a family or a grid, with plain twins and seeds; local or Ray",
     "lesson": "the note's argument as guided experiments: list the lessons, or run one and check its claim",
 }
 
