@@ -22,6 +22,7 @@ CASES = {
     "zeropad_shortcut": ((4, 8, 8), dict(out_channels=8, stride=2)),
     "channel_slice": ((8, 4, 4), dict(start=2, stop=5)),
     "scale": ((4, 5, 5), dict(init=0.5)),
+    "bias": ((4, 5, 5), dict()),
     "plain": ((8, 8, 8), dict(channels=16, stride=2)),
     "basic": ((8, 8, 8), dict(channels=16, stride=2, shortcut="projection", se_reduction=4)),
     "bottleneck": ((16, 8, 8), dict(width=8, out_channels=32, stride=2, groups=2)),

@@ -5,8 +5,12 @@ that block) and of its parameters' gradients, in network order. The numbers come
 ``LayerStats`` (the same hooks and batched norms the training plots use), copied to the host once.
 
 Two regimes, both worth seeing: with BatchNorm in training mode a deep plain net's gradient *explodes*
-toward the input (Yang et al. 2019); with normalisation bypassed it *vanishes*. Residual nets stay
-far more level in both. A verdict therefore always compares the network with its plain twin.
+toward the input (Yang et al. 2019); with normalisation bypassed it *vanishes*. A residual net stays far
+more level with BatchNorm; without it, at the default (He) start, its gradient *explodes* toward the input
+(each block adds its branch's variance: resnet110's first/last ratio is ~10^4), unless its branches start
+small: zero-γ (Goyal et al. 2017), SkipInit (De & Smith 2020) or Fixup (Zhang et al. 2019), the ``init``
+option of the residual blocks (``explorer.network.init_options``). A verdict therefore always compares the
+network with its plain twin.
 """
 from __future__ import annotations
 
@@ -56,13 +60,30 @@ class DepthProfile:
                 for k, n, d, o, p in zip(self.keys, self.node_ids, self.depth, self.output_grad, self.param_grad)]
 
 
+class ChannelAffine(nn.Module):
+    """A BatchNorm's scale and shift without its normalisation: what a zero-γ BN (Goyal et al. 2017) leaves
+    when normalisation is bypassed, so the branch it ends still starts at 0."""
+
+    def __init__(self, norm: nn.Module):
+        super().__init__()
+        self.weight = nn.Parameter(norm.weight.detach().clone())
+        self.bias = nn.Parameter(norm.bias.detach().clone())
+
+    def forward(self, x):
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return x * self.weight.view(shape) + self.bias.view(shape)
+
+
 def bypass_normalisation(module: nn.Module) -> int:
-    """Replace every normalisation layer by the identity, in place; returns how many were replaced."""
+    """Replace every normalisation layer by the identity, in place (a BN whose γ starts at 0 by its affine
+    part, which keeps its branch at 0); returns how many were replaced."""
     replaced = 0
     for parent in list(module.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, NORM_LAYERS):
-                parent._modules[name] = nn.Identity()  # works for ModuleDict, Sequential and plain modules
+                zero_gamma = getattr(child, "weight", None) is not None and not bool(child.weight.detach().any())
+                # works for ModuleDict, Sequential and plain modules
+                parent._modules[name] = ChannelAffine(child) if zero_gamma else nn.Identity()
                 replaced += 1
     return replaced
 

@@ -80,6 +80,17 @@ class Scale(nn.Module):
         return x * self.weight
 
 
+class ScalarBias(nn.Module):
+    """Adds one learnable scalar, 0 at first (Fixup's biases before each conv, activation and add)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x + self.bias
+
+
 # Modules whose backward needs only their inputs, never their output, and whose output is a fresh
 # tensor (not a view of an input): an in-place op may overwrite what they return.
 _OUTPUT_NOT_SAVED = (nn.Conv2d, nn.Linear, nn.modules.batchnorm._BatchNorm, Add)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from explorer.blocks.code import Snippet
 from explorer.blocks.primitives.channel_ops import ZERO_PAD
 from explorer.blocks.primitives.conv import CONV
-from explorer.graph.params import Choice, Int
+from explorer.graph.params import Choice, Int, Param
 from explorer.graph.shapes import ShapeError, fmt_shape
 
 SHORTCUTS = ("auto", "identity", "zero_pad", "projection", "none")
@@ -15,6 +15,38 @@ SHORTCUT = Choice("shortcut", "auto", SHORTCUTS,
                   "none = no shortcut at all (the block's plain twin)")
 SE_REDUCTION = Int("se_reduction", 0, 0, 256, "squeeze-excitation on the residual branch: channel reduction "
                    "ratio (16 in Hu et al.), 0 = off", label="SE reduction")
+
+# How a residual branch starts, so that a network trains without normalisation (or trains faster with it).
+INITS = ("default", "zero_gamma", "skipinit", "fixup")
+INIT_HELP = {"default": "default = He initialisation",
+             "zero_gamma": "zero_gamma = the branch's last BN starts with γ = 0 (Goyal et al. 2017)",
+             "skipinit": "skipinit = a scalar α = 0 multiplies the branch (SkipInit, De & Smith 2020; ReZero)",
+             "fixup": "fixup = no BN; scalar biases before each conv and activation, a multiplier, the last conv "
+                      "at 0 and the others scaled by L^(-1/(2m-2)) (Zhang et al. 2019)"}
+
+
+def init_param(choices: tuple[str, ...] = INITS, zero_gamma: str = "") -> Param:
+    """The ``init`` choice of a residual block; ``zero_gamma`` rewords that choice where the branch ends in a conv."""
+    parts = [INIT_HELP[c] if not (c == "zero_gamma" and zero_gamma) else zero_gamma for c in choices]
+    return Choice("init", "default", choices, "how the residual branch starts: " + "; ".join(parts))
+
+
+FIXUP_BLOCKS = Int("fixup_blocks", 1, 1, 100000, "Fixup's L: residual branches in the whole network (set by "
+                   "`with_init`; the branch's convs but the last start scaled by L^(-1/(2m-2)))", label="Fixup L")
+
+
+def fixup_gain(p: dict, layers: int) -> float:
+    """Zhang et al.'s scale for the first ``layers`` − 1 convs of a branch of ``layers`` convs."""
+    return float(p["fixup_blocks"]) ** (-1.0 / (2 * layers - 2))
+
+
+def scalar_bias(b, x: str, tag: str) -> str:
+    return b.add("bias", x, node_id=f"bias{tag}")
+
+
+def branch_scale(b, r: str, init: str) -> str:
+    """SkipInit: the branch times a learnable α that starts at 0; any other init leaves the branch as it is."""
+    return b.add("scale", r, node_id="skip_alpha", init=0.0) if init == "skipinit" else r
 
 
 def shortcut_kind(in_channels: int, out_channels: int, stride: int, kind: str) -> str:
@@ -72,17 +104,20 @@ def squeeze_excite(b, x: str, reduction: int) -> str:
     return b.add("multiply", x, g, node_id="se_scale")
 
 
-def bn_act_conv(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "") -> str:
-    """Pre-activation unit: BN → ReLU → conv."""
+def bn_act_conv(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "",
+                zero: bool = False) -> str:
+    """Pre-activation unit: BN → ReLU → conv; ``zero`` starts the conv at 0 (the end of a branch that must
+    start as nothing)."""
     x = b.bn(x, node_id=f"bn{tag}")
     x = b.act(x, node_id=f"relu{tag}")
-    return b.conv(x, out, k, stride, groups, node_id=f"conv{tag}")
+    return b.conv(x, out, k, stride, groups, node_id=f"conv{tag}", **({"init_gain": 0.0} if zero else {}))
 
 
-def conv_bn_act(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "", act: bool = True) -> str:
-    """Post-activation unit: conv → BN (→ ReLU)."""
+def conv_bn_act(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "", act: bool = True,
+                zero_gamma: bool = False) -> str:
+    """Post-activation unit: conv → BN (→ ReLU); ``zero_gamma`` starts the BN's scale at 0."""
     x = b.conv(x, out, k, stride, groups, node_id=f"conv{tag}")
-    x = b.bn(x, node_id=f"bn{tag}")
+    x = b.bn(x, node_id=f"bn{tag}", **({"zero_init": True} if zero_gamma else {}))
     return b.act(x, node_id=f"relu{tag}") if act else x
 
 

@@ -3,7 +3,8 @@ loss landscape, block anatomy and degeneracy, each network against its plain twi
 
 Examples:
   python main.py analyze gradflow resnet56                    # gradient by depth, residual vs plain twin
-  python main.py analyze gradflow resnet56 --no-bn            # ... with normalisation bypassed
+  python main.py analyze gradflow resnet56 --no-bn            # ... with normalisation bypassed (it explodes)
+  python main.py analyze gradflow resnet110 --no-bn --init fixup  # ... its branches started as Fixup's: level
   python main.py analyze depth-sweep resnet --depths 8,20,56,110
   python main.py compare resnet20 --epochs 3 --out runs/r20   # then, on the trained runs:
   python main.py analyze lesion runs/r20/residual --random-k  # the plain twin's run beside it is used too
@@ -30,12 +31,13 @@ RANGES = {"batch_size": (2, 4096), "grid": (3, 101), "seed": (0, 2**32 - 1), "dr
           "samples": (1, 1000)}
 SPAN_MAX = 100.0
 # The tools each tool-specific option applies to; given to another tool it is refused, not ignored.
-OPTION_TOOLS = {"no_bn": ("gradflow", "depth-sweep"), "depths": ("depth-sweep",), "random_k": ("lesion",),
+OPTION_TOOLS = {"no_bn": ("gradflow", "depth-sweep"), "init": ("gradflow",), "depths": ("depth-sweep",), "random_k": ("lesion",),
                 "draws": ("lesion",), "grid": ("landscape",), "span": ("landscape",), "two_d": ("landscape",),
                 "samples": ("paths",), "node": ("anatomy",), "compare_twin": ("degeneracy",),
                 "batch_size": ("gradflow", "depth-sweep", "paths", "landscape", "degeneracy")}
 DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 256, "landscape": 256, "degeneracy": 256}
 DEFAULT_DEPTHS = "8,20,56,110"
+INIT_CHOICES = ("default", "zero-gamma", "skipinit", "fixup")
 
 
 def _range(name: str) -> str:
@@ -52,8 +54,16 @@ def add_arguments(p) -> None:
     p.add_argument("--dataset", metavar="NAME", help="data set, as for train (default digits; for a run, the "
                                                      "one it was trained on)")
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("--no-bn", action="store_true", help="gradflow, depth-sweep: bypass normalisation layers "
-                                                        "(the gradient then vanishes instead of exploding)")
+    p.add_argument("--no-bn", action="store_true", help="gradflow, depth-sweep: bypass normalisation layers (a "
+                                                        "plain net's gradient then vanishes; a residual net's "
+                                                        "explodes toward the input unless --init starts its "
+                                                        "branches small)")
+    p.add_argument("--init", choices=INIT_CHOICES, help="gradflow: how the network's residual branches start: "
+                   "zero-gamma (the branch's last BN γ = 0, Goyal et al. 2017; kept as an affine 0 under --no-bn), "
+                   "skipinit (a branch scale α = 0, De & Smith 2020), fixup (Zhang et al. 2019: no BN in the "
+                   "blocks, scalar biases, last conv at 0, other convs scaled by L^(-1/(2m-2)); the classifier "
+                   "keeps its default start, since a zero one passes no gradient back at initialisation); the "
+                   "plain twin keeps the default start")
     p.add_argument("--depths", metavar="D1,D2,...", help=f"depth-sweep: total weight layers (default {DEFAULT_DEPTHS})")
     p.add_argument("--random-k", action="store_true", help="lesion: also delete k random blocks at once, k = 1…n")
     p.add_argument("--draws", type=int, help=f"lesion: draws per k for --random-k, {_range('draws')} (default 5)")
@@ -191,7 +201,10 @@ def _gradflow(args, device, control) -> dict:
 
     ds = _dataset(args.dataset, args.seed)
     graph = _fitted(load_graph(args.target), ds, args.json)
-    twin = plain_twin(graph)[0]
+    twin = plain_twin(graph)[0]  # of the default start: a plain block whose branch starts at 0 passes nothing
+    init = (args.init or "default").replace("-", "_")
+    if init != "default":
+        graph = _with_init(graph, init, args.json)
     x, y = _batch(args, ds, device)
     bn = not args.no_bn
     control.step("gradient flow networks", 0, 2)
@@ -205,10 +218,23 @@ def _gradflow(args, device, control) -> dict:
             print(f"\n{label}: gradient norm reaching each unit's output, input side first (loss {prof.loss:.3f})")
             _bars([f"{k} ({d})" for k, d in zip(prof.keys, prof.depth)], prof.output_grad)
         print(f"\n{verdict}")
-    return {"arch": args.target, "dataset": args.dataset or "digits", "normalisation": bn,
+    return {"arch": args.target, "dataset": args.dataset or "digits", "normalisation": bn, "init": init,
             "residual": res.rows(), "plain": plain.rows(), "verdict": verdict,
             "residual_first_over_last": res.ratio_first_last(), "plain_first_over_last": plain.ratio_first_last(),
             "residual_spread_orders": res.spread_orders(), "plain_spread_orders": plain.spread_orders()}
+
+
+def _with_init(graph, init: str, quiet: bool):
+    from explorer.network.init_options import InitError, with_init
+
+    try:
+        graph, notes = with_init(graph, init, zero_classifier=False)
+    except InitError as e:
+        raise UserError(str(e)) from None
+    if not quiet:
+        for n in notes:
+            print(f"note: {n}", file=sys.stderr)
+    return graph
 
 
 def _depth_sweep(args, device, control) -> dict:

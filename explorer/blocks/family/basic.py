@@ -2,9 +2,9 @@
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Line, residual
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
-                                   conv_bn_act, residual_add, shortcut, shortcut_kind,
-                                   squeeze_excite)
+from explorer.blocks.parts import (FIXUP_BLOCKS, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, branch_scale,
+                                   conv_bn_act, fixup_gain, init_param, residual_add, scalar_bias, shortcut,
+                                   shortcut_kind, squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -38,7 +38,7 @@ class BasicBlock(CompositeBlock):
             "When the shape changes the shortcut zero-pads or projects.")
     params = ParamSet((Int("channels", 16, 1, 8192, "output channels"),
                        Int("stride", 1, 1, 4, "stride of the first conv and of the shortcut"),
-                       SHORTCUT, SE_REDUCTION))
+                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS))
     face = ("channels", "stride", "shortcut")
     shortcut_add = RESIDUAL_ADD
 
@@ -48,14 +48,33 @@ class BasicBlock(CompositeBlock):
             yield dict(channels=first["out_channels"], stride=first["stride"], shortcut=site.shortcut)
 
     def expand(self, p, b, x):
+        if p["init"] == "fixup":
+            return _fixup(p, b, x)
         r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1")
-        r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False)
+        r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False, zero_gamma=p["init"] == "zero_gamma")
         r = squeeze_excite(b, r, p["se_reduction"])
+        r = branch_scale(b, r, p["init"])
         y = residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")
 
     def code(self, p, in_shapes):
+        if p["init"] != "default":
+            return None  # written out from its expansion
         c, out, stride = in_shapes[0][0], p["channels"], p["stride"]
         return LayerCode(call("BasicBlock", c, out, stride=stride, shortcut=shortcut_kind(c, out, stride, p["shortcut"]),
                               se_reduction=p["se_reduction"], defaults={"stride": 1, "shortcut": "identity",
                                                                         "se_reduction": 0}), needs=(CODE,))
+
+
+def _fixup(p, b, x):
+    """Zhang et al.'s FixupBasicBlock: no BN; biases before each conv and activation, a multiplier at the end,
+    conv1 scaled by L^(-1/2), conv2 at 0; the shortcut sees x + bias1a."""
+    c, stride = p["channels"], p["stride"]
+    xa = scalar_bias(b, x, "1a")
+    r = b.conv(xa, c, 3, stride, node_id="conv1", init_gain=fixup_gain(p, 2))
+    r = b.act(scalar_bias(b, r, "1b"), node_id="relu1")
+    r = b.conv(scalar_bias(b, r, "2a"), c, 3, node_id="conv2", init_gain=0.0)
+    r = scalar_bias(b, b.add("scale", r, node_id="fixup_scale", init=1.0), "2b")
+    r = squeeze_excite(b, r, p["se_reduction"])
+    y = residual_add(b, r, shortcut(b, xa, c, stride, p["shortcut"], bn=False))
+    return b.act(y, node_id="relu_out")

@@ -5,9 +5,9 @@
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Poly, plus, skip_arc
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
-                                   conv_bn_act, residual_add, shortcut, shortcut_kind,
-                                   squeeze_excite)
+from explorer.blocks.parts import (FIXUP_BLOCKS, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, branch_scale,
+                                   conv_bn_act, fixup_gain, init_param, residual_add, scalar_bias, shortcut,
+                                   shortcut_kind, squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -48,7 +48,7 @@ class BottleneckBlock(CompositeBlock):
                        Int("out_channels", 256, 1, 16384, "channels after the expanding 1×1 (width × 4 in ResNet-50)"),
                        Int("stride", 1, 1, 4, "stride of the 3×3 conv and the shortcut"),
                        Int("groups", 1, 1, 1024, "groups of the 3×3 conv (ResNeXt cardinality)"),
-                       SHORTCUT, SE_REDUCTION))
+                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS))
     face = ("width", "out_channels", "stride", "groups")
     shortcut_add = RESIDUAL_ADD
 
@@ -59,16 +59,36 @@ class BottleneckBlock(CompositeBlock):
                        groups=middle["groups"], shortcut=site.shortcut)
 
     def expand(self, p, b, x):
+        if p["init"] == "fixup":
+            return _fixup(p, b, x)
         r = conv_bn_act(b, x, p["width"], 1, tag="1")
         r = conv_bn_act(b, r, p["width"], 3, p["stride"], p["groups"], tag="2")
-        r = conv_bn_act(b, r, p["out_channels"], 1, tag="3", act=False)
+        r = conv_bn_act(b, r, p["out_channels"], 1, tag="3", act=False, zero_gamma=p["init"] == "zero_gamma")
         r = squeeze_excite(b, r, p["se_reduction"])
+        r = branch_scale(b, r, p["init"])
         y = residual_add(b, r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"]))
         return b.act(y, node_id="relu_out")
 
     def code(self, p, in_shapes):
+        if p["init"] != "default":
+            return None  # written out from its expansion
         c, out, stride = in_shapes[0][0], p["out_channels"], p["stride"]
         return LayerCode(call("Bottleneck", c, p["width"], out, stride=stride, groups=p["groups"],
                               shortcut=shortcut_kind(c, out, stride, p["shortcut"]), se_reduction=p["se_reduction"],
                               defaults={"stride": 1, "groups": 1, "shortcut": "identity", "se_reduction": 0}),
                          needs=(CODE,))
+
+
+def _fixup(p, b, x):
+    """Zhang et al.'s FixupBottleneck: no BN; biases before each conv and activation, a multiplier at the end,
+    conv1 and conv2 scaled by L^(-1/4), conv3 at 0; the shortcut sees x + bias1a."""
+    width, out, gain = p["width"], p["out_channels"], fixup_gain(p, 3)
+    xa = scalar_bias(b, x, "1a")
+    r = b.act(scalar_bias(b, b.conv(xa, width, 1, node_id="conv1", init_gain=gain), "1b"), node_id="relu1")
+    r = b.conv(scalar_bias(b, r, "2a"), width, 3, p["stride"], p["groups"], node_id="conv2", init_gain=gain)
+    r = b.act(scalar_bias(b, r, "2b"), node_id="relu2")
+    r = b.conv(scalar_bias(b, r, "3a"), out, 1, node_id="conv3", init_gain=0.0)
+    r = scalar_bias(b, b.add("scale", r, node_id="fixup_scale", init=1.0), "3b")
+    r = squeeze_excite(b, r, p["se_reduction"])
+    y = residual_add(b, r, shortcut(b, xa, out, p["stride"], p["shortcut"], bn=False))
+    return b.act(y, node_id="relu_out")

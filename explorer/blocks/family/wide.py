@@ -2,6 +2,7 @@
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Rect, plus, skip_arc
 from explorer.blocks.parts import RESIDUAL_ADD, SE_REDUCTION, SHORTCUT
+from explorer.blocks.family.preact import INIT
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Float, Int, ParamSet
 
@@ -19,7 +20,7 @@ class WideBlock(CompositeBlock):
                        Int("widen_factor", 4, 1, 64, "k: output channels = channels × k"),
                        Int("stride", 1, 1, 4, "stride of the first conv and the shortcut"),
                        Float("dropout", 0.3, 0.0, 0.9, "dropout between the two convs"),
-                       SHORTCUT, SE_REDUCTION))
+                       SHORTCUT, SE_REDUCTION, INIT))
     face = ("channels", "widen_factor", "stride", "dropout")
     shortcut_add = RESIDUAL_ADD
 
@@ -32,4 +33,4 @@ class WideBlock(CompositeBlock):
     @staticmethod
     def _preact(p):
         return {"out_channels": p["channels"] * p["widen_factor"], "stride": p["stride"], "variant": "basic",
-                "width": 0, "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"]}
+                "width": 0, "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"], "init": p["init"]}

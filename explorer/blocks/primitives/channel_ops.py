@@ -1,4 +1,4 @@
-"""Parameter-light tensor ops used inside residual blocks: zero-pad shortcut, channel slice, scale."""
+"""Parameter-light tensor ops used inside residual blocks: zero-pad shortcut, channel slice, scale, scalar bias."""
 from __future__ import annotations
 
 from explorer.blocks.base import BlockType, Cost
@@ -28,6 +28,18 @@ class Scale(nn.Module):
 
     def forward(self, x):
         return x * self.weight
+''')
+
+SCALAR_BIAS = Snippet("ScalarBias", '''
+class ScalarBias(nn.Module):
+    """Adds one learnable scalar, 0 at first (Fixup's biases, Zhang et al. 2019)."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return x + self.bias
 ''')
 
 
@@ -107,3 +119,27 @@ class Scale(BlockType):
 
     def code(self, p, in_shapes):
         return LayerCode(call("Scale", p["init"]), needs=(SCALE,))
+
+
+@register
+class ScalarBias(BlockType):
+    name = "bias"
+    color = "#ad1457"
+    glyph = "scalar"
+    title = "Scalar bias"
+    help = ("Adds one learnable scalar, 0 at first. Fixup (Zhang et al. 2019) puts one before each conv and "
+            "activation of a residual branch in place of BatchNorm's shift.")
+    params = ParamSet(())
+
+    def infer(self, p, in_shapes):
+        return tuple(in_shapes[0])
+
+    def cost(self, p, in_shapes, out_shape):
+        return Cost(1, 0, 0)
+
+    def build(self, p, in_shapes):
+        from explorer.blocks import ops
+        return ops.ScalarBias()
+
+    def code(self, p, in_shapes):
+        return LayerCode("ScalarBias()", needs=(SCALAR_BIAS,))

@@ -11,12 +11,15 @@ from explorer.graph.shapes import ShapeError, conv_out, need_image
 
 CONV = Snippet("conv", '''
 def conv(in_channels, out_channels, kernel_size, stride=1, padding=None, dilation=1, groups=1, bias=False,
-         bias_init=0.0):
-    """A convolution initialised as He et al. do for ReLU networks; padding None keeps the size."""
+         bias_init=0.0, init_gain=1.0):
+    """A convolution initialised as He et al. do for ReLU networks, times init_gain; padding None keeps the size."""
     if padding is None:
         padding = dilation * (kernel_size - 1) // 2
     layer = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias)
     nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+    if init_gain != 1.0:
+        with torch.no_grad():
+            layer.weight.mul_(init_gain)
     if bias:
         nn.init.constant_(layer.bias, bias_init)
     return layer
@@ -44,6 +47,8 @@ class Conv2d(BlockType):
         Int("groups", 1, 1, 4096, "channel groups; must divide in and out channels (ResNeXt cardinality)"),
         Bool("bias", False, "add a learnable bias (not needed before BatchNorm)"),
         Float("bias_init", 0.0, -20, 20, "initial bias value, e.g. a negative highway gate bias"),
+        Float("init_gain", 1.0, 0.0, 10.0, "the He initialisation times this (Fixup scales a branch's convs "
+              "by L^(-1/(2m-2)) and starts its last at 0)"),
     ))
     face = ("out_channels", "kernel_size", "stride", "groups")
 
@@ -76,6 +81,10 @@ class Conv2d(BlockType):
                          p["dilation"], p["groups"], bias=p["bias"])
         # He et al. initialise convolutions for ReLU networks this way; it is what makes plain vs residual fair.
         nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+        if p["init_gain"] != 1.0:
+            import torch
+            with torch.no_grad():
+                conv.weight.mul_(p["init_gain"])
         if conv.bias is not None:
             nn.init.constant_(conv.bias, p["bias_init"])
         return conv
@@ -83,7 +92,7 @@ class Conv2d(BlockType):
     def code(self, p, in_shapes):
         init = call("conv", in_shapes[0][0], p["out_channels"], p["kernel_size"], stride=p["stride"],
                     padding=None if p["padding"] < 0 else p["padding"], dilation=p["dilation"], groups=p["groups"],
-                    bias=p["bias"], bias_init=p["bias_init"] if p["bias"] else 0.0,
+                    bias=p["bias"], bias_init=p["bias_init"] if p["bias"] else 0.0, init_gain=p["init_gain"],
                     defaults={"stride": 1, "padding": None, "dilation": 1, "groups": 1, "bias": False,
-                              "bias_init": 0.0})
+                              "bias_init": 0.0, "init_gain": 1.0})
         return LayerCode(init, needs=(CONV,))

@@ -4,11 +4,20 @@ from __future__ import annotations
 import math
 
 from explorer.blocks.base import BlockType, Cost
-from explorer.blocks.code import LayerCode, call
+from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.glyph import HUE, Circle, Line, Rect
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, fmt_shape
+
+ZERO_INIT_LINEAR = Snippet("zero_init_linear", '''
+def zero_init_linear(layer):
+    """Start a classifier at 0 (Fixup, Zhang et al. 2019)."""
+    nn.init.zeros_(layer.weight)
+    if layer.bias is not None:
+        nn.init.zeros_(layer.bias)
+    return layer
+''')
 
 
 @register
@@ -41,7 +50,8 @@ class Linear(BlockType):
     title = "Linear"
     help = "Fully connected layer; as the last layer its outputs are the class scores."
     params = ParamSet((Int("out_features", 10, 1, 100000, "number of outputs (classes for the last layer)"),
-                       Bool("bias", True, "add a learnable bias")))
+                       Bool("bias", True, "add a learnable bias"),
+                       Bool("zero_init", False, "start weight and bias at 0 (Fixup's classifier, Zhang et al. 2019)")))
     face = ("out_features",)
 
     def infer(self, p, in_shapes):
@@ -56,10 +66,16 @@ class Linear(BlockType):
 
     def build(self, p, in_shapes):
         from torch import nn
-        return nn.Linear(in_shapes[0][0], p["out_features"], bias=p["bias"])
+        layer = nn.Linear(in_shapes[0][0], p["out_features"], bias=p["bias"])
+        if p["zero_init"]:
+            for t in (layer.weight, layer.bias):
+                if t is not None:
+                    nn.init.zeros_(t)
+        return layer
 
     def code(self, p, in_shapes):
-        return LayerCode(call("nn.Linear", in_shapes[0][0], p["out_features"], bias=p["bias"], defaults={"bias": True}))
+        init = call("nn.Linear", in_shapes[0][0], p["out_features"], bias=p["bias"], defaults={"bias": True})
+        return LayerCode(f"zero_init_linear({init})", needs=(ZERO_INIT_LINEAR,)) if p["zero_init"] else LayerCode(init)
 
 
 @register

@@ -1,9 +1,11 @@
 """Gradient flow at initialisation: the gradient reaching each layer, the network against its plain twin,
-with BatchNorm and with normalisation bypassed, side by side (it explodes with BN, vanishes without)."""
+with BatchNorm and with normalisation bypassed, side by side. A plain net's gradient explodes with BN and
+vanishes without; a residual net's stays level with BN but explodes without, unless its branches start
+small (the Branch start option: zero-γ, SkipInit, Fixup)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import column, items, label, names, obj
@@ -13,9 +15,11 @@ from explorer.ui.training.plots.style import LINE, run_color
 
 REGIMES = (("with_bn", "with BatchNorm"), ("without_bn", "normalisation bypassed"))
 NETS = (("residual", "network", plots.RESIDUAL), ("plain", "plain twin", plots.PLAIN))
+INITS = (("default", "default (He)"), ("zero_gamma", "zero-γ (Goyal et al.)"), ("skipinit", "SkipInit (α = 0)"),
+         ("fixup", "Fixup (Zhang et al.)"))
 
 
-def compute(graph, dataset: str, batch: int, seed: int, control) -> dict:
+def compute(graph, dataset: str, batch: int, seed: int, control, init: str = "default") -> dict:
     from explorer.analysis.gradient_flow import compare_verdict
     from explorer.network.twins import plain_twin
     from explorer.ui.analysis import jobs
@@ -23,10 +27,13 @@ def compute(graph, dataset: str, batch: int, seed: int, control) -> dict:
     dev = jobs.device()
     ds = jobs.dataset(dataset, seed)
     graph = jobs.fitted(graph, ds)
-    twin = plain_twin(graph)[0]
+    twin = plain_twin(graph)[0]  # of the default start: a plain block whose branch starts at 0 passes nothing
+    if init != "default":
+        from explorer.network.init_options import with_init
+        graph = with_init(graph, init, zero_classifier=False)[0]
     x, y = ds.x_train[:batch].to(dev), ds.y_train[:batch].to(dev)
     name = graph.name or "the network"
-    out = {"label": name, "dataset": ds.name, "batch": len(x)}
+    out = {"label": name, "dataset": ds.name, "batch": len(x), "init": init}
     verdicts = []
     for i, (key, _) in enumerate(REGIMES):
         bn = key == "with_bn"
@@ -61,16 +68,24 @@ def profile(graph, x, y, seed: int, bn: bool, control):
 class GradFlowTool(Tool):
     name = "gradflow"
     title = "Gradient flow"
-    summary = "Gradient reaching each layer at initialisation, network vs plain twin, with and without BN"
+    summary = ("Gradient reaching each layer at initialisation, network vs plain twin, with and without BN; "
+               "without BN a residual net explodes unless its branches start small")
 
     def build_options(self, form) -> None:
         self.batch = QSpinBox(minimum=2, maximum=4096, value=128)
         self.batch.setToolTip("Samples in the one batch measured")
         form.addRow("Batch", self.batch)
+        self.init = QComboBox()
+        for key, text in INITS:
+            self.init.addItem(text, key)
+        self.init.setToolTip("How the network's residual branches start (the plain twin keeps the default): "
+                             "zero-γ = the branch's last BN γ = 0; SkipInit = a branch scale α = 0; Fixup = no BN in "
+                             "the blocks, scalar biases, last conv at 0 (its classifier keeps its default start)")
+        form.addRow("Branch start", self.init)
 
     def job(self, target: Target):
-        batch, dataset = self.batch.value(), target.dataset
-        return lambda control: compute(target.load_graph(), dataset, batch, 0, control)
+        batch, dataset, init = self.batch.value(), target.dataset, self.init.currentData()
+        return lambda control: compute(target.load_graph(), dataset, batch, 0, control, init)
 
     def make_view(self) -> ToolView:
         return GradFlowView()

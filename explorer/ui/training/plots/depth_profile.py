@@ -1,5 +1,6 @@
 """Gradient magnitude against layer depth at the newest step: the picture of vanishing and exploding
-gradients. A plain deep net's curve falls towards the input; its residual twin's stays level.
+gradients. A plain deep net's curve falls towards the input; its residual twin's stays level with BatchNorm
+(without it, a residual net's rises towards the input unless its branches start small: zero-γ, SkipInit, Fixup).
 
 One curve per visible run (the focus run and the ticked ones), log y; the highlighted node's layers are
 marked on the focus run's curve with one scatter item. With ``same_step`` every run is read at the last
