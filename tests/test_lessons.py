@@ -248,3 +248,20 @@ def test_the_reference_lists_the_command():
     rc, out, _ = _main(["lesson", "--help"])
     assert rc == 0 and "--full" in out and "--try" in out
     assert json.dumps(loads(_main(["lesson", "list", "--json"])[1]))
+
+
+def test_the_lessons_document_remembers_runs_and_sets_a_damaged_index_aside(tmp_path):
+    from explorer.lessons.book import INDEX, LessonBook
+
+    book = LessonBook(tmp_path)
+    folder = book.new_folder(3)
+    book.add({"lesson": 3, "verdict": "inconclusive", "size": "default", "variation": None}, folder)
+    again = LessonBook(tmp_path)
+    assert again.latest(3).verdict == "inconclusive" and again.latest(3).folder == folder.name
+    assert again.result(again.latest(3)) is None            # its folder holds no lesson.json (yet)
+    for bad in ("{", '{"format": "x"}', '{"format": "residual-explorer-lessons", "runs": [{"lesson": 1, '
+                                         '"folder": "../up", "verdict": "", "size": "", "when": 0}]}', "NaN"):
+        (tmp_path / INDEX).write_text(bad)
+        damaged = LessonBook(tmp_path)
+        assert damaged.entries == [] and "could not be read" in damaged.problem
+        assert (tmp_path / (INDEX + ".damaged")).read_text() == bad and folder.is_dir()

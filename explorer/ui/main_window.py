@@ -72,6 +72,9 @@ class MainWindow(QMainWindow):
         from explorer.ui.analysis import install_analysis
 
         self.analysis_dock = install_analysis(self)
+        from explorer.ui.lessons import install_lessons
+
+        self.lessons = install_lessons(self)
         self.setAcceptDrops(True)
         self._size_to_screen()
         self._fitted = False
@@ -287,6 +290,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.training_dock.shutdown()
+        self.lessons.shutdown()
         self.document.close()
         self.edit.detach()
         self.scene.detach()

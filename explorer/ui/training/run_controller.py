@@ -236,6 +236,17 @@ class RunController(QObject):
         self.notice.emit(message, "error")
 
     # -- editing the run list ---------------------------------------------------------------------
+    def show_runs(self, feeds: list[RunFeed]) -> None:
+        """List finished runs trained elsewhere (a lesson's), overlaid, the last one in focus; runs already
+        listed are skipped. Their folders stay where they are (never moved or deleted here)."""
+        added = [f for f in feeds if f.id not in self.feeds]
+        for feed in added:
+            self._add(feed)
+            self.overlay.add(feed.id)
+        if added:
+            self.overlayChanged.emit()
+            self.set_focus(added[-1].id)
+
     def set_overlay(self, run_id: str, on: bool) -> None:
         if run_id not in self.feeds or (run_id in self.overlay) == on:
             return

@@ -1,0 +1,106 @@
+"""The lessons in the window, through real clicks with a fast fake experiment: two clicks from the start
+screen to lesson 1's verdict, the lessons document remembers the run, Try next runs a variation, Cancel
+stops a run, and a lesson's runs open in the training view."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QToolBar
+
+from explorer.lessons.book import LessonBook
+from explorer.lessons.runner import run_lesson
+from explorer.lessons.tools import ToolResult
+from explorer.lessons.training import TrainedNetwork
+from explorer.runs.feed import RunFeed
+from explorer.runs.store import RunRecord
+
+GOOD = {"plain_shallow.final_train_err": 0.01, "plain_deep.final_train_err": 0.40,
+        "resnet_shallow.final_train_err": 0.02, "resnet_deep.final_train_err": 0.01}
+
+
+class FakeExperiment:
+    """run_lesson with a tool that trains nothing: the numbers above, one run record per network; ``gate``
+    (when set up) holds the run until the test opens it, so Cancel can be clicked while it runs."""
+
+    def __init__(self):
+        self.calls, self.gate = [], None
+
+    def tool(self, networks, settings, out, control):
+        if self.gate is not None:
+            self.gate.wait(10)
+        control.progress("networks trained", 1, 2)
+        runs = [TrainedNetwork(name, RunFeed(RunRecord(name, name, "digits", {}, "{}", status="finished")), None,
+                               None, str(out / name)) for name, _ in networks]
+        return ToolResult(measured=dict(GOOD), trained=runs)
+
+    def __call__(self, lesson, folder, full=False, variation=None, control=None):
+        self.calls.append((lesson.number, variation.label if variation else None, full))
+        return run_lesson(lesson, folder, full, variation, control, tools={"train": self.tool})
+
+
+@pytest.fixture
+def lessons_window(make_window, tmp_path):
+    def factory():
+        mw = make_window()
+        mw.settings.setValue("lessons/folder", str(tmp_path / "lessons"))
+        fake = FakeExperiment()
+        mw.lessons.run_fn = fake
+        return mw, fake
+    yield factory
+
+
+def _click_toolbar(mw, text):
+    bar = mw.findChild(QToolBar, "toolbar_main")
+    action = next(a for a in bar.actions() if a.text().replace("&", "") == text)
+    QTest.mouseClick(bar.widgetForAction(action), Qt.MouseButton.LeftButton)
+
+
+def test_two_clicks_from_the_start_screen_to_lesson_1s_verdict(lessons_window, qtbot, tmp_path):
+    mw, fake = lessons_window()
+    _click_toolbar(mw, "Lessons")                                          # click 1
+    win = mw.lessons.window
+    qtbot.waitExposed(win)
+    assert win.page.title.text().startswith("Lesson 1 ·") and win.list.count() == 9
+    with qtbot.waitSignal(win.resultShown, timeout=10_000) as shown:
+        QTest.mouseClick(win.page.run_button, Qt.MouseButton.LeftButton)   # click 2
+    assert shown.args == [1, "reproduced"] and fake.calls == [(1, None, False)]
+    assert win.page.result.isVisible() and win.page.verdict.text() == "Reproduced"
+    assert "✔" in win.page.got.text() and "plain_deep.final_train_err" in win.page.got.text()
+    assert win.list.item(0).text().endswith("✔")
+    # the lessons document remembers it: a new book over the same folder has the run and its result
+    book = LessonBook(tmp_path / "lessons")
+    assert [e.verdict for e in book.runs_of(1)] == ["reproduced"]
+    assert book.result(book.latest(1))["measured"]["plain_deep.final_train_err"] == 0.40
+
+
+def test_try_next_runs_a_variation_and_the_runs_open_in_the_training_view(lessons_window, qtbot):
+    mw, fake = lessons_window()
+    mw.lessons.action.trigger()                                            # Help ▸ Lessons
+    win = mw.lessons.window
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.resultShown, timeout=10_000):
+        QTest.mouseClick(win.page.try_buttons[0], Qt.MouseButton.LeftButton)
+    assert fake.calls == [(1, "Deeper: 110 layers", False)]
+    assert "Deeper: 110 layers" in win.page.verdict.text()
+    before = len(mw.training_dock.controller.run_ids())
+    QTest.mouseClick(win.page.open_runs, Qt.MouseButton.LeftButton)
+    controller = mw.training_dock.controller
+    assert len(controller.run_ids()) == before + 4 and controller.focus in controller.run_ids()
+
+
+def test_cancel_stops_a_running_lesson(lessons_window, qtbot):
+    mw, fake = lessons_window()
+    fake.gate = threading.Event()
+    mw.lessons.show(3)
+    win = mw.lessons.window
+    win.select(1)
+    QTest.mouseClick(win.page.run_button, Qt.MouseButton.LeftButton)
+    assert win.page.cancel_button.isEnabled() and not win.page.run_button.isEnabled()
+    with qtbot.waitSignal(win.runner.cancelled, timeout=10_000):
+        QTest.mouseClick(win.page.cancel_button, Qt.MouseButton.LeftButton)
+        fake.gate.set()
+    qtbot.waitUntil(lambda: win.page.run_button.isEnabled(), timeout=10_000)
+    assert "cancelled" in win.page.status.text() and not win.book.runs_of(1)
