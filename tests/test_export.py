@@ -318,7 +318,7 @@ def run_folder(tmp_path_factory):
 def test_a_run_folder_exports_with_its_weights_beside_the_module(run_folder, tmp_path, capsys):
     folder, x, expected = run_folder
     assert main(["export", str(folder), "--format", "py", "-o", str(tmp_path / "net.py")]) == 0
-    assert "with its trained weights" in capsys.readouterr().out
+    assert "the trained weights of" in capsys.readouterr().out
     mod = types.ModuleType("net")
     exec(compile((tmp_path / "net.py").read_text(), "net.py", "exec"), mod.__dict__)
     model = mod.build()
@@ -353,6 +353,7 @@ def test_onnx_matches_torch_with_a_free_batch_dimension(preset, shape, tmp_path)
     fill(model.state_dict())
     export(ExportSource(graph, model.state_dict(), preset), "onnx", tmp_path / "net.onnx")
     session = ort.InferenceSession(str(tmp_path / "net.onnx"), providers=["CPUExecutionProvider"])
+    assert session.get_modelmeta().custom_metadata_map["weights"] == f"the trained weights of {preset}"
     for batch in (1, 3):
         x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(batch))
         with torch.no_grad():

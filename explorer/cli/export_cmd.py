@@ -2,7 +2,10 @@
 
 ARCH is a preset name, a graph .json file, or a run folder from `train --out` (or one of its .pt
 checkpoints), whose trained weights then go along: inside the TorchScript and ONNX files, and as a .pt
-state_dict beside the .py that its build() loads with strict=True.
+state_dict beside the .py that its build() loads with strict=True. Without a run, TorchScript and ONNX hold
+the initial weights of --seed (default 0), the ones `train --seed` starts from; every file says which weights
+it holds (the .py's WEIGHTS, weights.txt in a TorchScript archive, ONNX metadata "weights"). An existing
+output is replaced only with --force, and never a checkpoint.
 
   py           one readable module that imports only torch: a class per block type, build(num_classes=...),
                load_compiled() for Residual Explorer's own weights
@@ -13,6 +16,7 @@ state_dict beside the .py that its build() loads with strict=True.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from explorer.cli import UserError, export_script
@@ -27,6 +31,9 @@ def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name, graph .json file, or run folder from `train --out`")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--seed", type=int, help="seed of the initial weights when ARCH is no run: torchscript and onnx "
+                                            "hold those of seed 0 unless told; py writes them beside the .py "
+                                            "only when given; train-script: its default seed")
     p.add_argument("--force", action="store_true",
                    help="replace existing output files (never a checkpoint, a read-only file or the file exported)")
     export_script.add_arguments(p)
@@ -34,7 +41,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from explorer.export import ExportError
-    from explorer.export.formats import check_target, export, plan
+    from explorer.export.formats import check_target, export, plan, with_default_seed
     from explorer.export.source import load_source
 
     if export_script.unused(args):
@@ -43,6 +50,11 @@ def run(args) -> int:
     try:
         check_target("py" if script else args.format, args.out)  # a script is a .py file
         source = load_source(args.arch)
+        if args.seed is not None and not script:
+            if source.weights is not None:
+                raise UserError(f"{args.arch} is a run: its trained weights go along, and --seed only chooses "
+                                "initial weights; leave --seed out")
+            source = dataclasses.replace(source, seed=args.seed)
         if script:
             print(export_script.write(args, source))
             return 0
@@ -52,8 +64,11 @@ def run(args) -> int:
         written = export(source, args.format, args.out, force=args.force)
     except ExportError as e:
         raise UserError(str(e)) from None
-    trained = " with its trained weights" if source.weights is not None else ""
-    print(f"wrote {written[0]} ({args.format}{trained})")
+    note = with_default_seed(source, args.format).weights_note()
+    if len(written) == 1:
+        print(f"wrote {written[0]} ({args.format}; weights: {note})")
+        return 0
+    print(f"wrote {written[0]} ({args.format})")
     for extra in written[1:]:
-        print(f"wrote {extra} (weights: model.load_state_dict(torch.load(...)) after build())")
+        print(f"wrote {extra} (weights: {note}; model.load_state_dict(torch.load(...)) after build())")
     return 0

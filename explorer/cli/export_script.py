@@ -25,12 +25,11 @@ def add_arguments(p) -> None:
     g.add_argument("--schedule", choices=SCHEDULES, help="the learning-rate schedule")
     g.add_argument("--weight-decay", type=float, help="on conv and linear weights")
     g.add_argument("--device", dest="script_device", metavar="DEVICE", help="auto, cpu, cuda, cuda:N or mps")
-    g.add_argument("--seed", type=int, help="seed of the weights and the data order")
     g.add_argument("--max-steps", type=int, help="stop after this many steps")
 
 def unused(args) -> str | None:
     """The first train-script option given with another format (it would do nothing), as an error."""
-    given = [opt for opt in ("dataset", *OPTIONS) if getattr(args, opt) is not None]
+    given = [opt for opt in ("dataset", *OPTIONS) if opt != "seed" and getattr(args, opt) is not None]
     if given and args.format != "train-script":
         flag = "--" + ("device" if given[0] == "script_device" else given[0]).replace("_", "-")
         return f"{flag} sets a default of the training script; use it with --format train-script"

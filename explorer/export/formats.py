@@ -3,6 +3,7 @@ TorchScript or ONNX. Every file is written atomically, so a failure leaves what 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import logging
 import warnings
@@ -15,6 +16,8 @@ from explorer.util.atomic import write_atomic, write_atomic_with
 
 FORMATS = ("py", "torchscript", "onnx")
 SUFFIX = {"py": ".py", "torchscript": ".pt", "onnx": ".onnx"}
+NOTE_FILE = "weights.txt"  # in a TorchScript or pt2 archive: which weights it holds
+NOTE_KEY = "weights"       # the same in an ONNX file's metadata_props
 EXAMPLE_BATCH = 2  # traced and exported with a batch of 2; the batch dimension stays free
 ONNX_MISSING = ("ONNX export needs the onnx and onnxscript packages: pip install 'residual-explorer[onnx]' "
                 "(or pip install onnx onnxscript)")
@@ -23,6 +26,7 @@ ONNX_MISSING = ("ONNX export needs the onnx and onnxscript packages: pip install
 def export(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> list[Path]:
     """Write ``source`` as ``fmt`` to ``path``; returns the files written. Raises ExportError, before anything
     is written, for an output that must not be replaced (see targets.check_outputs; ``force``: existing files)."""
+    source = with_default_seed(source, fmt)
     path = plan(source, fmt, path, force)
     try:
         return {"py": _python, "torchscript": _torchscript, "onnx": _onnx}[fmt](source, path)
@@ -47,13 +51,25 @@ def check_target(fmt: str, path: str | Path) -> Path:
 def plan(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> Path:
     """The checked output path; refuses (ExportError) a format, folder or output file that must not be used."""
     path = check_target(fmt, path)
-    check_outputs(outputs(source, fmt, path), force, source.files)
+    check_outputs(outputs(with_default_seed(source, fmt), fmt, path), force, source.files)
     return path
+
+
+def with_default_seed(source: ExportSource, fmt: str) -> ExportSource:
+    """A format that holds weights always holds known ones: without a run's, the initial weights of seed 0."""
+    if fmt != "py" and source.weights is None and source.seed is None:
+        return dataclasses.replace(source, seed=0)
+    return source
 
 
 def outputs(source: ExportSource, fmt: str, path: Path) -> list[Path]:
     """Every file that exporting ``source`` as ``fmt`` to ``path`` writes."""
-    return [path, weights_path(path)] if fmt == "py" and source.weights is not None else [path]
+    return [path, weights_path(path)] if fmt == "py" and holds_weights(source) else [path]
+
+
+def holds_weights(source: ExportSource) -> bool:
+    """A run's weights, or initial weights of a seed."""
+    return source.weights is not None or source.seed is not None
 
 
 def weights_path(path: Path) -> Path:
@@ -62,13 +78,13 @@ def weights_path(path: Path) -> Path:
 
 
 def _python(source: ExportSource, path: Path) -> list[Path]:
-    module = python_module(source.graph)
+    module = python_module(source.graph, weights=source.weights_note())
     written = [path]
-    if source.weights is not None:
+    if holds_weights(source):
         import torch
 
-        _compiled(source)  # refuses weights that do not fit the graph before anything is written
-        state = {module.module_key(k): v for k, v in source.weights.items()}
+        model = _compiled(source)  # refuses weights that do not fit the graph before anything is written
+        state = {module.module_key(k): v for k, v in model.state_dict().items()}
         write_atomic_with(weights_path(path), lambda f: torch.save(state, f))
         written.append(weights_path(path))
     write_atomic(path, module.source)
@@ -80,7 +96,8 @@ def _compiled(source: ExportSource):
     from explorer.compile import CompileError, compile_graph
 
     try:
-        model = compile_graph(source.graph)
+        with _initial_weights(None if source.weights is not None else source.seed):
+            model = compile_graph(source.graph)
     except CompileError as e:
         raise ExportError(f"the graph is not valid: {e}") from None
     if source.weights is not None:
@@ -90,6 +107,16 @@ def _compiled(source: ExportSource):
             raise ExportError(f"{source.origin}: the weights do not fit the stored graph "
                               f"({str(e).splitlines()[0]})") from None
     return model.eval()
+
+
+def _initial_weights(seed: int | None):
+    """Initialise as `train --seed` does (the run's own random stream, the caller's left as it was)."""
+    if seed is None:
+        return contextlib.nullcontext()
+    import torch
+
+    from explorer.train.isolation import RunIsolation
+    return RunIsolation(torch.device("cpu"), seed).active()
 
 
 def _example(model):
@@ -104,7 +131,7 @@ def _torchscript(source: ExportSource, path: Path) -> list[Path]:
     model = _compiled(source)
     with torch.no_grad(), _quiet():
         traced = torch.jit.trace(model, _example(model))
-    write_atomic_with(path, lambda f: torch.jit.save(traced, f))
+    write_atomic_with(path, lambda f: torch.jit.save(traced, f, _extra_files={NOTE_FILE: source.weights_note()}))
     return [path]
 
 
@@ -116,6 +143,7 @@ def _onnx(source: ExportSource, path: Path) -> list[Path]:
     with torch.no_grad(), _quiet():
         program = torch.onnx.export(model, (_example(model),), dynamo=True, input_names=["input"],
                                     output_names=["logits"], dynamic_shapes=({0: batch},), verbose=False)
+    program.model.metadata_props[NOTE_KEY] = source.weights_note()
     # ONNXProgram.save wants a path; a temporary one beside the target keeps the write atomic.
     tmp = path.with_name(f".{path.name}.export.tmp")
     try:

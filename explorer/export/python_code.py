@@ -39,13 +39,17 @@ class PythonModule:
         return key_map.module_key(compiled_key, self.renamed)
 
 
-def python_module(graph: Graph, analysis=None) -> PythonModule:
-    """The standalone module of a valid graph; raises ExportError (invalid graph, a type without code)."""
+NO_WEIGHTS = "none (build() draws them at random)"
+
+
+def python_module(graph: Graph, analysis=None, weights: str = NO_WEIGHTS) -> PythonModule:
+    """The standalone module of a valid graph; raises ExportError (invalid graph, a type without code).
+    ``weights`` says which weights go with it (the file's ``WEIGHTS``)."""
     analysis = analysis or analyze(graph)
     errors = [p for p in analysis.problems if p.severity == "error"]
     if errors:
         raise ExportError(f"the graph is not valid: {errors[0].text}")
-    return _Assembler().module(graph, analysis)
+    return _Assembler().module(graph, analysis, weights)
 
 
 class _Assembler:
@@ -146,7 +150,7 @@ class _Assembler:
         return "\n".join(lines) + "\n"
 
     # -- the file ----------------------------------------------------------------------------------
-    def module(self, graph: Graph, analysis) -> PythonModule:
+    def module(self, graph: Graph, analysis, weights: str = NO_WEIGHTS) -> PythonModule:
         cid = find_classifier(graph)
         after: frozenset = frozenset()
         if cid is not None:
@@ -163,7 +167,8 @@ class _Assembler:
             body = self.graph_class(name, graph, analysis, _network_doc(graph, analysis), cid, after)
         classes = analysis.output_shape[0] if analysis.output_shape else None
         parts = [_header(graph, analysis), _IMPORTS,
-                 f"INPUT_SHAPE = {tuple(analysis.input_shape)!r}  # channels, height, width of one sample\n"]
+                 f"INPUT_SHAPE = {tuple(analysis.input_shape)!r}  # channels, height, width of one sample\n"
+                 f"WEIGHTS = {weights!r}  # which weights go with this file (the .pt beside it)\n"]
         parts += [s.source.strip("\n") + "\n" for s in self.snippets.values()]
         parts.append(body)
         parts.append(_build(name, classes, cid is not None))

@@ -18,6 +18,17 @@ class ExportSource:
     weights: dict | None = None   # the compiled network's state_dict, for a trained run
     origin: str = ""              # what the user named
     files: tuple[Path, ...] = field(default_factory=tuple)  # the files read: an export never writes over them
+    trained: str = ""             # for a run: which of its states the weights are
+    seed: int | None = None       # without a run: the seed of the initial weights (None: the export holds none)
+
+    def weights_note(self) -> str:
+        """Which weights the export holds, as its file says."""
+        if self.weights is not None:
+            return f"the trained weights of {self.origin}" + (f" ({self.trained})" if self.trained else "")
+        if self.seed is not None:
+            return (f"the initial weights of {self.graph.name or 'the network'} drawn with seed {self.seed} "
+                    f"(those `train --seed {self.seed}` starts from on this graph); not trained")
+        return "none (build() draws them at random; export with --seed N for the initial weights of seed N)"
 
 
 def load_source(arch: str) -> ExportSource:
@@ -30,7 +41,8 @@ def load_source(arch: str) -> ExportSource:
             ckpt = load_checkpoint(path)
         except CheckpointError as e:
             raise ExportError(str(e)) from None
-        return ExportSource(ckpt.graph, dict(ckpt.model_state), arch, (Path(ckpt.path),))
+        return ExportSource(ckpt.graph, dict(ckpt.model_state), arch, (Path(ckpt.path),),
+                            trained=f"{Path(ckpt.path).name}: epoch {ckpt.epoch}, step {ckpt.step}")
     from explorer.arch import ArchError, load_arch
 
     try:
