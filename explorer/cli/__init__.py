@@ -24,7 +24,7 @@ COMMANDS = {
     "compare": "train a network and its plain twin with the same settings, side by side",
     "bench": "throughput of the engine against a plain PyTorch loop",
     "analyze": "gradient flow, depth sweep, lesion study, path lengths, loss landscape, block anatomy, degeneracy",
-    "export": "write a network as a standalone PyTorch module, TorchScript or ONNX",
+    "export": "write a network as a standalone PyTorch module, TorchScript, ONNX, torch.export or a training script",
     "import": "turn a PyTorch model (FILE.py:CALLABLE) into a graph file; runs that code",
     "import-weights": "load a torchvision or timm state_dict into a preset, as a run folder",
     "study": "many trainings as one study: depth over a family or a grid, with plain twins and seeds; local or Ray",

@@ -1,16 +1,18 @@
-"""Write a network as a standalone PyTorch module (py), TorchScript, ONNX or a training script.
+"""Write a network as a standalone PyTorch module (py), TorchScript, ONNX, torch.export (pt2) or a training script.
 
 ARCH is a preset name, a graph .json file, or a run folder from `train --out` (or one of its .pt
-checkpoints), whose trained weights then go along: inside the TorchScript and ONNX files, and as a .pt
-state_dict beside the .py that its build() loads with strict=True. Without a run, TorchScript and ONNX hold
+checkpoints), whose trained weights then go along: inside the TorchScript, ONNX and pt2 files, and as a .pt
+state_dict beside the .py that its build() loads with strict=True. Without a run, TorchScript, ONNX and pt2 hold
 the initial weights of --seed (default 0), the ones `train --seed` starts from; every file says which weights
-it holds (the .py's WEIGHTS, weights.txt in a TorchScript archive, ONNX metadata "weights"). An existing
+it holds (the .py's WEIGHTS, weights.txt in a TorchScript or pt2 archive, ONNX metadata "weights"). An existing
 output is replaced only with --force, and never a checkpoint.
 
   py           one readable module that imports only torch: a class per block type, build(num_classes=...),
                load_compiled() for Residual Explorer's own weights
   torchscript  the network traced in eval mode; load it with torch.jit.load
   onnx         torch.onnx.export with a free batch dimension (needs: pip install 'residual-explorer[onnx]')
+  pt2          torch.export.export with a free batch dimension, saved by torch.export.save (TorchScript's
+               successor); load it with torch.export.load(FILE).module()
   train-script a standalone training script (torch only, the network inlined) for one device or
                torchrun --nproc_per_node N (DistributedDataParallel); the options below set its defaults
 """
@@ -21,7 +23,7 @@ import sys
 
 from explorer.cli import UserError, export_script
 
-FORMATS = ("py", "torchscript", "onnx", "train-script")  # explorer.export.formats.FORMATS + the script
+FORMATS = ("py", "torchscript", "onnx", "pt2", "train-script")  # explorer.export.formats.FORMATS + the script
 
 
 def add_arguments(p) -> None:
@@ -31,7 +33,7 @@ def add_arguments(p) -> None:
     p.add_argument("arch", metavar="ARCH", help="preset name, graph .json file, or run folder from `train --out`")
     p.add_argument("--format", required=True, choices=FORMATS, help="what to write")
     p.add_argument("-o", "--out", required=True, metavar="FILE", help="the file to write")
-    p.add_argument("--seed", type=int, help="seed of the initial weights when ARCH is no run: torchscript and onnx "
+    p.add_argument("--seed", type=int, help="seed of the initial weights when ARCH is no run: torchscript, onnx, pt2 "
                                             "hold those of seed 0 unless told; py writes them beside the .py "
                                             "only when given; train-script: its default seed")
     p.add_argument("--force", action="store_true",

@@ -1,5 +1,6 @@
 """Write an export: the standalone ``.py`` (with a ``.pt`` of weights beside it for a trained run),
-TorchScript or ONNX. Every file is written atomically, so a failure leaves what was there before."""
+TorchScript, ONNX or a torch.export program (pt2). Every file is written atomically, so a failure leaves what
+was there before."""
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,8 @@ from explorer.export.source import ExportSource
 from explorer.export.targets import check_outputs
 from explorer.util.atomic import write_atomic, write_atomic_with
 
-FORMATS = ("py", "torchscript", "onnx")
-SUFFIX = {"py": ".py", "torchscript": ".pt", "onnx": ".onnx"}
+FORMATS = ("py", "torchscript", "onnx", "pt2")
+SUFFIX = {"py": ".py", "torchscript": ".pt", "onnx": ".onnx", "pt2": ".pt2"}
 NOTE_FILE = "weights.txt"  # in a TorchScript or pt2 archive: which weights it holds
 NOTE_KEY = "weights"       # the same in an ONNX file's metadata_props
 EXAMPLE_BATCH = 2  # traced and exported with a batch of 2; the batch dimension stays free
@@ -29,7 +30,7 @@ def export(source: ExportSource, fmt: str, path: str | Path, force: bool = False
     source = with_default_seed(source, fmt)
     path = plan(source, fmt, path, force)
     try:
-        return {"py": _python, "torchscript": _torchscript, "onnx": _onnx}[fmt](source, path)
+        return {"py": _python, "torchscript": _torchscript, "onnx": _onnx, "pt2": _pt2}[fmt](source, path)
     except OSError as e:
         raise ExportError(f"cannot write {path} ({e.strerror or e})") from None
 
@@ -151,6 +152,20 @@ def _onnx(source: ExportSource, path: Path) -> list[Path]:
         write_atomic_with(path, lambda f: f.write(tmp.read_bytes()))
     finally:
         tmp.unlink(missing_ok=True)
+    return [path]
+
+
+def _pt2(source: ExportSource, path: Path) -> list[Path]:
+    """torch.export's ExportedProgram (TorchScript's successor), with a free batch dimension; load it with
+    torch.export.load(path).module()."""
+    import torch
+
+    model = _compiled(source)
+    batch = torch.export.Dim("batch", min=1)
+    with torch.no_grad(), _quiet():
+        program = torch.export.export(model, (_example(model),), dynamic_shapes=({0: batch},))
+    note = {NOTE_FILE: source.weights_note()}
+    write_atomic_with(path, lambda f: torch.export.save(program, f, extra_files=note))
     return [path]
 
 
