@@ -22,9 +22,8 @@ from hypothesis import strategies as st
 from explorer.data import DatasetError, load_dataset
 from explorer.data.cifar import CIFAR10_CLASSES
 from explorer.data.idx import parse_idx
-from explorer.data.imagefile import pillow_available
+from explorer.data.imagefile import decode_image, pillow_available
 from explorer.data.mnist import FASHION_CLASSES
-from explorer.data.png import decode_png
 from explorer.data.safe_pickle import safe_loads
 
 RNG = np.random.default_rng(0)
@@ -421,27 +420,27 @@ def test_idx_random_corruption_loads_or_raises_dataset_error(data, gz, name):
             assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
 
 
-# --- PNG decoder -----------------------------------------------------------
+# --- PNG through Pillow (explorer.data.imagefile) -----------------------------
 
 @pytest.mark.parametrize("colour, channels", [(0, 1), (2, 3), (4, 2), (6, 4)])
 def test_png_decodes_8bit_colour_types_with_every_filter(colour, channels):
     pixels = RNG.integers(0, 256, (7, 5, channels), dtype=np.uint8)
     if channels in (2, 4):
         pixels[..., -1] = 255  # opaque: colour must come back unchanged
-    decoded = decode_png(png_bytes(pixels.reshape(7, -1), colour), "x")
+    decoded = decode_image(png_bytes(pixels.reshape(7, -1), colour), "x")
     expected = pixels[..., :-1] if channels in (2, 4) else pixels
     assert decoded.dtype == np.uint8 and np.array_equal(decoded, expected)
 
 
 def test_png_alpha_composites_over_black():
     pixels = np.array([[[200, 100, 50, 0], [200, 100, 50, 255], [200, 100, 50, 128]]], np.uint8)
-    decoded = decode_png(png_bytes(pixels.reshape(1, -1), 6), "x")
+    decoded = decode_image(png_bytes(pixels.reshape(1, -1), 6), "x")
     assert decoded.tolist() == [[[0, 0, 0], [200, 100, 50], [100, 50, 25]]]
 
 
 def test_png_16_bit_keeps_the_high_byte():
     values = RNG.integers(0, 65536, (4, 3, 3), dtype=np.uint16)
-    decoded = decode_png(png_bytes(values.astype(">u2").view(np.uint8).reshape(4, -1), 2, depth=16), "x")
+    decoded = decode_image(png_bytes(values.astype(">u2").view(np.uint8).reshape(4, -1), 2, depth=16), "x")
     assert np.array_equal(decoded, (values >> 8).astype(np.uint8))
 
 
@@ -451,35 +450,35 @@ def test_png_low_bit_depth_grey_and_palette(depth):
     values = RNG.integers(0, 1 << depth, (height, width), dtype=np.uint8)
     bits = ((values[..., None] >> np.arange(depth - 1, -1, -1)) & 1).reshape(height, -1)
     rows = np.packbits(bits, axis=1)
-    grey = decode_png(png_bytes(rows, 0, depth=depth, width=width), "x")
+    grey = decode_image(png_bytes(rows, 0, depth=depth, width=width), "x")
     assert np.array_equal(grey[..., 0], (values.astype(int) * 255 // ((1 << depth) - 1)))
     palette = RNG.integers(0, 256, (1 << depth, 3), dtype=np.uint8)
-    coloured = decode_png(png_bytes(rows, 3, depth=depth, width=width, palette=palette), "x")
+    coloured = decode_image(png_bytes(rows, 3, depth=depth, width=width, palette=palette), "x")
     assert np.array_equal(coloured, palette[values])
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda b: b"GIF89a" + b[6:], "signature"),
-    (lambda b: b[:40], "truncated"),
-    (lambda b: b[:-12], "IEND"),
-    (lambda b: b[:30] + bytes([b[30] ^ 0xFF]) + b[31:], "CRC"),
+@pytest.mark.parametrize("mutate", [
+    lambda b: b"GIF89a" + b[6:],                               # signature
+    lambda b: b[:40],                                          # truncated
+    lambda b: b[:30] + bytes([b[30] ^ 0xFF]) + b[31:],         # CRC
 ])
-def test_png_corruption_raises_dataset_error(mutate, message):
+def test_png_corruption_raises_dataset_error(mutate):
     blob = png_bytes(RNG.integers(0, 256, (4, 12), dtype=np.uint8), 2)
-    with pytest.raises(DatasetError, match=message):
-        decode_png(mutate(blob), "img.png")
+    with pytest.raises(DatasetError, match="img.png"):
+        decode_image(mutate(blob), "img.png")
 
 
-def test_png_rejects_interlaced_and_bad_palette_index():
-    blob = bytearray(png_bytes(np.zeros((2, 6), np.uint8), 2))
-    blob[28] = 1  # interlace byte of IHDR
-    crc = zlib.crc32(bytes(blob[12:29]))
-    blob[29:33] = struct.pack(">I", crc)
-    with pytest.raises(DatasetError, match="interlaced"):
-        decode_png(bytes(blob), "x")
-    rows = np.array([[0, 5]], np.uint8)
-    with pytest.raises(DatasetError, match="palette"):
-        decode_png(png_bytes(rows, 3, palette=np.zeros((2, 3), np.uint8)), "x")
+def test_no_hand_written_png_decoder_is_left():
+    """PNG decoding is Pillow's (issue 17 item 22); without Pillow an image is a clear error, not a fallback."""
+    import importlib.util
+    assert importlib.util.find_spec("explorer.data.png") is None
+
+
+def test_png_without_pillow_is_a_clear_error(monkeypatch):
+    import explorer.data.imagefile as imagefile
+    monkeypatch.setattr(imagefile, "Image", None)
+    with pytest.raises(DatasetError, match="needs Pillow"):
+        decode_image(png_bytes(np.zeros((2, 6), np.uint8), 2), "x.png")
 
 
 @settings(max_examples=80, deadline=None)
@@ -489,7 +488,7 @@ def test_png_random_corruption_decodes_or_raises_dataset_error(data):
     for _ in range(data.draw(st.integers(0, 3))):
         blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
     try:
-        decode_png(bytes(blob[:data.draw(st.integers(0, len(blob)))]), "x")
+        decode_image(bytes(blob[:data.draw(st.integers(0, len(blob)))]), "x")
     except DatasetError:
         pass
 

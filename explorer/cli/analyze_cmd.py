@@ -35,7 +35,8 @@ OPTION_TOOLS = {"no_bn": ("gradflow", "depth-sweep"), "init": ("gradflow",), "de
                 "draws": ("lesion",), "grid": ("landscape",), "span": ("landscape",), "two_d": ("landscape",),
                 "samples": ("paths",), "node": ("anatomy",), "compare_twin": ("degeneracy",),
                 "batch_size": ("gradflow", "depth-sweep", "paths", "landscape", "degeneracy")}
-DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 256, "landscape": 256, "degeneracy": 256}
+DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 32, "landscape": 256, "degeneracy": 256}
+BN_ESTIMATE_SAMPLES = 256  # training samples that set a fresh network's BatchNorm statistics first (paths)
 DEFAULT_DEPTHS = "8,20,56,110"
 INIT_CHOICES = ("default", "zero-gamma", "skipinit", "fixup")
 
@@ -79,7 +80,7 @@ def add_arguments(p) -> None:
                         "it), printed under \"plain\" in the network's shape: {\"label\", \"layers\", \"checkpoints\"}")
     p.add_argument("--batch-size", type=int,
                    help=f"samples used for the measurement, {_range('batch_size')} (default 128 for gradflow, "
-                        "256 for paths, landscape and degeneracy)")
+                        "256 for landscape and degeneracy; paths: 32, the one batch every sampled path sees)")
     p.add_argument("--seed", type=int, default=0, help=f"weights at initialisation and random choices, "
                                                        f"{_range('seed')} (default 0)")
     p.add_argument("--json", action="store_true",
@@ -314,16 +315,21 @@ def _paths(args, device, control) -> dict:
         graph = _fitted(load_graph(args.target), ds, args.json)
         torch.manual_seed(args.seed)
         module, label = compile_graph(graph).to(device), f"{args.target} (at initialisation)"
-    x, y = _batch(args, ds, device)
-    prof = path_gradients(module, graph, x, y, samples=args.samples or 16, seed=args.seed, control=control)
+    measure = args.batch_size or DEFAULT_BATCH["paths"]
+    n = max(measure, BN_ESTIMATE_SAMPLES)
+    x, y = ds.x_train[:n].to(device), ds.y_train[:n].to(device)
+    prof = path_gradients(module, graph, x, y, samples=args.samples or 16, seed=args.seed, control=control,
+                          measure=measure)
     verdict = paths_verdict(prof, label)
     out = prof.to_json() | {"label": label, "verdict": verdict}
     if not args.json:
-        print(f"{'length':>6} {'paths':>14} {'share':>8} {'grad per path':>14} {'share of gradient':>18}")
+        print(f"BatchNorm: {prof.bn}; every path sees the same {prof.measured} training samples")
+        print(f"{'length':>6} {'paths':>14} {'share':>8} {'grad per path':>14} {'± spread':>10} {'share of gradient':>18}")
         for row in out["lengths"]:
-            g = row["grad_per_path"]
+            g, sd = row["grad_per_path"], row["grad_spread"]
             print(f"{row['length']:>6} {row['paths']:>14,} {row['share_of_paths']:>8.1%} "
-                  f"{'-' if g is None else f'{g:.3g}':>14} {row['share_of_gradient']:>18.1%}")
+                  f"{'-' if g is None else f'{g:.3g}':>14} {'-' if sd is None else f'{sd:.2g}':>10} "
+                  f"{row['share_of_gradient']:>18.1%}")
         print(f"\n{verdict}")
     return out
 
