@@ -2,15 +2,18 @@
 shape inference, the compiled module, the plain twin, the file format, the importer and the icon see it
 with no edit elsewhere. So is an activation kind: one entry in the open table reaches the inspector, the
 compiler and the importer."""
+import operator
+
 import pytest
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from explorer.blocks import CompositeBlock, register, unregister
+from explorer.blocks import BlockType, CompositeBlock, register, unregister
 from explorer.blocks.glyph import HUE, Circle, Line
 from explorer.blocks.parts import SHORTCUT, conv_bn_act, residual_add, shortcut
 from explorer.blocks.primitives.activation import ActivationKind, register_activation, unregister_activation
+from explorer.blocks.recognise import Step, TorchRules
 from explorer.graph.params import Int, ParamSet
 
 
@@ -252,3 +255,49 @@ def test_the_new_activation_compiles_and_imports_from_a_layer_and_a_call(hardswi
         compiled = imported.compiled()
         assert any(isinstance(m, nn.Hardswish) for m in compiled.modules())
         assert _same_output(model, imported) < 1e-6
+
+
+# -- a primitive from outside: its own import rule ---------------------------------------------------------
+class Negate(BlockType):
+    """y = -x, read from ``-x`` and ``x.neg()`` in imported code."""
+
+    name = "test_negate"
+    title = "Negate (test)"
+    keeps_features = True
+
+    def infer(self, p, in_shapes):
+        return tuple(in_shapes[0])
+
+    def build(self, p, in_shapes):
+        return _Neg()
+
+    def torch_rules(self):
+        def rule(n, ctx):
+            return [Step(self.name, {})] if len(n.args) == 1 and not n.kwargs else None
+        return TorchRules(functions={operator.neg: rule}, methods={"neg": rule})
+
+
+class _Neg(nn.Module):
+    def forward(self, x):
+        return -x
+
+
+class Negates(nn.Module):
+    def forward(self, x):
+        return (-x).neg()
+
+
+def test_import_reads_a_new_primitive_by_its_own_rule():
+    from explorer.importer import import_module
+
+    register(Negate)
+    try:
+        torch.manual_seed(0)
+        model = _head(Negates())
+        imported = import_module(model, (3, 8, 8))
+        types = [imported.graph.node(n).type for n in imported.graph.topological_order()]
+        assert types.count(Negate.name) == 2 and not imported.opaque
+        assert _same_output(model, imported) < 1e-6
+    finally:
+        unregister(Negate.name)
+    assert import_module(model, (3, 8, 8)).opaque == ["neg", "neg_1"]  # without the type: opaque, as before

@@ -54,6 +54,11 @@ class BlockType(BlockSpec):
         composites from their expansion). Imports torch lazily."""
         raise NotImplementedError
 
+    def torch_rules(self):
+        """Which traced PyTorch operations are this block (a ``explorer.blocks.recognise.TorchRules``), for
+        ``python main.py import``; None: the importer never makes one from torch code. Imports torch lazily."""
+        return None
+
     def code(self, p: dict, in_shapes: list[TensorShape]):
         """How one node of this type is written in an exported module: a ``explorer.blocks.code.LayerCode``,
         or None when the type declares no code (a composite is then written from its expansion)."""

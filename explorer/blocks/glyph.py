@@ -19,11 +19,14 @@ NONE, HUE, INK = "none", "hue", "ink"
 
 @dataclass(frozen=True)
 class Rect:
+    """The box from (x, y), w wide and h high; with ``oval`` the ellipse inside it."""
+
     x: float
     y: float
     w: float
     h: float
     fill: str = HUE
+    oval: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,14 +35,6 @@ class Line:
     y0: float
     x1: float
     y1: float
-
-
-@dataclass(frozen=True)
-class Circle:
-    cx: float
-    cy: float
-    r: float
-    fill: str = NONE
 
 
 @dataclass(frozen=True)
@@ -62,6 +57,11 @@ class Curve:
 
 
 Glyph = tuple  # of the shapes above, drawn in order
+
+
+def Circle(cx: float, cy: float, r: float, fill: str = NONE) -> Rect:  # noqa: N802 (reads as a shape)
+    """The circle of radius ``r`` around (cx, cy)."""
+    return Rect(cx - r, cy - r, 2 * r, 2 * r, fill, oval=True)
 
 
 # -- pieces several residual blocks draw ------------------------------------------------------------

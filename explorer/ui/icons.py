@@ -11,7 +11,7 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from explorer.blocks.glyph import DEFAULT, HUE, INK, NONE, Circle, Curve, Line, Poly, Rect
+from explorer.blocks.glyph import DEFAULT, HUE, INK, NONE, Curve, Line, Poly, Rect
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph.catalog import BlockSpec
 
@@ -44,10 +44,11 @@ def _path(shape) -> tuple[QPainterPath, str]:
         path.moveTo(*shape.start)
         path.cubicTo(QPointF(*shape.c1), QPointF(*shape.c2), QPointF(*shape.end))
     elif isinstance(shape, Rect):
-        path.addRect(QRectF(shape.x, shape.y, shape.w, shape.h))
-        return path, shape.fill
-    elif isinstance(shape, Circle):
-        path.addEllipse(QPointF(shape.cx, shape.cy), shape.r, shape.r)
+        box = QRectF(shape.x, shape.y, shape.w, shape.h)
+        if shape.oval:
+            path.addEllipse(box)
+        else:
+            path.addRect(box)
         return path, shape.fill
     elif isinstance(shape, Poly) and shape.points:
         path.moveTo(*shape.points[0])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import LayerCode, call
 from explorer.blocks.glyph import NONE, Poly
+from explorer.blocks.recognise import Step, TorchRules, resolve
 from explorer.blocks.registry import register
 from explorer.blocks.table import Table
 from explorer.graph.params import Param, ParamSet
@@ -77,8 +78,50 @@ class Activation(BlockType):
     def build(self, p, in_shapes):
         return ACTIVATIONS.get(p["kind"]).build()
 
+    def torch_rules(self):
+        """Every kind's module, functions and methods (the importer reads nn.Identity as a pass-through
+        before any rule)."""
+        rules = TorchRules()
+        for kind in ACTIVATIONS:
+            cls = resolve(f"torch.nn.{kind.module}")
+            rule = _call_rule(kind, cls)
+            rules.modules[cls] = lambda m, n, ctx, kind=kind: _step(kind) if _has_settings(m, kind) else None
+            rules.functions.update((resolve(f), rule) for f in kind.functions)
+            rules.methods.update((name, rule) for name in kind.methods)
+        return rules
+
     def code(self, p, in_shapes):
         kind = ACTIVATIONS.get(p["kind"])
         if kind.code:
             return LayerCode(None, kind.code)
         return LayerCode(call(f"nn.{kind.module}", **kind.settings))
+
+
+# -- import ----------------------------------------------------------------------------------------------
+_MISSING = object()
+
+
+def _step(kind: ActivationKind) -> list[Step]:
+    return [Step(Activation.name, dict(kind=kind.name))]
+
+
+def _has_settings(m, kind: ActivationKind) -> bool:
+    return all(getattr(m, key, _MISSING) == value for key, value in kind.settings.items())
+
+
+def _call_rule(kind: ActivationKind, cls: type):
+    """``f(x, *settings, inplace)`` with the kind's settings; one left out takes ``cls``'s default (the
+    functions' defaults are their modules')."""
+    names = (*kind.settings, "inplace")
+
+    def rule(n, ctx):
+        given = dict(zip(names, n.args[1:]))
+        if len(n.args) > 1 + len(names) or not set(n.kwargs) <= set(names) - set(given):
+            return None
+        given.update(n.kwargs)
+        missing = [key for key in kind.settings if key not in given]
+        if missing:
+            defaults = cls()
+            given.update((key, getattr(defaults, key, _MISSING)) for key in missing)
+        return _step(kind) if all(given[k] == v for k, v in kind.settings.items()) else None
+    return rule

@@ -4,6 +4,7 @@ from __future__ import annotations
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import X, LayerCode, Snippet, call
 from explorer.blocks.glyph import NONE, Poly, Rect
+from explorer.blocks.recognise import Step, TorchRules, arg
 from explorer.blocks.registry import register
 from explorer.graph.params import Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, need_image
@@ -55,6 +56,12 @@ class ZeroPadShortcut(BlockType):
                        Int("stride", 2, 1, 8, "spatial subsampling")))
     face = ("out_channels", "stride")
 
+    def torch_rules(self):
+        import operator
+
+        from torch.nn import functional as F
+        return TorchRules(functions={F.pad: _pad, operator.getitem: _subsample})
+
     def infer(self, p, in_shapes):
         c, h, w = need_image(in_shapes[0], "Zero-pad shortcut")
         if p["out_channels"] < c:
@@ -80,6 +87,10 @@ class ChannelSlice(BlockType):
     params = ParamSet((Int("start", 0, 0, 100000, "first channel kept"),
                        Int("stop", 0, 0, 100000, "one past the last channel kept; 0 = all the rest")))
     face = ("start", "stop")
+
+    def torch_rules(self):
+        import operator
+        return TorchRules(functions={operator.getitem: _slice})
 
     def infer(self, p, in_shapes):
         c = in_shapes[0][0]
@@ -125,7 +136,7 @@ class Scale(BlockType):
 class ScalarBias(BlockType):
     name = "bias"
     color = "#ad1457"
-    glyph = "scalar"
+    glyph = SCALAR_GLYPH
     title = "Scalar bias"
     help = ("Adds one learnable scalar, 0 at first. Fixup (Zhang et al. 2019) puts one before each conv and "
             "activation of a residual branch in place of BatchNorm's shift.")
@@ -143,3 +154,54 @@ class ScalarBias(BlockType):
 
     def code(self, p, in_shapes):
         return LayerCode("ScalarBias()", needs=(SCALAR_BIAS,))
+
+
+# -- import: option A's pieces and channel slices as code writes them ------------------------------------
+def _pad(n, ctx):
+    """``F.pad(x, (0, 0, 0, 0, 0, extra))``: zero channels appended."""
+    pad, mode, value = arg(n, 1, "pad"), arg(n, 2, "mode", "constant"), arg(n, 3, "value", None)
+    shape = ctx.shape(n.args[0])
+    if (shape is None or len(shape) != 4 or mode != "constant" or value not in (None, 0, 0.0)
+            or not isinstance(pad, (list, tuple)) or len(pad) != 6 or tuple(pad[:5]) != (0, 0, 0, 0, 0)
+            or not isinstance(pad[5], int) or pad[5] < 0):
+        return None
+    return [Step(ZeroPadShortcut.name, dict(out_channels=shape[1] + pad[5], stride=1))]
+
+
+def _full(s) -> bool:
+    return isinstance(s, slice) and s == slice(None)
+
+
+def _index(n, ctx):
+    """(shape, (channel, height, width) slices) of ``x[:, ...]`` on an image batch, else None."""
+    shape, index = ctx.shape(n.args[0]), n.args[1]
+    if shape is None or len(shape) != 4 or not isinstance(index, tuple) or len(index) < 2:
+        return None
+    index = index + (slice(None),) * (4 - len(index))
+    if len(index) != 4 or not all(isinstance(i, slice) for i in index) or not _full(index[0]):
+        return None
+    return shape, index[1:]
+
+
+def _subsample(n, ctx):
+    """``x[:, :, ::s, ::s]``: option A's subsampling."""
+    found = _index(n, ctx)
+    if found is None:
+        return None
+    shape, (ch, h, w) = found
+    if _full(ch) and h.start is None and h.stop is None and h == w and isinstance(h.step, int) and h.step >= 1:
+        return [Step(ZeroPadShortcut.name, dict(out_channels=shape[1], stride=h.step))]
+    return None
+
+
+def _slice(n, ctx):
+    """``x[:, a:b]``: a channel slice."""
+    found = _index(n, ctx)
+    if found is None:
+        return None
+    shape, (ch, h, w) = found
+    if _full(h) and _full(w) and ch.step in (None, 1):
+        start, stop = ch.start or 0, shape[1] if ch.stop is None else ch.stop
+        if isinstance(start, int) and isinstance(stop, int) and 0 <= start < stop <= shape[1]:
+            return [Step(ChannelSlice.name, dict(start=start, stop=0 if stop == shape[1] else stop))]
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.glyph import grid_box
+from explorer.blocks.recognise import Step, TorchRules, square
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
@@ -89,6 +90,10 @@ class Conv2d(BlockType):
             nn.init.constant_(conv.bias, p["bias_init"])
         return conv
 
+    def torch_rules(self):
+        from torch import nn
+        return TorchRules(modules={nn.Conv2d: _from_module})
+
     def code(self, p, in_shapes):
         init = call("conv", in_shapes[0][0], p["out_channels"], p["kernel_size"], stride=p["stride"],
                     padding=None if p["padding"] < 0 else p["padding"], dilation=p["dilation"], groups=p["groups"],
@@ -96,3 +101,21 @@ class Conv2d(BlockType):
                     defaults={"stride": 1, "padding": None, "dilation": 1, "groups": 1, "bias": False,
                               "bias_init": 0.0, "init_gain": 1.0})
         return LayerCode(init, needs=(CONV,))
+
+
+def _from_module(m, n, ctx) -> list[Step] | None:
+    """An ``nn.Conv2d`` with square settings and zero padding (``"same"`` and ``"valid"`` included)."""
+    k, s, d = square(m.kernel_size), square(m.stride), square(m.dilation)
+    if None in (k, s, d) or m.padding_mode != "zeros":
+        return None
+    if m.padding == "same":
+        pad = d * (k - 1) // 2 if (d * (k - 1)) % 2 == 0 and s == 1 else None
+    elif m.padding == "valid":
+        pad = 0
+    else:
+        pad = square(m.padding)
+    if pad is None:
+        return None
+    return [Step(Conv2d.name, dict(out_channels=m.out_channels, kernel_size=k, stride=s,
+                                   padding=-1 if pad == d * (k - 1) // 2 else pad, dilation=d, groups=m.groups,
+                                   bias=m.bias is not None), takes_weights=True)]

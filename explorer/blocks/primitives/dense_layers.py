@@ -6,6 +6,7 @@ import math
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.glyph import HUE, Circle, Line, Rect
+from explorer.blocks.recognise import Step, TorchRules, arg
 from explorer.blocks.registry import register
 from explorer.graph.params import Bool, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, fmt_shape
@@ -28,6 +29,12 @@ class Flatten(BlockType):
     keeps_features = True
     title = "Flatten"
     help = "Turns C×H×W into one vector of C·H·W features for a Linear layer."
+
+    def torch_rules(self):
+        import torch
+        from torch import nn
+        return TorchRules(modules={nn.Flatten: _flatten_module}, functions={torch.flatten: _flatten_call},
+                          methods={"flatten": _flatten_call, "view": _view, "reshape": _view})
 
     def infer(self, p, in_shapes):
         return (math.prod(in_shapes[0]),)
@@ -53,6 +60,11 @@ class Linear(BlockType):
                        Bool("bias", True, "add a learnable bias"),
                        Bool("zero_init", False, "start weight and bias at 0 (Fixup's classifier, Zhang et al. 2019)")))
     face = ("out_features",)
+
+    def torch_rules(self):
+        from torch import nn
+        return TorchRules(modules={nn.Linear: lambda m, n, ctx: [
+            Step(Linear.name, dict(out_features=m.out_features, bias=m.bias is not None), takes_weights=True)]})
 
     def infer(self, p, in_shapes):
         if len(in_shapes[0]) != 1:
@@ -90,6 +102,11 @@ class Dropout(BlockType):
     params = ParamSet((Float("p", 0.3, 0.0, 0.99, "fraction of activations dropped"),))
     face = ("p",)
 
+    def torch_rules(self):
+        from torch import nn
+        from torch.nn import functional as F
+        return TorchRules(modules={nn.Dropout: lambda m, n, ctx: _dropout(m.p)}, functions={F.dropout: _dropout_call})
+
     def infer(self, p, in_shapes):
         return tuple(in_shapes[0])
 
@@ -99,3 +116,35 @@ class Dropout(BlockType):
 
     def code(self, p, in_shapes):
         return LayerCode(call("nn.Dropout", p["p"]))
+
+
+# -- import: which torch operations are these blocks ------------------------------------------------------
+def _flatten() -> list[Step]:
+    return [Step(Flatten.name, {})]
+
+
+def _flatten_module(m, n, ctx):
+    return _flatten() if (m.start_dim, m.end_dim) == (1, -1) else None
+
+
+def _flatten_call(n, ctx):
+    start, end = arg(n, 1, "start_dim", 0), arg(n, 2, "end_dim", -1)
+    return _flatten() if (start, end) == (1, -1) and len(ctx.shape(n.args[0])) > 2 else None
+
+
+def _view(n, ctx):
+    """``x.view(x.size(0), -1)`` and friends: a flatten when the result is one vector per sample."""
+    before, after = ctx.shape(n.args[0]), ctx.shape(n)
+    if before is None or after is None or len(after) != 2 or after[0] != before[0]:
+        return None
+    if after[1] != math.prod(before[1:]):
+        return None
+    return [] if len(before) == 2 else _flatten()
+
+
+def _dropout(p) -> list[Step] | None:
+    return [Step(Dropout.name, dict(p=float(p)))] if isinstance(p, (int, float)) else None
+
+
+def _dropout_call(n, ctx):
+    return None if arg(n, 3, "inplace", False) else _dropout(arg(n, 1, "p", 0.5))

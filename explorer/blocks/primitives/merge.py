@@ -4,6 +4,7 @@ from __future__ import annotations
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import LayerCode, inputs
 from explorer.blocks.glyph import HUE, Circle, Line, Rect
+from explorer.blocks.recognise import Step, TorchRules, arg, resolve
 from explorer.blocks.registry import register
 from explorer.graph.shapes import ShapeError, fmt_shape
 
@@ -18,7 +19,6 @@ def shortcut_fix(a: tuple, b: tuple) -> str:
     return "make both inputs the same shape"
 
 
-
 def _disc(*marks: Line) -> tuple:
     """A filled circle with the operation's sign."""
     return (Circle(0.5, 0.5, 0.32, HUE), *marks)
@@ -27,6 +27,8 @@ def _disc(*marks: Line) -> tuple:
 class _Merge(BlockType):
     min_inputs = 2
     max_inputs = 8
+    torch_functions: tuple[str, ...] = ()  # what imported code writes for it, read by ``torch_rules``
+    torch_methods: tuple[str, ...] = ()
 
     def build(self, p, in_shapes):
         from explorer.blocks import ops
@@ -34,6 +36,13 @@ class _Merge(BlockType):
 
     def code(self, p, in_shapes):
         return LayerCode(None, self.written.format(inputs(len(in_shapes), self.sep)))
+
+    def torch_rules(self):
+        """``a + b``, ``torch.add(a, b)``, ``a.add_(b)``, ...: the operators, functions and methods the
+        subclass names (``torch_functions``: dotted names; ``torch_methods``)."""
+        rule = _two_tensors(self.name)
+        return TorchRules(functions={resolve(f): rule for f in self.torch_functions},
+                          methods={m: rule for m in self.torch_methods})
 
 
 @register
@@ -46,6 +55,7 @@ class Add(_Merge):
     help = "Element-wise sum. An Add fed by a skip edge is a residual shortcut: y = F(x) + x."
     op = "Add"
     written, sep = '{}', ' + '
+    torch_functions, torch_methods = ("operator.add", "operator.iadd", "torch.add"), ("add", "add_")
 
     def infer(self, p, in_shapes):
         first = in_shapes[0]
@@ -64,6 +74,7 @@ class Subtract(_Merge):
     help = "First input minus second (edge order). Highway gates use it: y = x + T·(H − x)."
     op = "Subtract"
     written, sep = '{}', ' - '
+    torch_functions, torch_methods = ("operator.sub", "torch.sub"), ("sub",)
     max_inputs = 2
 
     def infer(self, p, in_shapes):
@@ -82,6 +93,7 @@ class Multiply(_Merge):
     help = "Element-wise product with broadcasting: C×1×1 attention weights times C×H×W features (SE)."
     op = "Multiply"
     written, sep = '{}', ' * '
+    torch_functions, torch_methods = ("operator.mul", "operator.imul", "torch.mul"), ("mul",)
 
     def infer(self, p, in_shapes):
         out = list(in_shapes[0])
@@ -107,6 +119,10 @@ class Concat(_Merge):
     written, sep = 'torch.cat([{}], 1)', ', '
     max_inputs = 64
 
+    def torch_rules(self):
+        import torch
+        return TorchRules(functions={torch.cat: _cat, torch.concat: _cat})
+
     def infer(self, p, in_shapes):
         first = in_shapes[0]
         for other in in_shapes[1:]:
@@ -114,3 +130,20 @@ class Concat(_Merge):
                 raise ShapeError(f"inputs {fmt_shape(first)} and {fmt_shape(other)} differ beyond channels",
                                  "concatenate feature maps of the same height and width (pool or stride one of them)")
         return (sum(s[0] for s in in_shapes),) + tuple(first[1:])
+
+
+# -- import ----------------------------------------------------------------------------------------------
+def _two_tensors(kind: str):
+    def rule(n, ctx):
+        if len(n.args) == 2 and not n.kwargs and all(ctx.shape(a) is not None for a in n.args):
+            return [Step(kind, {})]
+        return None
+    return rule
+
+
+def _cat(n, ctx):
+    tensors, dim = arg(n, 0, "tensors"), arg(n, 1, "dim", 0)
+    if not isinstance(tensors, (list, tuple)) or len(tensors) < 2 or not all(ctx.shape(t) for t in tensors):
+        return None
+    rank = len(ctx.shape(tensors[0]))
+    return [Step(Concat.name, {})] if dim in (1, 1 - rank) and rank >= 2 else None

@@ -6,6 +6,7 @@ import math
 from explorer.blocks.base import BlockType, Cost
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.glyph import NONE, Poly
+from explorer.blocks.recognise import Step, TorchRules
 
 ZERO_INIT = Snippet("zero_init", '''
 def zero_init(norm):
@@ -46,7 +47,23 @@ class BatchNorm(BlockType):
             nn.init.zeros_(bn.weight)
         return bn
 
+    def torch_rules(self):
+        from torch import nn
+        return TorchRules(modules={nn.BatchNorm2d: _from_module, nn.BatchNorm1d: _from_module})
+
     def code(self, p, in_shapes):
         cls = "nn.BatchNorm2d" if len(in_shapes[0]) == 3 else "nn.BatchNorm1d"
         init = call(cls, in_shapes[0][0], eps=p["eps"], momentum=p["momentum"], defaults={"eps": 1e-5, "momentum": 0.1})
         return LayerCode(f"zero_init({init})", needs=(ZERO_INIT,)) if p["zero_init"] else LayerCode(init)
+
+
+def _from_module(m, n, ctx) -> list[Step] | None:
+    """A BatchNorm with running statistics and a scale and shift, of the rank its input has (ours picks 1-D
+    or 2-D from the input)."""
+    from torch import nn
+
+    if not (m.affine and m.track_running_stats and m.momentum is not None):
+        return None
+    if isinstance(m, nn.BatchNorm1d) != (len(ctx.shape(n.args[0])) != 4):
+        return None
+    return [Step(BatchNorm.name, dict(momentum=float(m.momentum), eps=float(m.eps)), takes_weights=True)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import X, LayerCode, call
 from explorer.blocks.glyph import HUE, Circle, Line, Rect
+from explorer.blocks.recognise import Step, TorchRules, arg, is_one, only, square
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
@@ -56,6 +57,11 @@ class MaxPool(_Pool):
     title = "MaxPool"
     help = "Keeps the largest value in each window (ImageNet ResNets use 3×3, stride 2 after the stem)."
 
+    def torch_rules(self):
+        from torch import nn
+        from torch.nn import functional as F
+        return TorchRules(modules={nn.MaxPool2d: _max_module}, functions={F.max_pool2d: _max_call})
+
 
 @register
 class AvgPool(_Pool):
@@ -65,6 +71,11 @@ class AvgPool(_Pool):
     keeps_features = True
     title = "AvgPool"
     help = "Averages each window (DenseNet transitions use 2×2, stride 2)."
+
+    def torch_rules(self):
+        from torch import nn
+        from torch.nn import functional as F
+        return TorchRules(modules={nn.AvgPool2d: _avg_module}, functions={F.avg_pool2d: _avg_call})
 
 
 @register
@@ -84,5 +95,67 @@ class GlobalAvgPool(BlockType):
         from torch import nn
         return nn.AdaptiveAvgPool2d(1)
 
+    def torch_rules(self):
+        import torch
+        from torch import nn
+        from torch.nn import functional as F
+        return TorchRules(modules={nn.AdaptiveAvgPool2d: _adaptive_module},
+                          functions={F.adaptive_avg_pool2d: _adaptive_call, torch.mean: _mean}, methods={"mean": _mean})
+
     def code(self, p, in_shapes):
         return LayerCode(None, "F.adaptive_avg_pool2d({0}, 1)")
+
+
+# -- import: which torch pools are these blocks ------------------------------------------------------------
+def _pool(kind: str, k, s, pad, ceil=False, dilation=1, count_include_pad=True, divisor=None) -> list[Step] | None:
+    """A square pool our blocks compute exactly (no ceil mode, dilation, divisor or excluded padding)."""
+    k, s, pad = square(k), square(s if s is not None and s != [] else k), square(pad)
+    if None in (k, s, pad) or ceil or square(dilation) != 1 or not count_include_pad or divisor is not None:
+        return None
+    return [Step(kind, dict(kernel_size=k, stride=s, padding=pad))]
+
+
+def _max_module(m, n, ctx):
+    return None if m.return_indices else _pool(MaxPool.name, m.kernel_size, m.stride, m.padding, m.ceil_mode,
+                                               m.dilation)
+
+
+def _max_call(n, ctx):
+    if arg(n, 6, "return_indices", False):
+        return None
+    return _pool(MaxPool.name, arg(n, 1, "kernel_size"), arg(n, 2, "stride", None), arg(n, 3, "padding", 0),
+                 arg(n, 5, "ceil_mode", False), arg(n, 4, "dilation", 1))
+
+
+def _avg_module(m, n, ctx):
+    return _pool(AvgPool.name, m.kernel_size, m.stride, m.padding, m.ceil_mode, 1, m.count_include_pad,
+                 m.divisor_override)
+
+
+def _avg_call(n, ctx):
+    return _pool(AvgPool.name, arg(n, 1, "kernel_size"), arg(n, 2, "stride", None), arg(n, 3, "padding", 0),
+                 arg(n, 4, "ceil_mode", False), 1, arg(n, 5, "count_include_pad", True),
+                 arg(n, 6, "divisor_override", None))
+
+
+def _global() -> list[Step]:
+    return [Step(GlobalAvgPool.name, {})]
+
+
+def _adaptive_module(m, n, ctx):
+    return _global() if is_one(m.output_size) else None
+
+
+def _adaptive_call(n, ctx):
+    return _global() if only(n, {"output_size"}, 2) and is_one(arg(n, 1, "output_size")) else None
+
+
+def _mean(n, ctx):
+    """``x.mean((2, 3))``: a global pool, then a flatten unless ``keepdim``."""
+    dims, keep = arg(n, 1, "dim"), arg(n, 2, "keepdim", False)
+    shape = ctx.shape(n.args[0])
+    if shape is None or len(shape) != 4 or not isinstance(dims, (list, tuple)):
+        return None
+    if sorted(d % 4 for d in dims) != [2, 3] or set(n.kwargs) - {"dim", "keepdim"}:
+        return None
+    return _global() + ([] if keep else [Step("flatten", {})])
