@@ -30,7 +30,7 @@ def _override_hint(shape) -> str:
 
 
 def run(args) -> int:
-    from explorer.train.fine_tuning import read_provenance
+    from explorer.train.provenance import read_provenance  # torch-free: info never imports torch
 
     run_dir = Path(args.arch) if Path(args.arch).is_dir() else None
     if run_dir is not None and not (run_dir / "graph.json").is_file():

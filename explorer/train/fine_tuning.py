@@ -11,11 +11,10 @@ from explorer.train.config import TrainConfig
 from explorer.train.failures import SetupFailure
 from explorer.train.freezing import FreezeError, Freezing, node_multipliers, resolve_nodes
 from explorer.train.init_from import InitError, initialise
+from explorer.train.provenance import PROVENANCE, read_provenance  # noqa: F401 (read_provenance: its old home)
 from explorer.train.reports import FailedReport
 from explorer.util.atomic import write_atomic
-from explorer.util.untrusted import UntrustedInputError, read_regular_file
 
-PROVENANCE = "provenance.json"
 
 
 @dataclass
@@ -58,15 +57,3 @@ def write_provenance(out_dir: str | None, provenance: dict | None) -> None:
     """``provenance.json`` in the run folder (raises OSError); nothing without a folder or a provenance."""
     if out_dir and provenance is not None:
         write_atomic(Path(out_dir) / PROVENANCE, json.dumps(provenance, indent=1) + "\n")
-
-
-def read_provenance(run_dir: str | Path) -> dict | None:
-    """The run's provenance, or None when it has none (a run from scratch, an older run)."""
-    path = Path(run_dir) / PROVENANCE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(read_regular_file(path, 1 << 20, "provenance"))
-    except (UntrustedInputError, ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
