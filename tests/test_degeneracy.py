@@ -178,6 +178,31 @@ def test_a_run_is_measured_at_init_best_and_last_with_its_initial_weights_rebuil
     result = degeneracy(first.label, plan, digits.x_val[:24])
     assert [s.checkpoint for s in result.snapshots] == ["init", "best", "last"]
     assert len({len(s.layers) for s in result.snapshots}) == 1
+    assert [s.bn for s in result.snapshots] == ["batch", "running", "running"]  # deployed as trained
+
+
+def test_a_trained_checkpoint_is_measured_with_its_running_statistics_unless_asked_otherwise(runs, digits):
+    """Running statistics and the batch's own give different numbers for a trained net, and --bn picks."""
+    _, plan = run_plan(runs / "residual")
+    last = plan[-1][1]()
+    x = digits.x_val[:24]
+    running, batch = layer_degeneracy(last, x, bn="running"), layer_degeneracy(last, x, bn="batch")
+    assert [r.effective_rank for r in running] != [r.effective_rank for r in batch]
+    forced = degeneracy("r", plan[-1:], x, bn="batch")
+    assert forced.snapshots[0].bn == "batch"
+    assert forced.snapshots[0].layers[0].effective_rank == pytest.approx(batch[0].effective_rank)
+    assert last.training == plan[-1][1]().training  # the mode is put back
+
+
+def test_the_command_line_names_the_statistics_it_used(runs, capsys):
+    for extra, expected in (([], ["batch", "running", "running"]), (["--bn", "batch"], ["batch"] * 3),
+                            (["--bn", "running"], ["running"] * 3)):
+        assert main(["analyze", "degeneracy", str(runs / "residual"), "--batch-size", "16", "--device", "cpu",
+                     "--json", *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert [c["bn"] for c in out["checkpoints"]] == expected
+        assert out["bn"] == (extra[1] if extra else "auto")
+        assert f"BatchNorm on {expected[-1]} statistics" in out["verdict"]
 
 
 def test_the_command_line_prints_the_documented_json_for_a_run_and_its_twin(runs, capsys):
@@ -207,6 +232,7 @@ def test_the_command_line_measures_an_architecture_at_initialisation(tmp_path, c
     (["analyze", "gradflow", "resnet20", "--compare-twin"], "--compare-twin applies to degeneracy"),
     (["analyze", "degeneracy", "resnet20", "--batch-size", "1"], "--batch-size must be between 2"),
     (["analyze", "degeneracy", "resnet20", "--draws", "3"], "--draws applies to lesion"),
+    (["analyze", "lesion", "resnet20", "--bn", "batch"], "--bn applies to degeneracy"),
 ])
 def test_misplaced_or_out_of_range_options_get_one_error_line(argv, expected, capsys):
     assert main(argv) == 2

@@ -13,9 +13,10 @@ activations' deviations from their mean over the batch (what varies across input
 - **max correlation**: the largest absolute correlation between two distinct live channels, over all
   samples and positions (near 1 means near-duplicate units, the singularities skip connections remove).
 
-Normalisation layers use the batch's own statistics, as in training, at every checkpoint: at
-initialisation the running statistics have not been estimated yet, so the network would otherwise be
-measured without normalisation. Dropout is off.
+BatchNorm normalises by the running statistics at a trained checkpoint (the network as it is deployed) and
+by the batch's own statistics at initialisation, where the running statistics have not been estimated yet
+(0 and 1) and the network would otherwise be measured without normalisation. ``bn`` ("running" or
+"batch") overrides that for every checkpoint; each snapshot names the choice. Dropout is off.
 
 The activations of one pass stay on the device; units of the same shape are measured together in one
 batched ``torch.linalg.svdvals`` call, and the numbers reach the host in one copy per pass. When the
@@ -33,6 +34,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from explorer.analysis.bn_statistics import batch_statistics
 from explorer.analysis.control import Control, quiet
 from explorer.analysis.gradient_flow import unit_depths
 from explorer.analysis.lesion import io_shapes
@@ -43,7 +45,6 @@ from explorer.train.isolation import RunIsolation
 
 CONSTANT_TOL = 1e-4        # a channel whose spread is under this share of its layer's RMS is constant
 PASS_BYTES = 256 * 2**20   # activations kept in one pass (float32); measuring them takes a few times that
-BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 DEFINITION = ("effective rank = exp(entropy of the normalised singular values) of the batch × features "
               "deviations from the batch mean (Roy & Vetterli 2007)")
 CHECKPOINTS = ("best", "last")  # what `train --out` writes, besides which the initial weights are rebuilt
@@ -72,9 +73,10 @@ class Snapshot:
     """One network at one checkpoint."""
     checkpoint: str           # "init", "best", "last", or a checkpoint file's name
     layers: list[LayerDegeneracy]
+    bn: str = "batch"         # which statistics BatchNorm normalised by: "running" or "batch"
 
     def to_json(self) -> dict:
-        return {"checkpoint": self.checkpoint, "layers": [la.to_json() for la in self.layers]}
+        return {"checkpoint": self.checkpoint, "bn": self.bn, "layers": [la.to_json() for la in self.layers]}
 
     def deep_half(self) -> list[LayerDegeneracy]:
         """The deeper half of the units (the classifier included), where degeneracy is predicted."""
@@ -146,22 +148,29 @@ def _on_svd_device(a: torch.Tensor) -> torch.Tensor:
 
 
 # -- a network ----------------------------------------------------------------------------------------
+BN_MODES = ("running", "batch")
+
+
+def default_bn(checkpoint: str) -> str:
+    """Running statistics for trained weights; the batch's own at initialisation (none estimated yet)."""
+    return "batch" if checkpoint == "init" else "running"
+
+
 @contextmanager
-def batch_statistics(module: nn.Module):
-    """Eval mode (no dropout) with BatchNorm normalising by the batch's own statistics; the running
-    statistics are neither used nor changed, and the module's mode and buffers are put back."""
+def _running_statistics(module: nn.Module):
+    """Eval mode: BatchNorm normalises by its running statistics, as the network is deployed."""
     was = module.training
-    norms = [m for m in module.modules() if isinstance(m, BATCH_NORMS) and m.running_mean is not None]
-    saved = [(m.running_mean, m.running_var) for m in norms]
     module.eval()
     try:
-        for m in norms:  # without running statistics an eval-mode BatchNorm uses the batch's
-            m.running_mean, m.running_var = None, None
         yield module
     finally:
-        for m, (mean, var) in zip(norms, saved):
-            m.running_mean, m.running_var = mean, var
         module.train(was)
+
+
+def bn_context(module: nn.Module, bn: str):
+    if bn not in BN_MODES:
+        raise ValueError(f"bn must be one of {', '.join(BN_MODES)}, got {bn!r}")
+    return batch_statistics(module) if bn == "batch" else _running_statistics(module)
 
 
 def _passes(units: list[LayerUnit], shapes: dict[str, tuple], batch: int) -> list[list[LayerUnit]]:
@@ -180,12 +189,13 @@ def _passes(units: list[LayerUnit], shapes: dict[str, tuple], batch: int) -> lis
 
 @torch.no_grad()
 def layer_degeneracy(module: nn.Module, x: torch.Tensor, control: Control | None = None,
-                     what: str = "degeneracy") -> list[LayerDegeneracy]:
-    """The measures of every unit of ``module`` (compiled from a graph) on the batch ``x``, in network order."""
+                     what: str = "degeneracy", bn: str = "batch") -> list[LayerDegeneracy]:
+    """The measures of every unit of ``module`` (compiled from a graph) on the batch ``x``, in network order,
+    BatchNorm normalising by the ``bn`` statistics ("running" or "batch")."""
     control = control or quiet()
     units = layer_units(module)
     depths = dict(zip((u.key for u in units), unit_depths(units)))
-    with batch_statistics(module):
+    with bn_context(module, bn):
         shapes = io_shapes(module, x[:2], units)  # eval mode inside: fine for shapes
         units = [u for u in units if u.key in shapes]
         plan = _passes(units, shapes, len(x))
@@ -267,14 +277,17 @@ def run_plan(run: str | Path, device: torch.device | str = "cpu",
 
 
 def degeneracy(label: str, checkpoints: list[tuple[str, Callable[[], nn.Module]]], x: torch.Tensor,
-               control: Control | None = None) -> Degeneracy:
+               control: Control | None = None, bn: str | None = None) -> Degeneracy:
     """``label``'s network at each checkpoint (name, a loader of the module on ``x``'s device), in order;
-    each module is loaded only when its turn comes, so one checkpoint's weights are in memory at a time."""
+    each module is loaded only when its turn comes, so one checkpoint's weights are in memory at a time.
+    ``bn`` None: ``default_bn`` per checkpoint."""
     control = control or quiet()
     result = Degeneracy(label)
     for name, load in checkpoints:
         control.check()
-        result.snapshots.append(Snapshot(name, layer_degeneracy(load(), x, control, f"degeneracy {label} {name}")))
+        mode = bn or default_bn(name)
+        result.snapshots.append(Snapshot(name, layer_degeneracy(load(), x, control, f"degeneracy {label} {name}",
+                                                                mode), mode))
     return result
 
 
@@ -294,7 +307,7 @@ def _describe(label: str, snap: Snapshot) -> str:
 def degeneracy_verdict(net: Degeneracy, twin: Degeneracy | None = None) -> str:
     """What the numbers show in the deeper half of the layers at the latest checkpoint; with the plain twin,
     whether it is the more degenerate one (lower effective rank and more dead or duplicated units)."""
-    where = f"deeper half of the layers, {net.latest.checkpoint}"
+    where = f"deeper half of the layers, {net.latest.checkpoint} (BatchNorm on {net.latest.bn} statistics)"
     if twin is None:
         return f"{where}: {_describe(net.label, net.latest)}; no plain twin to compare with (--compare-twin)"
     head = f"{where}: {_describe(twin.label, twin.latest)}; {_describe(net.label, net.latest)}"
@@ -315,21 +328,22 @@ class Study:
     net: Degeneracy
     plain: Degeneracy | None
     batch: int
+    bn: str = "auto"          # "running", "batch", or "auto" (running for trained weights, batch at init)
 
     @property
     def verdict(self) -> str:
         return degeneracy_verdict(self.net, self.plain)
 
     def to_json(self) -> dict:
-        return self.net.to_json() | {"batch": self.batch, "definition": DEFINITION,
+        return self.net.to_json() | {"batch": self.batch, "definition": DEFINITION, "bn": self.bn,
                                      "plain": self.plain.to_json() if self.plain else None, "verdict": self.verdict}
 
 
 def study(label: str, plan: list[tuple[str, Loader]], twin_plan: list[tuple[str, Loader]] | None,
-          x: torch.Tensor, control: Control | None = None) -> Study:
-    net = degeneracy(label, plan, x, control)
-    plain = degeneracy(f"{label} (plain twin)", twin_plan, x, control) if twin_plan else None
-    return Study(net, plain, len(x))
+          x: torch.Tensor, control: Control | None = None, bn: str | None = None) -> Study:
+    net = degeneracy(label, plan, x, control, bn)
+    plain = degeneracy(f"{label} (plain twin)", twin_plan, x, control, bn) if twin_plan else None
+    return Study(net, plain, len(x), bn or "auto")
 
 
 def run_plans(run: str | Path, with_twin: bool, device: torch.device | str = "cpu"):

@@ -33,7 +33,7 @@ SPAN_MAX = 100.0
 # The tools each tool-specific option applies to; given to another tool it is refused, not ignored.
 OPTION_TOOLS = {"no_bn": ("gradflow", "depth-sweep"), "init": ("gradflow",), "depths": ("depth-sweep",), "random_k": ("lesion",),
                 "draws": ("lesion",), "grid": ("landscape",), "span": ("landscape",), "two_d": ("landscape",),
-                "samples": ("paths",), "node": ("anatomy",), "compare_twin": ("degeneracy",),
+                "samples": ("paths",), "node": ("anatomy",), "compare_twin": ("degeneracy",), "bn": ("degeneracy",),
                 "batch_size": ("gradflow", "depth-sweep", "paths", "landscape", "degeneracy")}
 DEFAULT_BATCH = {"gradflow": 128, "depth-sweep": 128, "paths": 32, "landscape": 256, "degeneracy": 256}
 BN_ESTIMATE_SAMPLES = 256  # training samples that set a fresh network's BatchNorm statistics first (paths)
@@ -78,6 +78,11 @@ def add_arguments(p) -> None:
     p.add_argument("--compare-twin", action="store_true",
                    help="degeneracy: also the plain twin (for a run, the plain run `compare --out` wrote beside "
                         "it), printed under \"plain\" in the network's shape: {\"label\", \"layers\", \"checkpoints\"}")
+    p.add_argument("--bn", choices=("running", "batch"),
+                   help="degeneracy: which statistics BatchNorm normalises by: running (the network as deployed) or "
+                        "batch (the batch's own, as in training); default running for trained checkpoints, batch "
+                        "at initialisation (whose running statistics are still 0 and 1); each checkpoint's "
+                        "choice is named in the output (\"bn\")")
     p.add_argument("--batch-size", type=int,
                    help=f"samples used for the measurement, {_range('batch_size')} (default 128 for gradflow, "
                         "256 for landscape and degeneracy; paths: 32, the one batch every sampled path sees)")
@@ -399,7 +404,7 @@ def _degeneracy(args, device, control) -> dict:
         label, plan = args.target, graph_plan(graph, args.seed, device)
         twin_plan = graph_plan(twin, args.seed, device) if args.compare_twin else None
     x, _ = _batch(args, ds, device, train=False)
-    result = study(label, plan, twin_plan, x, control)
+    result = study(label, plan, twin_plan, x, control, args.bn)
     if not args.json:
         for net in (result.net, result.plain):
             if net is not None:
@@ -410,8 +415,9 @@ def _degeneracy(args, device, control) -> dict:
 
 def _degeneracy_table(result) -> None:
     names = [s.checkpoint for s in result.snapshots]
-    print(f"\n{result.label}: effective rank of each unit's output ({', '.join(names)}); dead channels and max "
-          f"correlation at {names[-1]}")
+    bns = ", ".join(f"{s.checkpoint}: {s.bn}" for s in result.snapshots)
+    print(f"\n{result.label}: effective rank of each unit's output ({', '.join(names)}; BatchNorm statistics "
+          f"{bns}); dead channels and max correlation at {names[-1]}")
     print(f"{'unit':>16} {'depth':>5} " + " ".join(f"{n:>8}" for n in names) + f" {'dead':>6} {'max corr':>8}")
     rows = list(zip(*(s.layers for s in result.snapshots)))
     step = max(1, len(rows) // 30)  # at most ~30 rows for 1000-layer nets

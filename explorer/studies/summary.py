@@ -70,7 +70,8 @@ def verdict(study: Study) -> str:
     if shown:
         return (f"{numbers} ({PAPER}): the deeper plain network trains worse and the residual one does not, "
                 f"the degradation problem{caveat}.")
-    return f"{numbers}. These trials do not show the degradation problem: {_why_not(study, rows, plain_rise, residual_rise)}."
+    return (f"{numbers}. These trials do not show the degradation problem: "
+            f"{_why_not(study, rows, plain_rise, residual_rise, plain, residual)}.")
 
 
 def _ends(rows: list[dict]):
@@ -98,7 +99,7 @@ def _trend(ends) -> str:
     return f"training error {move} from {_pct(x)} at depth {a['depth']} to {_pct(y)} at depth {b['depth']}"
 
 
-def _why_not(study: Study, rows: list[dict], plain_rise: int, residual_rise: int) -> str:
+def _why_not(study: Study, rows: list[dict], plain_rise: int, residual_rise: int, plain, residual) -> str:
     cfg = study.spec.config
     epochs, steps = cfg.get("epochs", 10), cfg.get("max_steps")
     short = f"{epochs} epoch{'s' if epochs != 1 else ''}" + (f", at most {steps} steps" if steps else "")
@@ -108,7 +109,11 @@ def _why_not(study: Study, rows: list[dict], plain_rise: int, residual_rise: int
         return (f"the plain network's training error does not rise with depth here; with {short} the networks may be "
                 "far from converged, and the gap opens with longer training")
     if residual_rise > 0:
-        return (f"the residual network's training error rises with depth as well; with {short} the deeper networks "
+        p = plain[1]["train_err_mean"] - plain[0]["train_err_mean"]
+        r = residual[1]["train_err_mean"] - residual[0]["train_err_mean"]
+        more = (f"the plain network's rises far more ({100 * p:.1f} against {100 * r:.1f} percentage points), but "
+                if p > 3 * r else "")
+        return (f"{more}the residual network's training error rises with depth as well; with {short} the deeper networks "
                 "have had too little training")
     return f"the deep plain network is not worse than the deep residual one after {short}"
 

@@ -75,6 +75,9 @@ class MainWindow(QMainWindow):
         from explorer.ui.lessons import install_lessons
 
         self.lessons = install_lessons(self)
+        from explorer.ui.study import install_study
+
+        self.study_dock = install_study(self)
         self.setAcceptDrops(True)
         self._size_to_screen()
         self._fitted = False

@@ -1,0 +1,112 @@
+"""The Study view's two plots: error against depth (plain and residual, training error solid with its
+spread over seeds as error bars, validation error dashed; a point's tooltip lists its trials and a click
+on it asks to open them) and every trial's training loss, coloured by depth (plain reds, residual blues).
+
+One curve object per series, updated with ``setData``; the loss curves grow from numpy buffers."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+
+from explorer.studies.figure import PLAIN_COLOR, RESIDUAL_COLOR, depth_color
+
+KINDS = ((True, "plain", PLAIN_COLOR), (False, "residual", RESIDUAL_COLOR))
+
+
+class DepthPlot(pg.PlotWidget):
+    pointClicked = Signal(int, bool)     # (depth, plain) of the clicked point
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumHeight(160)
+        self.setLabel("bottom", "depth (weight layers)")
+        self.setLabel("left", "error (%): training solid, validation dashed")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.addLegend(offset=(-10, -10))  # bottom right: the errors of a short study sit high
+        self.trials: dict[tuple[int, bool], list[dict]] = {}
+        self.train, self.val, self.points, self.bars = {}, {}, {}, {}
+        for plain, label, color in KINDS:
+            self.train[plain] = self.plot([], [], pen=pg.mkPen(color, width=2), name=label)
+            self.val[plain] = self.plot([], [], pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+            self.bars[plain] = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.6,
+                                               pen=pg.mkPen(color))
+            self.addItem(self.bars[plain])
+            self.points[plain] = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(color), pen=pg.mkPen("w"),
+                                                    hoverable=True, tip=self.tip)
+            self.points[plain].sigClicked.connect(self._clicked)
+            self.addItem(self.points[plain])
+
+    def set_results(self, summary: list[dict], trials: list[dict]) -> None:
+        self.trials = {}
+        for t in trials:
+            self.trials.setdefault((t["depth"], t["plain"]), []).append(t)
+        for plain, _, _ in KINDS:
+            rows = sorted((r for r in summary if r["plain"] == plain and r["train_err_mean"] is not None),
+                          key=lambda r: r["depth"])
+            x = np.array([r["depth"] for r in rows], float)
+            y = np.array([100 * r["train_err_mean"] for r in rows])
+            self.train[plain].setData(x, y)
+            self.points[plain].setData(x=x, y=y, data=[(r["depth"], plain) for r in rows])
+            self.bars[plain].setData(x=x, y=y, height=np.array([200 * r["train_err_std"] for r in rows]))
+            val = [r for r in rows if r["val_err_mean"] is not None]
+            self.val[plain].setData(np.array([r["depth"] for r in val], float),
+                                    np.array([100 * r["val_err_mean"] for r in val]))
+
+    def tip(self, x, y, data) -> str:
+        depth, plain = data
+        lines = [f"{'plain' if plain else 'residual'}, depth {depth}: training error {y:.1f} % (mean)"]
+        for t in self.trials.get((depth, plain), []):
+            err = "" if t["final_train_err"] is None else f"train err {100 * t['final_train_err']:.1f} %"
+            lines.append(f"{t['id']}: {t['state']} {err}".rstrip())
+        return "\n".join(lines)
+
+    def _clicked(self, item, points, ev=None) -> None:
+        if len(points):
+            depth, plain = points[0].data()
+            self.pointClicked.emit(int(depth), bool(plain))
+
+
+class LossPlot(pg.PlotWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setBackground("w")
+        self.setMinimumHeight(140)
+        self.setLabel("bottom", "step")
+        self.setLabel("left", "training loss")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.data: dict[str, list[list[float]]] = {}
+        self.depths: list[int] = []
+        self.kinds: dict[str, tuple[int, bool]] = {}
+
+    def set_trials(self, trials: list[dict]) -> None:
+        """Know every trial's depth and kind (the colours need all depths)."""
+        self.depths = sorted({t["depth"] for t in trials})
+        self.kinds = {t["id"]: (t["depth"], t["plain"]) for t in trials}
+
+    def clear_curves(self) -> None:
+        for c in self.curves.values():
+            self.removeItem(c)
+        self.curves, self.data = {}, {}
+
+    def set_curve(self, tid: str, xs, ys) -> None:
+        self.data[tid] = [list(xs), list(ys)]
+        self._draw(tid)
+
+    def add_point(self, tid: str, step: float, loss: float) -> None:
+        xs, ys = self.data.setdefault(tid, [[], []])
+        if xs and step <= xs[-1]:
+            return  # a resumed trial repeats nothing it already drew
+        xs.append(step)
+        ys.append(loss)
+        self._draw(tid)
+
+    def _draw(self, tid: str) -> None:
+        if tid not in self.curves:
+            depth, plain = self.kinds.get(tid, (0, False))
+            color = depth_color(depth, self.depths or [depth], plain)
+            self.curves[tid] = self.plot([], [], pen=pg.mkPen(color, width=1.5))
+        xs, ys = self.data[tid]
+        self.curves[tid].setData(np.asarray(xs, float), np.asarray(ys, float))

@@ -1,0 +1,153 @@
+"""The window's Study view (issue 20) through real clicks and keys, with a fast fake executor standing in
+for the trainer: a study runs end to end and its figure fills in, Pause lets the running trial finish and
+starts no other, Cancel leaves a study that Resume finishes, a point's tooltip lists its trials and a click
+on it opens the trial's graph and run."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from explorer.studies.task import DONE, STOPPED, TrialOutcome
+
+
+class FakeExecutor:
+    """Finishes each trial when released (``hold``), writing a run folder's graph.json and steps.csv and
+    reporting a few falling losses; deeper plain twins end with a higher training error."""
+    name, remote, threads = "fake", False, 1
+
+    def __init__(self, slots=2, hold=False):
+        self.slots, self.running, self.stopped = slots, [], False
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+
+    def describe(self):
+        return "fake"
+
+    def open(self, events):
+        self.events = events
+
+    def submit(self, task):
+        self.running.append(task)
+
+    def poll(self, timeout):
+        if not self.running:
+            return []
+        if not self.release.wait(timeout) and not self.stopped:
+            return []
+        task = self.running.pop(0)
+        if self.stopped:
+            return [TrialOutcome(task.trial_id, STOPPED)]
+        from pathlib import Path
+        out = Path(task.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "graph.json").write_text(task.graph_json)
+        plain = "-plain-" in task.trial_id
+        depth = 14 if task.trial_id.startswith("resnet14") else 8
+        rows = ["epoch,step,loss,acc,lr,samples_per_s"]
+        for step in (1, 2, 3):
+            loss = 2.0 / step + (0.1 * depth if plain else 0)
+            self.events(task.trial_id, "step", {"step": step, "total_steps": 3, "loss": loss, "eta_s": 1.0})
+            rows.append(f"1,{step},{loss},0.5,0.05,100")
+        (out / "steps.csv").write_text("\n".join(rows) + "\n")
+        acc = 0.9 - (0.02 * depth if plain else 0)
+        return [TrialOutcome(task.trial_id, DONE, summary={"final_train_loss": 1 - acc, "final_train_acc": acc,
+                                                           "final_val_acc": acc, "best_val_acc": acc,
+                                                           "epochs": 3, "seconds": 0.1})]
+
+    def stop_running(self):
+        self.stopped = True
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def study_view(make_window, tmp_path):
+    w = make_window(size=(1366, 768))
+    panel = w.study_dock.panel
+    fakes = []
+
+    def factory(kind, workers, address, device):
+        fakes.append(panel.next_fake)
+        return panel.next_fake
+
+    panel.executor_factory = factory
+    panel.next_fake = FakeExecutor()
+    w.study_dock.action.trigger()  # Study ▸ New Study…
+    panel.folder.clear()
+    QTest.keyClicks(panel.folder, str(tmp_path / "study"))
+    panel.depths.selectAll()
+    QTest.keyClicks(panel.depths, "8,14")
+    return w, panel, fakes
+
+
+def _finished(qtbot, panel, state):
+    qtbot.waitUntil(lambda: panel.state == state and not panel.worker.running, timeout=20_000)
+
+
+def test_a_study_runs_end_to_end_and_its_point_opens_the_trial(study_view, qtbot):
+    w, panel, _ = study_view
+    assert w.study_dock.isVisible()
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "finished")
+    assert "4 of 4 trials done" in panel.status.text()
+    assert "plain: training error rises" in panel.verdict.text()
+    assert len(panel.figure.points[True].points()) == 2 and len(panel.figure.points[False].points()) == 2
+    assert len(panel.losses.curves) == 4
+    colors = {tid: c.opts["pen"].color().name() for tid, c in panel.losses.curves.items()}
+    assert colors["resnet8-plain-s0"] != colors["resnet14-plain-s0"] != colors["resnet14-s0"]
+
+    deep_plain = next(p for p in panel.figure.points[True].points() if p.data() == (14, True))
+    tip = panel.figure.tip(x=14, y=deep_plain.pos().y(), data=(14, True))
+    assert "resnet14-plain-s0: done" in tip
+
+    vb = panel.figure.getPlotItem().getViewBox()
+    scene_pos = vb.mapViewToScene(deep_plain.pos())
+    view_pos = panel.figure.mapFromScene(scene_pos)
+    QTest.mouseClick(panel.figure.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+    qtbot.waitUntil(lambda: any("resnet14" in f.record.name and "plain" in f.record.name
+                                for f in w.training_dock.controller.feeds.values()), timeout=5000)
+    assert w.document.graph.name.startswith("resnet14")
+
+
+def test_pause_cancel_and_resume(study_view, qtbot):
+    w, panel, fakes = study_view
+    panel.next_fake = FakeExecutor(slots=1, hold=True)
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "1 running" in panel.status.text(), timeout=10_000)
+    QTest.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert panel.state == "pausing" and not panel.pause_button.isEnabled()
+    fakes[-1].release.set()
+    _finished(qtbot, panel, "stopped")
+    assert "1 of 4 trials done" in panel.status.text() and panel.start_button.text() == "&Resume"
+
+    panel.next_fake = FakeExecutor(slots=1, hold=True)
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "1 running" in panel.status.text(), timeout=10_000)
+    QTest.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "stopped")
+    assert "1 of 4 trials done" in panel.status.text()
+
+    panel.next_fake = FakeExecutor()
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "finished")
+    assert "4 of 4 trials done" in panel.status.text()
+
+
+def test_a_bad_setting_is_said_in_the_view_and_nothing_starts(study_view, qtbot, tmp_path):
+    w, panel, fakes = study_view
+    panel.folder.clear()
+    QTest.keyClicks(panel.folder, str(tmp_path / "other"))
+    panel.depths.selectAll()
+    QTest.keyClicks(panel.depths, "8,9")
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "stopped")
+    assert "cannot be built with 9" in panel.status.text()
+    panel.depths.selectAll()
+    QTest.keyClicks(panel.depths, "eight")
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert "whole numbers" in panel.status.text() and panel.state != "running"
