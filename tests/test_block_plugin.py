@@ -242,7 +242,10 @@ class CallsHardswish(nn.Module):
         return F.hardswish(x)
 
 
-def test_the_new_activation_compiles_and_imports_from_a_layer_and_a_call(hardswish):
+def test_the_new_activation_compiles_imports_and_exports(hardswish):
+    import types
+
+    from explorer.export.python_code import python_module
     from explorer.importer import import_module
 
     torch.manual_seed(0)
@@ -255,6 +258,12 @@ def test_the_new_activation_compiles_and_imports_from_a_layer_and_a_call(hardswi
         compiled = imported.compiled()
         assert any(isinstance(m, nn.Hardswish) for m in compiled.modules())
         assert _same_output(model, imported) < 1e-6
+    exported = types.ModuleType("net")  # the standalone module writes it as its torch layer
+    exec(compile(python_module(imported.graph).source, "net.py", "exec"), exported.__dict__)
+    net = exported.load_compiled(exported.build(), compiled.state_dict()).eval()
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        assert any(isinstance(m, nn.Hardswish) for m in net.modules()) and torch.allclose(net(x), model(x), atol=1e-6)
 
 
 # -- a primitive from outside: its own import rule ---------------------------------------------------------
