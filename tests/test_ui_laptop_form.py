@@ -133,4 +133,7 @@ def test_the_window_never_grows_beyond_a_laptop_screen_while_a_long_named_run_tr
     assert w.minimumSizeHint().width() <= 1366 and w.width() <= 1366
     with qtbot.waitSignal(dock.trainingActiveChanged, timeout=TIMEOUT, check_params_cb=lambda on: not on):
         dock.stop()
-    assert w.minimumSizeHint().width() <= 1366 and w.width() <= 1366
+    for tab in range(dock.tabs.count()):   # each tab, with the long run names in its bars
+        dock.tabs.setCurrentIndex(tab)
+        qtbot.waitUntil(dock.tabs.currentWidget().isVisible)
+        assert w.minimumSizeHint().width() <= 1366 and w.width() <= 1366, dock.tabs.tabText(tab)

@@ -67,6 +67,7 @@ class TrainingDock(QDockWidget):
         self.train_button = QPushButton("Train")
         self.train_button.setToolTip(TRAIN_TIP)
         self.blocker = ""   # the graph's first error: nothing trains until it is fixed
+        self.comparison_notice = ""   # the banner's text while a comparison trains
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.stop_button = QPushButton("Stop")
@@ -214,6 +215,7 @@ class TrainingDock(QDockWidget):
         except (ValueError, RuntimeError) as e:
             self.banner.show_message(str(e), "error")
             return None
+        self.comparison_notice = self.banner.text()   # "comparing X with its plain twin…": goes when both end
         self.tabs.setCurrentWidget(self.comparison)   # what this button is for: the two side by side
         return ids
 
@@ -259,6 +261,10 @@ class TrainingDock(QDockWidget):
         self.stop_button.setEnabled(on)
         self.form.setEnabled(not on)
         self.note.setVisible(on)
+        if not on and self.comparison_notice and self.banner.text() == self.comparison_notice:
+            self.banner.hide()   # both runs have finished: the Plain vs residual tab has the verdict now
+        if not on:
+            self.comparison_notice = ""
         if not on and self.pause_button.isChecked():
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
@@ -332,6 +338,9 @@ class TrainingDock(QDockWidget):
                                      auto_stats=self.form.auto_stats))
         for rid in ids:
             self.controller.set_overlay(rid, True)
+        shown = self.form.dataset.findData(dataset)
+        if shown >= 0:   # the form shows what the runs use (and Train then trains on it too)
+            self.form.dataset.setCurrentIndex(shown)
         return ids
 
     def _open_graph(self, run_id: str) -> None:

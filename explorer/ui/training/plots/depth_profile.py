@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.runs.verdict import common_step, gradient_at
+from explorer.ui.training.plots.frozen_marks import FrozenBands, frozen_rows
 from explorer.ui.training.plots.ranges import RangeKeeper
 from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fit_axis_label, fmt_value,
                                               new_plot_widget, pen, run_color, set_title)
@@ -44,6 +45,7 @@ class DepthProfile(QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
         self.label_fit = fit_axis_label(self.plot, "left", self._labels())
         self.legend = LegendRow(self)
+        self.frozen = FrozenBands(self.plot, "x")   # the focus run's frozen layers, greyed and labelled
         self.marks = pg.ScatterPlotItem(size=11, pen=pg.mkPen("#ff5252", width=2), brush=None)
         self.marks.setZValue(10)
         self.plot.addItem(self.marks)
@@ -162,7 +164,12 @@ class DepthProfile(QWidget):
                 focus_keys, fx, fy = keys, x, y
         if hi >= lo:
             self.ranges.update(-0.5, n - 0.5, math.log10(lo), math.log10(hi))
+            feed = self.controller.feed(self.controller.focus)
+            rows = frozen_rows(self.controller, self.controller.focus, feed.keys)[0] if feed else []
+            pad = max(0.5, (math.log10(hi) - math.log10(lo)) * 0.5)   # bands reach past the curves (log10 units)
+            self.frozen.set(rows, (math.log10(lo) - pad, math.log10(hi) + pad))
         else:
+            self.frozen.clear()
             self.ranges.empty()   # nothing to show: no stale axes or layer names from an earlier run
             focus_keys = None
         if focus_keys is None:

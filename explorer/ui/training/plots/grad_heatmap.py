@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.ui.training.plots.color_scale import ColorScale
+from explorer.ui.training.plots.frozen_marks import FrozenBands, frozen_rows
 from explorer.ui.training.plots.ranges import RangeKeeper
 from explorer.ui.training.plots.style import (QUANTITY_SYMBOLS, LayoutView, fit_axis_label, fmt_value,
                                               palette_colors, style_plot)
@@ -71,6 +72,7 @@ class GradHeatmap(QWidget):
         self.band.setZValue(10)
         self.band.setVisible(False)
         self.plot.addItem(self.band, ignoreBounds=True)
+        self.frozen = FrozenBands(self.plot, "y")   # frozen layers: grey rows labelled "frozen"
         self.readout = QLabel(" ", self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -157,6 +159,7 @@ class GradHeatmap(QWidget):
         feed, s = self._series()
         if s is None or not len(s):
             self.image.clear()
+            self.frozen.clear()
             self._set_keys([])
             self.ranges.empty()   # a run refused or failed before its first step shows no stale axes
             return
@@ -173,6 +176,8 @@ class GradHeatmap(QWidget):
         x0, x1 = steps[0] - half, steps[-1] + half
         self.image.setImage(data, levels=self.levels, autoLevels=False)
         self.image.setRect(QRectF(x0, 0, max(x1 - x0, 1e-9), len(s.keys)))
+        rows, until = frozen_rows(self.controller, feed.id, s.keys)
+        self.frozen.set(rows, (x0, min(x1, until) if until is not None else x1))
         end = x1
         if feed.active and feed.record.final.get("total_steps"):
             end = max(end, float(feed.record.final["total_steps"]))  # the run's planned end: the view stays put
@@ -207,6 +212,10 @@ class GradHeatmap(QWidget):
         if rows:
             self.band.setRegion((min(rows), max(rows) + 1))
         self.band.setVisible(bool(rows))
+
+    def frozen_rows(self) -> list[str]:
+        """The layer names drawn as frozen."""
+        return [self._keys[r] for a, b in self.frozen.shown for r in range(a, b) if r < len(self._keys)]
 
     def image_array(self) -> np.ndarray | None:
         """What is shown: (samples × layers) log10 values (tests, CSV)."""

@@ -12,6 +12,7 @@ from explorer.ui.training.plots.export import ExportButton
 from explorer.ui.training.plots.grad_heatmap import GradHeatmap
 from explorer.ui.training.plots.layer_curves import LayerCurves
 from explorer.ui.training.plots.paged import PagedPlots
+from explorer.ui.training.plots.run_switch import RunSwitch
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 HEATMAP_MIN_HEIGHT = 200   # about eight layer names one above the other
@@ -33,14 +34,15 @@ class GradientPanel(QWidget):
         for key, label in LAYER_QUANTITIES.items():
             self.quantity.addItem(label, key)
         self.quantity.setToolTip("Which per-layer statistic the three views show")
-        self.run_label = QLabel("")
+        self.run_switch = RunSwitch(controller)   # both runs of a comparison, one click apart
         self.own_scale = QCheckBox("own colour scale")
         self.own_scale.setToolTip("Off: the heatmap's colours cover this run and the ticked runs, so switching "
                                   "between compared runs keeps one scale. On: fit the colours to this run alone")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("show"))
         bar.addWidget(self.quantity)
-        bar.addWidget(self.run_label, 1)
+        bar.addWidget(QLabel("run"))
+        bar.addWidget(self.run_switch, 1)
         bar.addWidget(self.own_scale)
         self.exports = [ExportButton(self.heatmap, None, "gradient_heatmap", on_error, what="heatmap"),
                         ExportButton(self.by_depth, None, "gradient_by_depth", on_error, what="by depth"),
@@ -59,8 +61,6 @@ class GradientPanel(QWidget):
         self.quantity.currentIndexChanged.connect(self._quantity)
         self.own_scale.toggled.connect(lambda on: self.heatmap.set_shared_scale(not on))
         self.heatmap.layerClicked.connect(self._clicked)
-        controller.focusChanged.connect(self._focus)
-        controller.runChanged.connect(lambda rid: self._focus(controller.focus) if rid == controller.focus else None)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -70,10 +70,6 @@ class GradientPanel(QWidget):
         q = self.quantity.currentData()
         for view in (self.heatmap, self.by_depth, self.curves):
             view.set_quantity(q)
-
-    def _focus(self, run_id: str) -> None:
-        rec = self.controller.record(run_id)
-        self.run_label.setText(f"run: <b>{rec.name}</b> ({rec.status})" if rec else "no run selected")
 
     def _clicked(self, node_id: str) -> None:
         self.highlight_node(node_id)

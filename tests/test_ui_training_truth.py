@@ -1,0 +1,73 @@
+"""Training views tell the truth, through real events: the Gradients tab switches between the two runs of
+a comparison in one click; frozen layers are drawn as frozen; the status bar names the network that
+trains (after adapting); the comparison banner goes when both runs finish; the fine-tune form shows the
+data set the run uses."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from conftest import build_tiny_graph
+
+TIMEOUT = 120_000
+
+
+def small_runs(form):
+    form.epochs.setValue(1)
+    form.batch_size.setValue(128)
+    form.train_samples.setValue(256)
+
+
+@pytest.fixture
+def compared(make_window, qtbot):
+    w = make_window(build_tiny_graph(), size=(1366, 768))
+    dock = w.training_dock
+    small_runs(dock.form)
+    with qtbot.waitSignal(dock.trainingActiveChanged, timeout=TIMEOUT, check_params_cb=lambda on: not on):
+        QTest.mouseClick(dock.compare_button, Qt.MouseButton.LeftButton)
+    plain, residual = dock.controller.run_ids()[-2:]
+    return w, plain, residual
+
+
+def test_the_gradients_tab_switches_between_the_two_runs_of_a_comparison_in_one_click(compared, qtbot):
+    w, plain, residual = compared
+    dock = w.training_dock
+    dock.tabs.setCurrentWidget(dock.gradients)
+    switch = dock.gradients.run_switch
+    qtbot.waitUntil(switch.isVisible)
+    assert dock.controller.focus == residual and switch.box.currentData() == residual
+    assert switch.other.isVisible() and "plain twin" in switch.other.text()
+    QTest.mouseClick(switch.other, Qt.MouseButton.LeftButton)
+    assert dock.controller.focus == plain and switch.box.currentData() == plain
+    assert "network" in switch.other.text()
+    QTest.mouseClick(switch.other, Qt.MouseButton.LeftButton)
+    assert dock.controller.focus == residual
+    # The comparison's notice goes once both runs have finished.
+    assert not dock.banner.isVisible()
+
+
+def test_fine_tuning_shows_its_data_set_in_the_form_and_draws_frozen_layers_as_frozen(make_window, qtbot,
+                                                                                       monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    w = make_window(build_tiny_graph(), size=(1366, 768))
+    dock = w.training_dock
+    small_runs(dock.form)
+    with qtbot.waitSignal(dock.runFinished, timeout=TIMEOUT):
+        QTest.mouseClick(dock.train_button, Qt.MouseButton.LeftButton)
+    rid = dock.controller.run_ids()[-1]
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("shapes", True)))
+    with qtbot.waitSignal(dock.trainingActiveChanged, timeout=TIMEOUT, check_params_cb=lambda on: not on):
+        dock.ask_fine_tune(rid)
+        assert dock.form.dataset.currentData() == "shapes"      # while the shapes run trains
+    tuned = dock.controller.run_ids()[-2]
+    assert dock.form.dataset.currentData() == "shapes"
+    dock.controller.set_focus(tuned)
+    dock.tabs.setCurrentWidget(dock.gradients)
+    heatmap = dock.gradients.heatmap
+    qtbot.waitUntil(heatmap.isVisible)
+    qtbot.waitUntil(lambda: "stem_conv" in heatmap.frozen_rows())
+    assert "classifier" not in heatmap.frozen_rows() and heatmap.frozen.label.isVisible()
+    by_depth = dock.gradients.by_depth
+    qtbot.waitUntil(lambda: by_depth.frozen.shown != [])
