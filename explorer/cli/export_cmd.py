@@ -24,6 +24,7 @@ import sys
 from explorer.cli import UserError, export_script
 
 FORMATS = ("py", "torchscript", "onnx", "pt2", "train-script")  # explorer.export.formats.FORMATS + the script
+NAMES = ("ours", "torchvision")  # explorer.export.formats.NAMES
 
 
 def add_arguments(p) -> None:
@@ -36,6 +37,9 @@ def add_arguments(p) -> None:
     p.add_argument("--seed", type=int, help="seed of the initial weights when ARCH is no run: torchscript, onnx, pt2 "
                                             "hold those of seed 0 unless told; py writes them beside the .py "
                                             "only when given; train-script: its default seed")
+    p.add_argument("--names", choices=NAMES, default="ours",
+                   help="py: the layers' names: ours (the node ids, default) or torchvision (conv1, bn1, layer1 … "
+                        "layer4, fc, downsample: torchvision's state_dict loads; torchvision ResNet presets only)")
     p.add_argument("--force", action="store_true",
                    help="replace existing output files (never a checkpoint, a read-only file or the file exported)")
     export_script.add_arguments(p)
@@ -49,6 +53,8 @@ def run(args) -> int:
     if export_script.unused(args):
         raise UserError(export_script.unused(args))
     script = args.format == "train-script"
+    if args.names != "ours" and args.format != "py":
+        raise UserError(f"--names {args.names} renames the layers of the .py module; use it with --format py")
     try:
         check_target("py" if script else args.format, args.out)  # a script is a .py file
         source = load_source(args.arch)
@@ -60,10 +66,10 @@ def run(args) -> int:
         if script:
             print(export_script.write(args, source))
             return 0
-        plan(source, args.format, args.out, args.force)
+        plan(source, args.format, args.out, args.force, args.names)
         if args.format != "py":
             print(f"exporting {source.graph.name} as {args.format} ...", file=sys.stderr, flush=True)
-        written = export(source, args.format, args.out, force=args.force)
+        written = export(source, args.format, args.out, force=args.force, names=args.names)
     except ExportError as e:
         raise UserError(str(e)) from None
     note = with_default_seed(source, args.format).weights_note()

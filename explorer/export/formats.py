@@ -10,7 +10,8 @@ import logging
 import warnings
 from pathlib import Path
 
-from explorer.export.python_code import ExportError, python_module
+from explorer.export import torchvision_names
+from explorer.export.python_code import ExportError, Naming, python_module
 from explorer.export.source import ExportSource
 from explorer.export.targets import check_outputs
 from explorer.util.atomic import write_atomic, write_atomic_with
@@ -24,13 +25,18 @@ ONNX_MISSING = ("ONNX export needs the onnx and onnxscript packages: pip install
                 "(or pip install onnx onnxscript)")
 
 
-def export(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> list[Path]:
+NAMES = ("ours", "torchvision")  # --names: the node ids, or torchvision's (torchvision_names.py; py only)
+
+
+def export(source: ExportSource, fmt: str, path: str | Path, force: bool = False, names: str = "ours") -> list[Path]:
     """Write ``source`` as ``fmt`` to ``path``; returns the files written. Raises ExportError, before anything
     is written, for an output that must not be replaced (see targets.check_outputs; ``force``: existing files)."""
     source = with_default_seed(source, fmt)
-    path = plan(source, fmt, path, force)
+    path = plan(source, fmt, path, force, names)
     try:
-        return {"py": _python, "torchscript": _torchscript, "onnx": _onnx, "pt2": _pt2}[fmt](source, path)
+        if fmt == "py":
+            return _python(source, path, names)
+        return {"torchscript": _torchscript, "onnx": _onnx, "pt2": _pt2}[fmt](source, path)
     except OSError as e:
         raise ExportError(f"cannot write {path} ({e.strerror or e})") from None
 
@@ -49,9 +55,14 @@ def check_target(fmt: str, path: str | Path) -> Path:
     return path
 
 
-def plan(source: ExportSource, fmt: str, path: str | Path, force: bool = False) -> Path:
-    """The checked output path; refuses (ExportError) a format, folder or output file that must not be used."""
+def plan(source: ExportSource, fmt: str, path: str | Path, force: bool = False, names: str = "ours") -> Path:
+    """The checked output path; refuses (ExportError) a format, folder, naming or output file that must not
+    be used."""
     path = check_target(fmt, path)
+    if names != "ours":
+        if fmt != "py":
+            raise ExportError(f"--names {names} renames the layers of the .py module; use it with --format py")
+        torchvision_names.check(source.graph)
     check_outputs(outputs(with_default_seed(source, fmt), fmt, path), force, source.files)
     return path
 
@@ -78,14 +89,18 @@ def weights_path(path: Path) -> Path:
     return path.with_suffix(".pt")
 
 
-def _python(source: ExportSource, path: Path) -> list[Path]:
-    module = python_module(source.graph, weights=source.weights_note())
+def _python(source: ExportSource, path: Path, names: str = "ours") -> list[Path]:
+    torchvision = names == "torchvision"
+    naming = (Naming(torchvision_names.NETWORK, (torchvision_names.HOOK_INIT,), torchvision_names.hook_source())
+              if torchvision else Naming())
+    module = python_module(source.graph, weights=source.weights_note(), naming=naming)
     written = [path]
     if holds_weights(source):
         import torch
 
         model = _compiled(source)  # refuses weights that do not fit the graph before anything is written
-        state = {module.module_key(k): v for k, v in model.state_dict().items()}
+        key = (lambda k: torchvision_names.torchvision_key(module.module_key(k))) if torchvision else module.module_key
+        state = {key(k): v for k, v in model.state_dict().items()}
         write_atomic_with(weights_path(path), lambda f: torch.save(state, f))
         written.append(weights_path(path))
     write_atomic(path, module.source)

@@ -42,18 +42,29 @@ class PythonModule:
 NO_WEIGHTS = "none (build() draws them at random)"
 
 
-def python_module(graph: Graph, analysis=None, weights: str = NO_WEIGHTS) -> PythonModule:
+@dataclass(frozen=True)
+class Naming:
+    """Names other than the node ids for the network's own layers (``attributes``: node id -> attribute), with
+    lines for its ``__init__`` and code for the module that go with them (e.g. torchvision_names)."""
+    attributes: dict = field(default_factory=dict)
+    init_lines: tuple = ()
+    source: str = ""
+
+
+def python_module(graph: Graph, analysis=None, weights: str = NO_WEIGHTS, naming: Naming = Naming()) -> PythonModule:
     """The standalone module of a valid graph; raises ExportError (invalid graph, a type without code).
     ``weights`` says which weights go with it (the file's ``WEIGHTS``)."""
     analysis = analysis or analyze(graph)
     errors = [p for p in analysis.problems if p.severity == "error"]
     if errors:
         raise ExportError(f"the graph is not valid: {errors[0].text}")
-    return _Assembler().module(graph, analysis, weights)
+    return _Assembler(naming).module(graph, analysis, weights)
 
 
 class _Assembler:
-    def __init__(self) -> None:
+    def __init__(self, naming: Naming = Naming()) -> None:
+        self.naming = naming
+        self.network: Graph | None = None   # the graph whose class is the exported network
         self.snippets: dict[str, Snippet] = {}       # in definition order, what a snippet uses first
         self.expansions: dict[tuple, str] = {}       # composite written from its expansion -> its class
         self.renamed: dict[str, str] = {}
@@ -117,7 +128,8 @@ class _Assembler:
             else:
                 codes = [self.layer_code(block, pi, shapes, nid) for pi, shapes, _ in
                          repeats(block, params, node.repeat, in_shapes)]
-            attr = attribute_name(nid)
+            own = self.naming.attributes if graph is self.network else {}
+            attr = own.get(nid) or attribute_name(nid)
             if attr != nid:
                 self.renamed[nid] = attr
             if len(codes) == 1 and codes[0].init is not None:
@@ -139,6 +151,8 @@ class _Assembler:
             forward.append((var[nid], call.format(*args, m=f"self.{attr}")))
         lines = [f"class {name}(nn.Module):", f'    """{doc}"""', ""]
         signature = f"self, num_classes={analysis.output_shape[0]}" if classifier else "self"
+        if graph is self.network:
+            init += self.naming.init_lines
         lines += [f"    def __init__({signature}):", "        super().__init__()", *init, ""]
         lines.append("    def forward(self, x):")
         if forward and forward[-1][0] == last:
@@ -151,6 +165,7 @@ class _Assembler:
 
     # -- the file ----------------------------------------------------------------------------------
     def module(self, graph: Graph, analysis, weights: str = NO_WEIGHTS) -> PythonModule:
+        self.network = graph
         cid = find_classifier(graph)
         after: frozenset = frozenset()
         if cid is not None:
@@ -173,6 +188,8 @@ class _Assembler:
         parts.append(body)
         parts.append(_build(name, classes, cid is not None))
         parts.append(_mapping(self.renamed))
+        if self.naming.source:
+            parts.append(self.naming.source)
         parts.append(_MAIN)
         return PythonModule("\n\n".join(p.rstrip("\n") + "\n" for p in parts).rstrip("\n") + "\n", name,
                             dict(self.renamed))
@@ -247,7 +264,7 @@ def _build(name: str, classes, parametrized: bool) -> str:
 
 
 def _mapping(renamed: dict[str, str]) -> str:
-    note = "node ids that clash with Python or nn.Module names, and their attribute here"
+    note = "node ids whose attribute here has another name (a clash with Python or nn.Module names; --names)"
     return f'''RENAMED = {renamed!r}  # {note}
 
 
