@@ -71,3 +71,29 @@ def test_fine_tuning_shows_its_data_set_in_the_form_and_draws_frozen_layers_as_f
     assert "classifier" not in heatmap.frozen_rows() and heatmap.frozen.label.isVisible()
     by_depth = dock.gradients.by_depth
     qtbot.waitUntil(lambda: by_depth.frozen.shown != [])
+    heatmap.click_row(0)                                     # the stem's curves: labelled frozen too
+    curves = dock.gradients.curves
+    qtbot.waitUntil(lambda: any("(frozen)" in n for n in curves.legend.texts()))
+
+
+def test_the_status_bar_names_the_network_that_trains_after_adapting_it(make_window, qtbot):
+    from explorer.blocks.builder import Builder
+
+    b = Builder("cifar_shaped")
+    x = b.input([3, 32, 32])
+    x = b.conv(x, 8, node_id="stem_conv")
+    x = b.add("basic", x, node_id="stage1", repeat=1, channels=8, stride=1)
+    x = b.add("global_avgpool", x, node_id="pool")
+    x = b.add("flatten", x, node_id="flatten")
+    b.output(b.add("linear", x, node_id="classifier", out_features=10))
+    w = make_window(b.finish().graph, size=(1366, 768))
+    dock = w.training_dock
+    small_runs(dock.form)
+    dock.form.epochs.setValue(200)
+    with qtbot.waitSignal(dock.runStarted, timeout=TIMEOUT):
+        QTest.mouseClick(dock.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "epoch" in dock.status.label.text(), timeout=TIMEOUT)
+    text = dock.status.label.text()
+    assert "in 1×8×8" in text and "MACs" in text and "3×32×32" not in text   # the digits-sized network
+    with qtbot.waitSignal(dock.trainingActiveChanged, timeout=TIMEOUT, check_params_cb=lambda on: not on):
+        QTest.mouseClick(dock.stop_button, Qt.MouseButton.LeftButton)

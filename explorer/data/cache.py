@@ -27,6 +27,14 @@ def cached_dataset(spec: str, seed: int = 0, val_fraction: float = 0.2, **option
     return ds
 
 
+def peek_dataset(spec: str, seed: int = 0, val_fraction: float = 0.2, **options) -> Dataset | None:
+    """The kept data set when it is ``spec`` (as ``cached_dataset`` would return it), else None: never loads,
+    so a window can ask what a run is training on without waiting for a download."""
+    key = (spec, seed, val_fraction, tuple(sorted(options.items())))
+    with _lock:
+        return _cache.get(key)
+
+
 def clear_dataset_cache() -> None:
     """Let the kept data set go (e.g. before loading a large one elsewhere)."""
     with _lock:

@@ -1,4 +1,6 @@
-"""Progress of the training run for the window's status bar: a bar and "epoch · step · samples/s · ETA".
+"""Progress of the training run for the window's status bar: a bar and "epoch · step · samples/s · ETA",
+after the network that trains as it trains (fitted to its data set: "in 1×8×8, 2.5M MACs"), which can
+differ from the canvas's network that the summary beside it describes.
 
 Redrawn at most ``STATUS_HZ`` times a second: reports can come dozens of times a second, and each
 label or bar change repaints part of the window.
@@ -12,6 +14,28 @@ from explorer.train.progress import format_duration
 from explorer.ui.training.throttle import Throttle
 
 STATUS_HZ = 2.0
+
+
+def network_text(rec) -> str:
+    """"in 1×8×8, 2.5M MACs" for the network ``rec`` trains, fitted to its data set as the run fits it; ""
+    while the data set is not loaded (never loads it here)."""
+    from explorer.data.cache import peek_dataset
+    from explorer.graph.fileio import FileFormatError, loads_graph
+    from explorer.graph.shapes import fmt_shape
+    from explorer.network.adapt import adapt_to_data
+    from explorer.network.inference import analyze
+    from explorer.ui.canvas.node_item import human
+
+    seed = rec.config.get("seed", 0)
+    ds = peek_dataset(rec.dataset, seed if isinstance(seed, int) else 0)
+    if ds is None:
+        return ""
+    try:
+        graph, _ = adapt_to_data(loads_graph(rec.graph_json, source="run"), tuple(ds.input_shape), ds.num_classes)
+        a = analyze(graph)
+    except (FileFormatError, ValueError):
+        return ""
+    return f"in {fmt_shape(a.input_shape)}, {human(a.total.macs)} MACs" if a.valid else ""
 
 
 def progress_text(r) -> str:
@@ -68,6 +92,7 @@ class TrainingStatus(QWidget):
         self.setVisible(False)
         self.setAutoFillBackground(True)  # opaque: an update repaints this strip, not the window behind it
         self._latest = None
+        self._network = ("", "")   # (run id, what it trains), worked out once per run
         self.throttle = Throttle(self._show_progress, STATUS_HZ, parent=self, duty=1.0)
         controller.progress.connect(self._progress)
         controller.runChanged.connect(self._changed)
@@ -91,7 +116,11 @@ class TrainingStatus(QWidget):
         if self.c.record(run_id).status != "running":
             return
         self.bar.setValue(int(1000 * r.step / max(1, r.total_steps)))
-        self.label.setText(f"{self.c.record(run_id).name}: {progress_text(r)}")
+        rec = self.c.record(run_id)
+        if self._network[0] != run_id or not self._network[1]:
+            self._network = (run_id, network_text(rec))
+        net = f" ({self._network[1]})" if self._network[1] else ""
+        self.label.setText(f"{rec.name}{net}: {progress_text(r)}")
 
     def _changed(self, run_id: str) -> None:
         rec = self.c.record(run_id)

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
+from explorer.ui.training.plots.frozen_marks import frozen_rows
 from explorer.ui.training.plots.ranges import RangeKeeper
 from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fast_curve, fit_axis_label,
                                               fmt_value, new_plot_widget, pen, run_color)
@@ -94,7 +95,8 @@ class LayerCurves(QWidget):
         s = self._series()
         keys = s.keys if s is not None else []
         self.rows = pick_rows(keys, self.node)
-        names = [keys[r] for r in self.rows]
+        frozen = set(frozen_rows(self.controller, self.controller.focus, keys)[0])
+        names = [f"{keys[r]} (frozen)" if r in frozen else keys[r] for r in self.rows]   # its zero is no vanishing
         if names != self._legend_names:
             self.legend.set_entries([(run_color(i + 3), LINE, name) for i, name in enumerate(names)])
             self._legend_names = names
