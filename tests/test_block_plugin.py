@@ -1,7 +1,7 @@
 """A block type added from outside the package (this test module) is one module's work: the palette,
 shape inference, the compiled module, the plain twin, the file format, the importer and the icon see it
 with no edit elsewhere. So is an activation kind: one entry in the open table reaches the inspector, the
-compiler and the importer."""
+compiler and the importer, and so is a normalisation kind."""
 import operator
 
 import pytest
@@ -13,6 +13,7 @@ from explorer.blocks import BlockType, CompositeBlock, register, unregister
 from explorer.blocks.glyph import HUE, Circle, Line
 from explorer.blocks.parts import SHORTCUT, conv_bn_act, residual_add, shortcut
 from explorer.blocks.primitives.activation import ActivationKind, register_activation, unregister_activation
+from explorer.blocks.primitives.norm import NormKind, register_norm, unregister_norm
 from explorer.blocks.recognise import Step, TorchRules
 from explorer.graph.params import Int, ParamSet
 
@@ -211,7 +212,8 @@ def test_a_second_activation_under_a_taken_name_is_refused(hardswish):
         register_activation(ActivationKind(HARDSWISH, "ReLU"))
 
 
-def test_the_new_activation_is_offered_in_the_inspector_and_chosen_by_keys(hardswish, qtbot):
+def choose_kind_in_inspector(qtbot, node_type: str, kind: str) -> str:
+    """Select a ``node_type`` node in the inspector, type ``kind`` into its kind list; the node's kind after."""
     from PySide6.QtGui import QUndoStack
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QComboBox
@@ -221,20 +223,25 @@ def test_the_new_activation_is_offered_in_the_inspector_and_chosen_by_keys(hards
     from explorer.ui.live_analysis import LiveAnalysis
 
     g = Graph()
-    g.add_node("input", {"shape": [3, 8, 8]}, node_id="input")
-    g.add_node("activation", node_id="act")
-    g.connect("input", "act")
+    g.add_node("input", {"shape": [4, 8, 8]}, node_id="input")
+    g.add_node(node_type, node_id="node")
+    g.connect("input", "node")
     stack, analysis = QUndoStack(), LiveAnalysis(g)
     inspector = Inspector(g, stack, analysis)
     qtbot.addWidget(inspector)
-    inspector.show_node("act")
+    inspector.show_node("node")
     combo = inspector.findChild(QComboBox, "param_kind")
-    assert hardswish in [combo.itemText(i) for i in range(combo.count())]
+    assert kind in [combo.itemText(i) for i in range(combo.count())]
     combo.setFocus()
-    QTest.keyClicks(combo, hardswish)
-    assert g.node("act").params["kind"] == hardswish and stack.count() == 1
+    QTest.keyClicks(combo, kind)
+    assert stack.count() == 1  # one undoable edit
     inspector.detach()
     analysis.detach()
+    return g.node("node").params["kind"]
+
+
+def test_the_new_activation_is_offered_in_the_inspector_and_chosen_by_keys(hardswish, qtbot):
+    assert choose_kind_in_inspector(qtbot, "activation", hardswish) == hardswish
 
 
 class CallsHardswish(nn.Module):
@@ -310,3 +317,39 @@ def test_import_reads_a_new_primitive_by_its_own_rule():
     finally:
         unregister(Negate.name)
     assert import_module(model, (3, 8, 8)).opaque == ["neg", "neg_1"]  # without the type: opaque, as before
+
+
+# -- a normalisation kind from outside -------------------------------------------------------------------
+GROUP2 = "test_group2"
+
+
+@pytest.fixture
+def group_norm():
+    register_norm(NormKind(GROUP2, "GroupNorm", channels="num_channels", settings={"num_groups": 2},
+                           divides="num_groups", tracks=False))
+    yield GROUP2
+    unregister_norm(GROUP2)
+
+
+def test_the_new_norm_is_offered_in_the_inspector(group_norm, qtbot):
+    assert choose_kind_in_inspector(qtbot, "batchnorm", group_norm) == group_norm
+
+
+def test_the_new_norm_compiles_imports_and_refuses_channels_it_cannot_split(group_norm):
+    from explorer.importer import import_module
+    from explorer.network.inference import analyze
+
+    torch.manual_seed(0)
+    model = _head(nn.Conv2d(8, 8, 1), nn.GroupNorm(2, 8))
+    imported = import_module(model, (3, 8, 8))
+    kinds = [imported.graph.node(n).params["kind"] for n in imported.graph.topological_order()
+             if imported.graph.node(n).type == "batchnorm"]
+    assert kinds == ["batch", group_norm] and not imported.opaque
+    assert any(isinstance(m, nn.GroupNorm) for m in imported.compiled().modules())
+    assert _same_output(model, imported) < 1e-5
+    assert len(import_module(_head(nn.GroupNorm(4, 8)), (3, 8, 8)).opaque) == 1  # 4 groups: not this kind
+
+    g = imported.graph
+    conv = next(n for n in g.topological_order() if g.node(n).type == "conv2d" and g.node(n).params["kernel_size"] == 1)
+    g.set_param(conv, "out_channels", 7)
+    assert any("does not divide 7" in p.text for p in analyze(g).errors)
