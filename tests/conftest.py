@@ -50,9 +50,9 @@ class FakeDialogs:
     def error(self, title, text):
         self.asked.append(("error", title, text))
 
-    def recover(self, when, original):
-        self.asked.append(("recover", when, original))
-        return self.recover_answer
+    def recover(self, found):
+        self.asked.append(("recover", [r.document for r in found]))
+        return found[0] if self.recover_answer else None
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 from explorer.graph.fileio import MAX_BYTES, loads_graph
 from explorer.graph.model import Graph
 from explorer.util.atomic import write_atomic
+from explorer.util.process import alive, valid_pid
 from explorer.util.untrusted import UntrustedInputError, finite_number, read_regular_file, text
 
 try:
@@ -28,7 +29,7 @@ except ImportError:  # Windows: fall back to asking whether the pid is alive
     fcntl = None
 
 META_FORMAT = "residual-explorer-recovery"
-_NAME = re.compile(r"autosave-([0-9]{1,10})")
+_NAME = re.compile(r"autosave-([0-9]+)")  # a pid out of range is damage, found by scan, not a name to skip
 
 
 @dataclass
@@ -40,12 +41,22 @@ class Recovery:
     def load(self) -> Graph:
         return loads_graph(read_regular_file(self.graph_file, MAX_BYTES, "recovery file"), source="recovered work")
 
+    @property
+    def document(self) -> str:
+        """What the work was: the file it came from, or an unsaved document."""
+        return self.original.name if self.original else "an unsaved document"
+
     def discard(self) -> None:
+        """Delete the pair: only when the user says so, or once its work is open in a window."""
         for f in (self.graph_file, self.graph_file.with_suffix(".meta")):
             try:
                 f.unlink()
             except OSError:
                 pass
+
+    def set_aside(self) -> None:
+        """Move the pair into ``damaged/`` (it could not be opened); never deleted without a word."""
+        set_aside(self.graph_file.parent, self.graph_file)
 
 
 def write_pair(graph_file: Path, graph_text: str, original: Path | None) -> None:
@@ -100,13 +111,7 @@ def _owned_by_live_process(folder: Path, pid: int) -> bool:
         finally:
             os.close(fd)
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists but not ours, or we cannot tell: leave its file alone
-    return True
+    return alive(pid)
 
 
 def _read_pair(graph_file: Path) -> Recovery:
@@ -125,7 +130,7 @@ def _read_pair(graph_file: Path) -> Recovery:
     return Recovery(graph_file, original, finite_number(meta.get("saved_at"), "'saved_at'", 0))
 
 
-def _set_aside(folder: Path, graph_file: Path) -> None:
+def set_aside(folder: Path, graph_file: Path) -> None:
     damaged = folder / "damaged"
     try:
         damaged.mkdir(exist_ok=True)
@@ -146,11 +151,14 @@ def scan(folder: Path) -> tuple[list[Recovery], list[str]]:
         m = _NAME.fullmatch(f.stem)
         if m is None:
             continue  # not one of ours
-        if _owned_by_live_process(folder, int(m.group(1))):
-            continue
         try:
+            pid = int(m.group(1))
+            if not valid_pid(pid):
+                raise UntrustedInputError(f"{m.group(1)} in its name is no process id")
+            if _owned_by_live_process(folder, pid):
+                continue
             found.append(_read_pair(f))
         except UntrustedInputError as e:
-            _set_aside(folder, f)
+            set_aside(folder, f)
             problems.append(f"recovery file {f.name} is damaged ({e}); it was moved to {folder / 'damaged'}")
     return sorted(found, key=lambda r: -r.saved_at), problems

@@ -11,7 +11,6 @@ changed in the GUI thread, after the whole file has been read, so a refused or c
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
@@ -52,13 +51,13 @@ class Dialogs:
     def error(self, title: str, text: str) -> None:
         QMessageBox.critical(self.parent, title, text)
 
-    def recover(self, when: str, original: str) -> bool:
-        answer = QMessageBox.question(
-            self.parent, "Recover unsaved work?",
-            f"Residual Explorer did not close properly last time. Unsaved work from {when}"
-            f"{f' (on {original})' if original else ''} was kept.\n\nOpen it now? "
-            "If you choose No it is deleted.", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
-        return answer == QMessageBox.Yes
+    def recover(self, found: list) -> "Recovery | None":
+        """Offer every recovery (newest first); the one to open, or None. Deletes only what the user deletes."""
+        from explorer.ui.recovery_prompt import RecoveryPrompt
+
+        prompt = RecoveryPrompt(found, self.parent)
+        prompt.exec()
+        return prompt.chosen
 
 
 def save_changes_box(parent, title: str, runs: int, action: str) -> QMessageBox:
@@ -339,7 +338,8 @@ class FileActions(QObject):
         return True
 
     def offer_recovery(self, env_skip: str = "RESIDUAL_EXPLORER_NO_AUTOSAVE_PROMPT") -> bool:
-        """After a crash: offer the newest recovery file. Returns True when one was opened."""
+        """After a crash: offer every recovery file, newest first. Returns True when one was opened; the
+        others stay for the next start unless the user deleted them."""
         if os.environ.get(env_skip):
             return False
         from explorer.ui.document import pending_recoveries
@@ -347,20 +347,17 @@ class FileActions(QObject):
         found = pending_recoveries(report=lambda line: self.message.emit(line))
         if not found:
             return False
-        newest, older = found[0], found[1:]
-        for r in older:
-            r.discard()
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newest.saved_at))
-        if not self.dialogs.recover(when, str(newest.original or "")):
-            newest.discard()
+        chosen = self.dialogs.recover(found)
+        if chosen is None:
             return False
         try:
-            graph = newest.load()
+            graph = chosen.load()
         except (FileFormatError, OSError) as e:
-            self.dialogs.error("Cannot recover", f"{e}\n\nThe recovery file is damaged and was deleted.")
-            newest.discard()
+            chosen.set_aside()
+            self.dialogs.error("Cannot recover", f"{e}\n\nThe recovery file is damaged; it was moved to "
+                                                 f"{chosen.graph_file.parent / 'damaged'}.")
             return False
-        self.doc.set_graph(graph, newest.original, dirty=True)
-        newest.discard()
+        self.doc.set_graph(graph, chosen.original, dirty=True)
+        chosen.discard()  # its work is in this window now, and autosaved under this instance
         self.message.emit("recovered unsaved work: save it to keep it")
         return True
