@@ -35,6 +35,7 @@ RUNS = {
     "analyze lesion": ["RUN"],
     "analyze landscape": ["RUN", "--grid", "3", "--batch-size", "8"],
     "study": ["grid", "--archs", ARCH, *TRAIN, "--workers", "1", "--out", "NEW"],  # NEW: a folder not there yet
+    "lesson list": [],
 }
 
 
