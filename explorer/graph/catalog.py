@@ -53,7 +53,7 @@ class BlockSpec:
     face: ClassVar[tuple[str, ...]] = ()  # parameters shown on the canvas node
     role: ClassVar[str] = ""          # "input" or "output": the network's two ends
     color: ClassVar[str] = "#78909c"  # the block's hue everywhere (palette, node header, overview)
-    glyph: ClassVar[str] = "box"      # which drawing of the icon library stands for it
+    glyph: ClassVar[tuple] = ()       # its icon: shapes in a unit square (explorer.blocks.glyph); (): the default box
     # Plain twin: an Add-like merge fed by a skip edge loses that edge; a block with a ``shortcut``
     # parameter gets "none"; ``twin_note`` says why a block is left as it is.
     skip_merge: ClassVar[bool] = False
