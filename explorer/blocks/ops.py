@@ -59,16 +59,17 @@ class ChannelSlice(nn.Module):
 
 
 class ZeroPadShortcut(nn.Module):
-    """ResNet option A: subsample, then append zero channels (no parameters)."""
+    """ResNet option A: subsample, then add zero channels, appended (or split before and after); no parameters."""
 
-    def __init__(self, extra_channels: int, stride: int):
+    def __init__(self, extra_channels: int, stride: int, both_sides: bool = False):
         super().__init__()
         self.extra, self.stride = extra_channels, stride
+        self.before = extra_channels // 2 if both_sides else 0
 
     def forward(self, x):
         if self.stride > 1:
             x = x[:, :, ::self.stride, ::self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.extra)) if self.extra else x
+        return F.pad(x, (0, 0, 0, 0, self.before, self.extra - self.before)) if self.extra else x
 
 
 class Scale(nn.Module):

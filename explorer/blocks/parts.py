@@ -5,7 +5,7 @@ from __future__ import annotations
 from explorer.blocks.code import Snippet
 from explorer.blocks.primitives.channel_ops import ZERO_PAD
 from explorer.blocks.primitives.conv import CONV
-from explorer.graph.params import Choice, Int, Param
+from explorer.graph.params import Choice, Float, Int, Param
 from explorer.graph.shapes import ShapeError, fmt_shape
 
 SHORTCUTS = ("auto", "identity", "zero_pad", "projection", "none")
@@ -15,6 +15,28 @@ SHORTCUT = Choice("shortcut", "auto", SHORTCUTS,
                   "none = no shortcut at all (the block's plain twin)")
 SE_REDUCTION = Int("se_reduction", 0, 0, 256, "squeeze-excitation on the residual branch: channel reduction "
                    "ratio (16 in Hu et al.), 0 = off", label="SE reduction")
+
+# The published codebases differ in these details; ours are the defaults, the others are options so that a
+# preset can be built exactly as each reference builds it (and load its weights).
+PAD_SPLIT = Choice("pad_split", "end", ("end", "both"), "zero-pad shortcut: the new channels appended at the end "
+                   "(ours, fb.resnet.torch) or split before and after (akamaster's CIFAR ResNets)")
+STRIDE_ON = Choice("stride_on", "3x3", ("3x3", "1x1"), "bottleneck: which conv carries the stride, the 3×3 "
+                   "(ours, torchvision, fb.resnet.torch) or the first 1×1 (the original Caffe ResNets, the authors' "
+                   "resnet-1k-layers, timm's legacy SE-ResNets)")
+BN_EPS = Float("bn_eps", 1e-5, 1e-12, 1.0, "eps of the block's BatchNorms (timm's DPN uses 1e-3)", label="BN eps")
+DEFAULT_EPS = 1e-5
+
+
+def eps_args(eps: float) -> dict:
+    """A BatchNorm node's parameters for ``eps``: none when it is the default (the node stays as it was)."""
+    return {} if eps == DEFAULT_EPS else {"eps": eps}
+
+
+def conventions_default(p: dict) -> bool:
+    """Whether a block uses our conventions throughout (its hand-written export class covers only those)."""
+    return (p.get("pad_split", "end") == "end" and p.get("stride_on", "3x3") == "3x3"
+            and p.get("bn_eps", DEFAULT_EPS) == DEFAULT_EPS and p.get("shortcut_input", "preactivated") == "preactivated")
+
 
 # How a residual branch starts, so that a network trains without normalisation (or trains faster with it).
 INITS = ("default", "zero_gamma", "skipinit", "fixup")
@@ -60,9 +82,10 @@ def shortcut_kind(in_channels: int, out_channels: int, stride: int, kind: str) -
     return "zero_pad" if kind == "zero_pad" else "projection"
 
 
-def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True) -> str | None:
+def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = True, split: str = "end",
+             eps: float = DEFAULT_EPS) -> str | None:
     """The skip path from ``x`` to a tensor of ``out_channels`` at ``stride``; identity when it can be,
-    None for kind "none"."""
+    None for kind "none". ``split``: where a zero-pad puts its channels; ``eps``: the projection's BN."""
     c = b.channels(x)
     if kind == "zero_pad" and out_channels < c:
         raise ShapeError(f"a zero-pad shortcut cannot turn {c} channels into {out_channels}: padding only adds "
@@ -77,9 +100,10 @@ def shortcut(b, x: str, out_channels: int, stride: int, kind: str, bn: bool = Tr
                              "set shortcut to projection or zero_pad")
         return x
     if kind == "zero_pad":
-        return b.add("zeropad_shortcut", x, node_id="shortcut", out_channels=out_channels, stride=stride)
+        return b.add("zeropad_shortcut", x, node_id="shortcut", out_channels=out_channels, stride=stride,
+                     **({"split": split} if split != "end" else {}))
     y = b.conv(x, out_channels, 1, stride, node_id="shortcut_conv")
-    return b.bn(y, node_id="shortcut_bn") if bn else y
+    return b.bn(y, node_id="shortcut_bn", **eps_args(eps)) if bn else y
 
 
 RESIDUAL_ADD = "add"  # the node id of ``residual_add``: a block that uses it declares ``shortcut_add = RESIDUAL_ADD``
@@ -105,19 +129,19 @@ def squeeze_excite(b, x: str, reduction: int) -> str:
 
 
 def bn_act_conv(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "",
-                zero: bool = False) -> str:
+                zero: bool = False, eps: float = DEFAULT_EPS) -> str:
     """Pre-activation unit: BN → ReLU → conv; ``zero`` starts the conv at 0 (the end of a branch that must
     start as nothing)."""
-    x = b.bn(x, node_id=f"bn{tag}")
+    x = b.bn(x, node_id=f"bn{tag}", **eps_args(eps))
     x = b.act(x, node_id=f"relu{tag}")
     return b.conv(x, out, k, stride, groups, node_id=f"conv{tag}", **({"init_gain": 0.0} if zero else {}))
 
 
 def conv_bn_act(b, x: str, out: int, k: int, stride: int = 1, groups: int = 1, tag: str = "", act: bool = True,
-                zero_gamma: bool = False) -> str:
+                zero_gamma: bool = False, eps: float = DEFAULT_EPS) -> str:
     """Post-activation unit: conv → BN (→ ReLU); ``zero_gamma`` starts the BN's scale at 0."""
     x = b.conv(x, out, k, stride, groups, node_id=f"conv{tag}")
-    x = b.bn(x, node_id=f"bn{tag}", **({"zero_init": True} if zero_gamma else {}))
+    x = b.bn(x, node_id=f"bn{tag}", **({"zero_init": True} if zero_gamma else {}), **eps_args(eps))
     return b.act(x, node_id=f"relu{tag}") if act else x
 
 

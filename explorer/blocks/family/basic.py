@@ -2,9 +2,9 @@
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Line, residual
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (FIXUP_BLOCKS, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, branch_scale,
-                                   conv_bn_act, fixup_gain, init_param, residual_add, scalar_bias, shortcut,
-                                   shortcut_kind, squeeze_excite)
+from explorer.blocks.parts import (BN_EPS, FIXUP_BLOCKS, PAD_SPLIT, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
+                                   branch_scale, conv_bn_act, conventions_default, fixup_gain, init_param,
+                                   residual_add, scalar_bias, shortcut, shortcut_kind, squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -38,7 +38,7 @@ class BasicBlock(CompositeBlock):
             "When the shape changes the shortcut zero-pads or projects.")
     params = ParamSet((Int("channels", 16, 1, 8192, "output channels"),
                        Int("stride", 1, 1, 4, "stride of the first conv and of the shortcut"),
-                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS))
+                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS, PAD_SPLIT, BN_EPS))
     face = ("channels", "stride", "shortcut")
     shortcut_add = RESIDUAL_ADD
 
@@ -50,15 +50,17 @@ class BasicBlock(CompositeBlock):
     def expand(self, p, b, x):
         if p["init"] == "fixup":
             return _fixup(p, b, x)
-        r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1")
-        r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False, zero_gamma=p["init"] == "zero_gamma")
+        eps = p["bn_eps"]
+        r = conv_bn_act(b, x, p["channels"], 3, p["stride"], tag="1", eps=eps)
+        r = conv_bn_act(b, r, p["channels"], 3, tag="2", act=False, zero_gamma=p["init"] == "zero_gamma", eps=eps)
         r = squeeze_excite(b, r, p["se_reduction"])
         r = branch_scale(b, r, p["init"])
-        y = residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"]))
+        y = residual_add(b, r, shortcut(b, x, p["channels"], p["stride"], p["shortcut"], split=p["pad_split"],
+                                        eps=eps))
         return b.act(y, node_id="relu_out")
 
     def code(self, p, in_shapes):
-        if p["init"] != "default":
+        if p["init"] != "default" or not conventions_default(p):
             return None  # written out from its expansion
         c, out, stride = in_shapes[0][0], p["channels"], p["stride"]
         return LayerCode(call("BasicBlock", c, out, stride=stride, shortcut=shortcut_kind(c, out, stride, p["shortcut"]),
@@ -76,5 +78,5 @@ def _fixup(p, b, x):
     r = b.conv(scalar_bias(b, r, "2a"), c, 3, node_id="conv2", init_gain=0.0)
     r = scalar_bias(b, b.add("scale", r, node_id="fixup_scale", init=1.0), "2b")
     r = squeeze_excite(b, r, p["se_reduction"])
-    y = residual_add(b, r, shortcut(b, xa, c, stride, p["shortcut"], bn=False))
+    y = residual_add(b, r, shortcut(b, xa, c, stride, p["shortcut"], bn=False, split=p["pad_split"]))
     return b.act(y, node_id="relu_out")

@@ -5,9 +5,9 @@
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Poly, plus, skip_arc
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (FIXUP_BLOCKS, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, branch_scale,
-                                   conv_bn_act, fixup_gain, init_param, residual_add, scalar_bias, shortcut,
-                                   shortcut_kind, squeeze_excite)
+from explorer.blocks.parts import (BN_EPS, FIXUP_BLOCKS, PAD_SPLIT, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT,
+                                   STRIDE_ON, branch_scale, conv_bn_act, conventions_default, fixup_gain,
+                                   init_param, residual_add, scalar_bias, shortcut, shortcut_kind, squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Int, ParamSet
 
@@ -48,7 +48,7 @@ class BottleneckBlock(CompositeBlock):
                        Int("out_channels", 256, 1, 16384, "channels after the expanding 1×1 (width × 4 in ResNet-50)"),
                        Int("stride", 1, 1, 4, "stride of the 3×3 conv and the shortcut"),
                        Int("groups", 1, 1, 1024, "groups of the 3×3 conv (ResNeXt cardinality)"),
-                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS))
+                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS, STRIDE_ON, PAD_SPLIT, BN_EPS))
     face = ("width", "out_channels", "stride", "groups")
     shortcut_add = RESIDUAL_ADD
 
@@ -61,16 +61,19 @@ class BottleneckBlock(CompositeBlock):
     def expand(self, p, b, x):
         if p["init"] == "fixup":
             return _fixup(p, b, x)
-        r = conv_bn_act(b, x, p["width"], 1, tag="1")
-        r = conv_bn_act(b, r, p["width"], 3, p["stride"], p["groups"], tag="2")
-        r = conv_bn_act(b, r, p["out_channels"], 1, tag="3", act=False, zero_gamma=p["init"] == "zero_gamma")
+        eps, (s1, s2) = p["bn_eps"], _strides(p)
+        r = conv_bn_act(b, x, p["width"], 1, s1, tag="1", eps=eps)
+        r = conv_bn_act(b, r, p["width"], 3, s2, p["groups"], tag="2", eps=eps)
+        r = conv_bn_act(b, r, p["out_channels"], 1, tag="3", act=False, zero_gamma=p["init"] == "zero_gamma",
+                        eps=eps)
         r = squeeze_excite(b, r, p["se_reduction"])
         r = branch_scale(b, r, p["init"])
-        y = residual_add(b, r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"]))
+        y = residual_add(b, r, shortcut(b, x, p["out_channels"], p["stride"], p["shortcut"], split=p["pad_split"],
+                                        eps=eps))
         return b.act(y, node_id="relu_out")
 
     def code(self, p, in_shapes):
-        if p["init"] != "default":
+        if p["init"] != "default" or not conventions_default(p):
             return None  # written out from its expansion
         c, out, stride = in_shapes[0][0], p["out_channels"], p["stride"]
         return LayerCode(call("Bottleneck", c, p["width"], out, stride=stride, groups=p["groups"],
@@ -82,13 +85,18 @@ class BottleneckBlock(CompositeBlock):
 def _fixup(p, b, x):
     """Zhang et al.'s FixupBottleneck: no BN; biases before each conv and activation, a multiplier at the end,
     conv1 and conv2 scaled by L^(-1/4), conv3 at 0; the shortcut sees x + bias1a."""
-    width, out, gain = p["width"], p["out_channels"], fixup_gain(p, 3)
+    width, out, gain, (s1, s2) = p["width"], p["out_channels"], fixup_gain(p, 3), _strides(p)
     xa = scalar_bias(b, x, "1a")
-    r = b.act(scalar_bias(b, b.conv(xa, width, 1, node_id="conv1", init_gain=gain), "1b"), node_id="relu1")
-    r = b.conv(scalar_bias(b, r, "2a"), width, 3, p["stride"], p["groups"], node_id="conv2", init_gain=gain)
+    r = b.act(scalar_bias(b, b.conv(xa, width, 1, s1, node_id="conv1", init_gain=gain), "1b"), node_id="relu1")
+    r = b.conv(scalar_bias(b, r, "2a"), width, 3, s2, p["groups"], node_id="conv2", init_gain=gain)
     r = b.act(scalar_bias(b, r, "2b"), node_id="relu2")
     r = b.conv(scalar_bias(b, r, "3a"), out, 1, node_id="conv3", init_gain=0.0)
     r = scalar_bias(b, b.add("scale", r, node_id="fixup_scale", init=1.0), "3b")
     r = squeeze_excite(b, r, p["se_reduction"])
-    y = residual_add(b, r, shortcut(b, xa, out, p["stride"], p["shortcut"], bn=False))
+    y = residual_add(b, r, shortcut(b, xa, out, p["stride"], p["shortcut"], bn=False, split=p["pad_split"]))
     return b.act(y, node_id="relu_out")
+
+
+def _strides(p) -> tuple[int, int]:
+    """(stride of the first 1×1, stride of the 3×3)."""
+    return (p["stride"], 1) if p["stride_on"] == "1x1" else (1, p["stride"])

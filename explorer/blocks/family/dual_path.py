@@ -7,7 +7,7 @@ from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Line, Rect, plus
 from explorer.blocks.code import LayerCode, Snippet, call
 from explorer.blocks.primitives.conv import CONV
-from explorer.blocks.parts import bn_act_conv
+from explorer.blocks.parts import BN_EPS, DEFAULT_EPS, bn_act_conv
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Int, ParamSet
 
@@ -58,20 +58,21 @@ class DualPathBlock(CompositeBlock):
                        Int("stride", 1, 1, 4, "stride (2 starts a new stage)"),
                        Choice("entry", "auto", ("auto", "projection", "split"),
                               "how the input becomes residual+dense parts: projection (first block of a stage) "
-                              "or split an existing [residual | dense] tensor; auto decides from shapes")))
+                              "or split an existing [residual | dense] tensor; auto decides from shapes"),
+                       BN_EPS))
     face = ("residual_channels", "increment", "width", "stride")
 
     def expand(self, p, b, x):
-        res, inc, stride = p["residual_channels"], p["increment"], p["stride"]
+        res, inc, stride, eps = p["residual_channels"], p["increment"], p["stride"], p["bn_eps"]
         if _projects(p, b.channels(x)):
-            s = bn_act_conv(b, x, res + 2 * inc, 1, stride, tag="_proj")
+            s = bn_act_conv(b, x, res + 2 * inc, 1, stride, tag="_proj", eps=eps)
         else:
             s = x
         s_res = b.add("channel_slice", s, node_id="split_res", start=0, stop=res)
         s_dense = b.add("channel_slice", s, node_id="split_dense", start=res, stop=0)
-        o = bn_act_conv(b, x, p["width"], 1, tag="1")
-        o = bn_act_conv(b, o, p["width"], 3, stride, p["groups"], tag="2")
-        o = bn_act_conv(b, o, res + inc, 1, tag="3")
+        o = bn_act_conv(b, x, p["width"], 1, tag="1", eps=eps)
+        o = bn_act_conv(b, o, p["width"], 3, stride, p["groups"], tag="2", eps=eps)
+        o = bn_act_conv(b, o, res + inc, 1, tag="3", eps=eps)
         o_res = b.add("channel_slice", o, node_id="out_res", start=0, stop=res)
         o_dense = b.add("channel_slice", o, node_id="out_dense", start=res, stop=0)
         r = b.add("add", s_res, o_res, node_id="add")
@@ -79,6 +80,8 @@ class DualPathBlock(CompositeBlock):
         return b.add("concat", r, d, node_id="concat")
 
     def code(self, p, in_shapes):
+        if p["bn_eps"] != DEFAULT_EPS:
+            return None  # written out from its expansion
         c = in_shapes[0][0]
         return LayerCode(call("DualPathBlock", c, p["residual_channels"], p["increment"], p["width"], p["groups"],
                               stride=p["stride"], project=_projects(p, c), defaults={"stride": 1, "project": True}),

@@ -6,8 +6,9 @@ what the wide block (wide.py) uses.
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Circle, Line, Rect, plus
 from explorer.blocks.code import LayerCode, Snippet, call
-from explorer.blocks.parts import (RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, bn_act_conv, branch_scale,
-                                   init_param, residual_add, shortcut, shortcut_kind, squeeze_excite)
+from explorer.blocks.parts import (BN_EPS, PAD_SPLIT, RESIDUAL, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, STRIDE_ON,
+                                   bn_act_conv, branch_scale, conventions_default, eps_args, init_param,
+                                   residual_add, shortcut, shortcut_kind, squeeze_excite)
 from explorer.blocks.registry import register
 from explorer.graph.params import Choice, Float, Int, ParamSet
 
@@ -55,6 +56,11 @@ INIT = init_param(("default", "zero_gamma", "skipinit"), zero_gamma="zero_gamma 
                   "0 (it ends in a conv, not a BN: the same start as Goyal et al.'s γ = 0)")
 
 
+SHORTCUT_INPUT = Choice("shortcut_input", "preactivated", ("preactivated", "raw"),
+                        "what a projection or zero-pad shortcut sees: the pre-activated input BN-ReLU(x) (ours, the "
+                        "authors' code) or x itself (bearpaw, fb.resnet.torch preresnet.lua)")
+
+
 @register
 class PreActBlock(CompositeBlock):
     name = "preact"
@@ -70,33 +76,36 @@ class PreActBlock(CompositeBlock):
                        Choice("variant", "basic", ("basic", "bottleneck"), "two 3×3 convs, or 1×1-3×3-1×1"),
                        Int("width", 0, 0, 8192, "bottleneck width; 0 = out_channels / 4"),
                        Float("dropout", 0.0, 0.0, 0.9, "dropout between the convs (Wide ResNet uses 0.3)"),
-                       SHORTCUT, SE_REDUCTION, INIT))
+                       SHORTCUT, SE_REDUCTION, INIT, STRIDE_ON, SHORTCUT_INPUT, PAD_SPLIT, BN_EPS))
     face = ("out_channels", "stride", "variant")
     shortcut_add = RESIDUAL_ADD
 
     def expand(self, p, b, x):
-        out, stride = p["out_channels"], p["stride"]
-        pre = b.act(b.bn(x, node_id="bn_in"), node_id="relu_in")
+        out, stride, eps = p["out_channels"], p["stride"], p["bn_eps"]
+        pre = b.act(b.bn(x, node_id="bn_in", **eps_args(eps)), node_id="relu_in")
         zero = p["init"] == "zero_gamma"  # the branch ends in a conv, not a BN: that conv starts at 0
         if p["variant"] == "basic":
             r = b.conv(pre, out, 3, stride, node_id="conv1")
-            r = b.act(b.bn(r, node_id="bn2"), node_id="relu2")
+            r = b.act(b.bn(r, node_id="bn2", **eps_args(eps)), node_id="relu2")
             r = _dropout(b, r, p["dropout"])
             r = b.conv(r, out, 3, node_id="conv2", **({"init_gain": 0.0} if zero else {}))
         else:
             width = p["width"] or max(1, out // 4)
-            r = b.conv(pre, width, 1, node_id="conv1")
-            r = bn_act_conv(b, r, width, 3, stride, tag="2")
+            s1, s2 = (stride, 1) if p["stride_on"] == "1x1" else (1, stride)
+            r = b.conv(pre, width, 1, s1, node_id="conv1")
+            r = bn_act_conv(b, r, width, 3, s2, tag="2", eps=eps)
             r = _dropout(b, r, p["dropout"])
-            r = bn_act_conv(b, r, out, 1, tag="3", zero=zero)
+            r = bn_act_conv(b, r, out, 1, tag="3", zero=zero, eps=eps)
         r = squeeze_excite(b, r, p["se_reduction"])
         r = branch_scale(b, r, p["init"])
-        # The projection sees the pre-activated input, as in the authors' code; the identity sees x itself.
+        # The projection sees the pre-activated input, as in the authors' code (or x itself, as bearpaw's and
+        # fb.resnet.torch's preresnet.lua do: shortcut_input "raw"); the identity always sees x itself.
         same = b.channels(x) == out and stride == 1 and p["shortcut"] != "projection"
-        return residual_add(b, r, shortcut(b, x if same else pre, out, stride, p["shortcut"], bn=False))
+        source = x if same or p["shortcut_input"] == "raw" else pre
+        return residual_add(b, r, shortcut(b, source, out, stride, p["shortcut"], bn=False, split=p["pad_split"]))
 
     def code(self, p, in_shapes):
-        if p["init"] != "default":
+        if p["init"] != "default" or not conventions_default(p):
             return None  # written out from its expansion
         c, out, stride = in_shapes[0][0], p["out_channels"], p["stride"]
         bottleneck = p["variant"] == "bottleneck"

@@ -1,7 +1,8 @@
 """ResNeXt block (Xie et al. 2017): a bottleneck whose 3×3 is split into C groups of width d."""
 from explorer.blocks.base import CompositeBlock
 from explorer.blocks.glyph import Line, Rect, plus, skip_arc
-from explorer.blocks.parts import FIXUP_BLOCKS, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, init_param
+from explorer.blocks.parts import (BN_EPS, FIXUP_BLOCKS, PAD_SPLIT, RESIDUAL_ADD, SE_REDUCTION, SHORTCUT, STRIDE_ON,
+                                   init_param)
 from explorer.blocks.registry import get_block, register
 from explorer.graph.params import Int, ParamSet
 
@@ -20,7 +21,7 @@ class ResNeXtBlock(CompositeBlock):
                        Int("group_width", 4, 1, 1024, "channels per group d; the 3×3 conv has C·d channels"),
                        Int("out_channels", 256, 1, 16384, "channels after the expanding 1×1"),
                        Int("stride", 1, 1, 4, "stride of the grouped conv and the shortcut"),
-                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS))
+                       SHORTCUT, SE_REDUCTION, init_param(), FIXUP_BLOCKS, STRIDE_ON, PAD_SPLIT, BN_EPS))
     face = ("cardinality", "group_width", "out_channels", "stride")
     shortcut_add = RESIDUAL_ADD
 
@@ -34,4 +35,5 @@ class ResNeXtBlock(CompositeBlock):
     def _bottleneck(p):
         return {"width": p["cardinality"] * p["group_width"], "groups": p["cardinality"],
                 "out_channels": p["out_channels"], "stride": p["stride"], "shortcut": p["shortcut"],
-                "se_reduction": p["se_reduction"], "init": p["init"], "fixup_blocks": p["fixup_blocks"]}
+                "se_reduction": p["se_reduction"], "init": p["init"], "fixup_blocks": p["fixup_blocks"],
+                **{k: p[k] for k in ("stride_on", "pad_split", "bn_eps")}}

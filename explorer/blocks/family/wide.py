@@ -33,4 +33,5 @@ class WideBlock(CompositeBlock):
     @staticmethod
     def _preact(p):
         return {"out_channels": p["channels"] * p["widen_factor"], "stride": p["stride"], "variant": "basic",
-                "width": 0, "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"], "init": p["init"]}
+                "width": 0, "dropout": p["dropout"], "shortcut": p["shortcut"], "se_reduction": p["se_reduction"], "init": p["init"], "stride_on": "3x3",
+                "shortcut_input": "preactivated", "pad_split": "end", "bn_eps": 1e-5}

@@ -6,17 +6,19 @@ from explorer.blocks.code import X, LayerCode, Snippet, call
 from explorer.blocks.glyph import NONE, Poly, Rect
 from explorer.blocks.recognise import Step, TorchRules, arg
 from explorer.blocks.registry import register
-from explorer.graph.params import Float, Int, ParamSet
+from explorer.graph.params import Choice, Float, Int, ParamSet
 from explorer.graph.shapes import ShapeError, need_image
 
 SCALAR_GLYPH = (Poly(((0.5, 0.15), (0.85, 0.5), (0.5, 0.85), (0.15, 0.5))),)  # one number: a diamond
 
 ZERO_PAD = Snippet("zero_pad", '''
-def zero_pad(x, extra_channels, stride):
-    """ResNet option A shortcut: subsample by the stride, then append zero channels; no parameters."""
+def zero_pad(x, extra_channels, stride, both_sides=False):
+    """ResNet option A shortcut: subsample by the stride, then add zero channels (appended, or split before
+    and after as akamaster's CIFAR ResNets do); no parameters."""
     if stride > 1:
         x = x[:, :, ::stride, ::stride]
-    return F.pad(x, (0, 0, 0, 0, 0, extra_channels)) if extra_channels else x
+    before = extra_channels // 2 if both_sides else 0
+    return F.pad(x, (0, 0, 0, 0, before, extra_channels - before)) if extra_channels else x
 ''')
 
 SCALE = Snippet("Scale", '''
@@ -53,7 +55,9 @@ class ZeroPadShortcut(BlockType):
     help = ("Parameter-free shortcut (ResNet option A): subsample by the stride and pad the new channels "
             "with zeros.")
     params = ParamSet((Int("out_channels", 32, 1, 8192, "channels after padding (≥ input channels)"),
-                       Int("stride", 2, 1, 8, "spatial subsampling")))
+                       Int("stride", 2, 1, 8, "spatial subsampling"),
+                       Choice("split", "end", ("end", "both"), "where the zero channels go: appended at the end "
+                              "(fb.resnet.torch) or half before and half after (akamaster's CIFAR ResNets)")))
     face = ("out_channels", "stride")
 
     def torch_rules(self):
@@ -71,10 +75,12 @@ class ZeroPadShortcut(BlockType):
 
     def build(self, p, in_shapes):
         from explorer.blocks import ops
-        return ops.ZeroPadShortcut(p["out_channels"] - in_shapes[0][0], p["stride"])
+        return ops.ZeroPadShortcut(p["out_channels"] - in_shapes[0][0], p["stride"], p["split"] == "both")
 
     def code(self, p, in_shapes):
-        return LayerCode(None, call("zero_pad", X, p["out_channels"] - in_shapes[0][0], p["stride"]), needs=(ZERO_PAD,))
+        return LayerCode(None, call("zero_pad", X, p["out_channels"] - in_shapes[0][0], p["stride"],
+                                    both_sides=p["split"] == "both", defaults={"both_sides": False}),
+                         needs=(ZERO_PAD,))
 
 
 @register

@@ -6,14 +6,25 @@ from explorer.blocks.code import X, LayerCode, call
 from explorer.blocks.glyph import HUE, Circle, Line, Rect
 from explorer.blocks.recognise import Step, TorchRules, arg, is_one, only, square
 from explorer.blocks.registry import register
-from explorer.graph.params import Int, ParamSet
+from explorer.graph.params import Bool, Int, ParamSet
 from explorer.graph.shapes import ShapeError, conv_out, need_image
 
 _POOL_PARAMS = ParamSet((
     Int("kernel_size", 2, 1, 15, "side of the pooling window"),
     Int("stride", 0, 0, 8, "step between windows; 0 means the kernel size"),
     Int("padding", 0, 0, 7, "padding on each side (at most half the kernel)"),
+    Bool("ceil_mode", False, "round the output size up, so a window that starts inside the input is kept (the "
+         "original Caffe ResNets and timm's legacy SE-ResNets pool their stem so, without padding)"),
 ))
+
+
+def pool_out(size: int, k: int, s: int, pad: int, ceil: bool) -> int:
+    """PyTorch's output size of a pool: floor (or ceil) of the windows, a last ceil window that would start in
+    the right padding dropped."""
+    if not ceil:
+        return conv_out(size, k, s, pad)
+    out = -(-(size + 2 * pad - k) // s) + 1
+    return out - 1 if (out - 1) * s >= size + pad else out
 
 
 # four cells become one
@@ -30,7 +41,8 @@ class _Pool(BlockType):
         k, s, pad = p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"]
         if pad * 2 > k:
             raise ShapeError(f"padding {pad} is more than half the kernel {k}", f"use padding ≤ {k // 2}")
-        ho, wo = conv_out(h, k, s, pad), conv_out(w, k, s, pad)
+        ceil = p["ceil_mode"]
+        ho, wo = pool_out(h, k, s, pad, ceil), pool_out(w, k, s, pad, ceil)
         if ho < 1 or wo < 1:
             raise ShapeError(f"a {k}×{k} window leaves nothing of a {h}×{w} input", "use a smaller window or fewer pooling layers")
         return (c, ho, wo)
@@ -38,12 +50,14 @@ class _Pool(BlockType):
     def build(self, p, in_shapes):
         from torch import nn
         cls = nn.MaxPool2d if self.name == "maxpool" else nn.AvgPool2d
-        return cls(p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"])
+        return cls(p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"], ceil_mode=p["ceil_mode"])
 
     def code(self, p, in_shapes):
         func = "F.max_pool2d" if self.name == "maxpool" else "F.avg_pool2d"
         k = p["kernel_size"]
         s = p["stride"] or k
+        if p["ceil_mode"]:
+            return LayerCode(None, call(func, X, k, s, p["padding"], ceil_mode=True))
         args = (k, s, p["padding"]) if p["padding"] else (k,) if s == k else (k, s)
         return LayerCode(None, call(func, X, *args))
 
@@ -108,11 +122,11 @@ class GlobalAvgPool(BlockType):
 
 # -- import: which torch pools are these blocks ------------------------------------------------------------
 def _pool(kind: str, k, s, pad, ceil=False, dilation=1, count_include_pad=True, divisor=None) -> list[Step] | None:
-    """A square pool our blocks compute exactly (no ceil mode, dilation, divisor or excluded padding)."""
+    """A square pool our blocks compute exactly (no dilation, divisor or excluded padding; ceil mode kept)."""
     k, s, pad = square(k), square(s if s is not None and s != [] else k), square(pad)
-    if None in (k, s, pad) or ceil or square(dilation) != 1 or not count_include_pad or divisor is not None:
+    if None in (k, s, pad) or square(dilation) != 1 or not count_include_pad or divisor is not None:
         return None
-    return [Step(kind, dict(kernel_size=k, stride=s, padding=pad))]
+    return [Step(kind, dict(kernel_size=k, stride=s, padding=pad, **({"ceil_mode": True} if ceil else {})))]
 
 
 def _max_module(m, n, ctx):
