@@ -30,14 +30,6 @@ class Rect:
 
 
 @dataclass(frozen=True)
-class Line:
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-
-
-@dataclass(frozen=True)
 class Poly:
     """A polyline through ``points``; closed (and filled) unless ``closed`` is False."""
 
@@ -62,6 +54,11 @@ Glyph = tuple  # of the shapes above, drawn in order
 def Circle(cx: float, cy: float, r: float, fill: str = NONE) -> Rect:  # noqa: N802 (reads as a shape)
     """The circle of radius ``r`` around (cx, cy)."""
     return Rect(cx - r, cy - r, 2 * r, 2 * r, fill, oval=True)
+
+
+def Line(x0: float, y0: float, x1: float, y1: float) -> Poly:  # noqa: N802 (reads as a shape)
+    """The straight line from (x0, y0) to (x1, y1)."""
+    return Poly(((x0, y0), (x1, y1)), closed=False, fill=NONE)
 
 
 # -- pieces several residual blocks draw ------------------------------------------------------------

@@ -11,7 +11,7 @@ from functools import lru_cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from explorer.blocks.glyph import DEFAULT, HUE, INK, NONE, Curve, Line, Poly, Rect
+from explorer.blocks.glyph import DEFAULT, HUE, INK, NONE, Curve, Poly, Rect
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph.catalog import BlockSpec
 
@@ -37,10 +37,7 @@ def _glyph(type_name: str) -> tuple:
 def _path(shape) -> tuple[QPainterPath, str]:
     """The outline of one shape and what fills it (open lines and curves: nothing)."""
     path = QPainterPath()
-    if isinstance(shape, Line):
-        path.moveTo(shape.x0, shape.y0)
-        path.lineTo(shape.x1, shape.y1)
-    elif isinstance(shape, Curve):
+    if isinstance(shape, Curve):
         path.moveTo(*shape.start)
         path.cubicTo(QPointF(*shape.c1), QPointF(*shape.c2), QPointF(*shape.end))
     elif isinstance(shape, Rect):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from explorer.blocks.base import BlockType
 from explorer.blocks.code import LayerCode, inputs
-from explorer.blocks.glyph import HUE, Circle, Line, Rect
+from explorer.blocks.glyph import HUE, Circle, Line, Poly, Rect
 from explorer.blocks.recognise import Step, TorchRules, arg, resolve
 from explorer.blocks.registry import register
 from explorer.graph.shapes import ShapeError, fmt_shape
@@ -19,7 +19,7 @@ def shortcut_fix(a: tuple, b: tuple) -> str:
     return "make both inputs the same shape"
 
 
-def _disc(*marks: Line) -> tuple:
+def _disc(*marks: Poly) -> tuple:
     """A filled circle with the operation's sign."""
     return (Circle(0.5, 0.5, 0.32, HUE), *marks)
 
