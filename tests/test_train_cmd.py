@@ -62,7 +62,6 @@ def test_plain_text_output_names_epochs_and_result(tiny_file, capsys):
     (["train", "resnet20", "--device", "cuda:7"], "cuda"),
     (["train", "resnet20", "--data-option", "size"], "KEY=VALUE"),
     (["train", "--resume", "/no/such.pt"], "no such checkpoint"),
-    (["train"], "name an architecture"),
 ])
 def test_bad_input_is_one_error_line(argv, words, capsys):
     assert main(argv) == 2
