@@ -90,7 +90,7 @@ def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:
 
 def _candidates(convs: list[dict], kind: str):
     """(type name, parameters) of every guess the registered block types make for this site."""
-    site = ResidualSite(tuple(convs), kind)
+    site = ResidualSite(tuple(dict(c) for c in convs), kind)  # copies: a guess cannot change the graph
     for block in all_blocks():
         if block.composite:
             for params in block.recognise(site):
