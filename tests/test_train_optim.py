@@ -42,7 +42,7 @@ def test_step_divides_by_ten_at_half_and_three_quarters():
 def test_onecycle_rises_to_the_peak_then_anneals_far_below_the_start():
     c = curve(schedule="onecycle")
     peak = c.index(max(c))
-    assert c[0] == pytest.approx(1 / 25) and peak == 30 and max(c) == pytest.approx(1.0)
+    assert c[0] == pytest.approx(1 / 25) and peak == 29 and max(c) == pytest.approx(1.0)  # torch: pct·total − 1
     assert c[-1] < c[0] / 100
 
 

@@ -104,7 +104,7 @@ def _settings_source(settings: dict) -> str:
 
 
 def _schedule_source() -> str:
-    return (f"# == the learning-rate schedule, Residual Explorer's own (explorer/train/optim.py) {'=' * 26}\n"
+    return ("# == the learning-rate schedule: Residual Explorer's (torch.optim.lr_scheduler) curve as a formula ====\n"
             + function_source(optim.lr_factor))
 
 

@@ -36,6 +36,7 @@ class Checkpoint:
     model_state: dict[str, torch.Tensor]
     optimizer_state: dict[str, Any] | None = None
     scaler_state: dict[str, Any] | None = None
+    scheduler_state: dict[str, Any] | None = None  # the learning-rate schedule's (train/schedule.py)
     rng: dict[str, Any] = field(default_factory=dict)
     epoch: int = 0                     # completed epochs
     step: int = 0                      # optimiser steps done
@@ -51,6 +52,7 @@ class Checkpoint:
     def to_payload(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "graph": dumps_graph(self.graph),
                 "config": self.config.to_dict(), "model": self.model_state, "optimizer": self.optimizer_state,
+                "scheduler": self.scheduler_state,
                 "scaler": self.scaler_state, "rng": self.rng, "epoch": self.epoch, "step": self.step,
                 "batch": self.batch, "order": self.order, "epoch_sums": list(self.epoch_sums),
                 "history": self.history, "best_val_acc": self.best_val_acc, "best_epoch": self.best_epoch,
@@ -123,6 +125,9 @@ def _checked(data: dict, graph: Graph, config: TrainConfig, path: str) -> Checkp
     scaler = data.get("scaler")
     if scaler is not None and not isinstance(scaler, dict):
         raise UntrustedInputError("'scaler' must be an object")
+    scheduler = data.get("scheduler")
+    if scheduler is not None and not isinstance(scheduler, dict):
+        raise UntrustedInputError("'scheduler' must be an object")
     epoch = whole_number(data.get("epoch"), "'epoch'", 0, config.epochs)
     step = whole_number(data.get("step"), "'step'", 0, 10**12)
     batch = whole_number(data.get("batch", 0), "'batch'", 0, 10**9)
@@ -150,7 +155,8 @@ def _checked(data: dict, graph: Graph, config: TrainConfig, path: str) -> Checkp
     if not isinstance(meta, dict):
         raise UntrustedInputError("'data' must be an object")
     return Checkpoint(graph=graph, config=config, model_state=model, optimizer_state=optimizer,
-                      scaler_state=scaler, rng=_rng(data.get("rng")), epoch=epoch, step=step, batch=batch,
+                      scaler_state=scaler, scheduler_state=scheduler, rng=_rng(data.get("rng")), epoch=epoch,
+                      step=step, batch=batch,
                       order=order, epoch_sums=sums, history=history, best_val_acc=best, best_epoch=best_epoch,
                       data=meta, path=path)
 

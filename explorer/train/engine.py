@@ -42,6 +42,7 @@ from explorer.train.optim import build_optimizer
 from explorer.train.record import RunRecord
 from explorer.train.reports import FailedReport, Report, StartedReport
 from explorer.train.sampling import StatsSampler
+from explorer.train.schedule import Schedule
 from explorer.train.stats import LayerStats
 from explorer.train.sums import MetricSums
 from explorer.train.trainee import Trainee
@@ -131,9 +132,11 @@ class TrainingRun:
         batches = Batches(data, cfg.batch_size, cfg.seed, cfg.crop_padding, cfg.flip, channels_last)
         cursor = Cursor(cfg.epochs, batches.n_train, cfg.batch_size, cfg.max_steps)
         sums, record = MetricSums(dev), RunRecord()
+        schedule = Schedule(cfg, cursor.total_steps, cursor.steps_per_epoch)
         if ckpt is not None:
             trainee.catch_up(ckpt.epoch + 1)
             _restore(ckpt, trainee, isolation, batches, cursor, sums, record)
+            schedule.restore(ckpt.scheduler_state, cursor.step)
         folder = RunFolder(cfg.out_dir, graph, cfg, self.dataset)
         try:
             folder.open()
@@ -152,7 +155,7 @@ class TrainingRun:
                                 unit_keys=[u.key for u in units], unit_node_ids=[u.node_id for u in units],
                                 notices=notices)
         loop = TrainingLoop(cfg, self.control, trainee, batches, cursor, sums, record, folder,
-                            self.dataset.num_classes)
+                            self.dataset.num_classes, schedule)
         return loop, started
 
     def _training_data(self, cfg: TrainConfig, notices: list[str]):

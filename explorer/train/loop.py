@@ -18,7 +18,7 @@ from explorer.train.control import TrainControl
 from explorer.train.cursor import Cursor
 from explorer.train.divergence import DivergenceGuard
 from explorer.train.folder import RunFolder
-from explorer.train.optim import lr_factor
+from explorer.train.schedule import Schedule
 from explorer.train.pacing import Pacing
 from explorer.train.record import RunRecord
 from explorer.train.reports import CheckpointReport, EpochReport, FailedReport, FinishedReport, Report, StatusReport, \
@@ -30,8 +30,10 @@ from explorer.train.trainee import Trainee
 
 class TrainingLoop:
     def __init__(self, cfg: TrainConfig, control: TrainControl, trainee: Trainee, batches: Batches, cursor: Cursor,
-                 sums: MetricSums, record: RunRecord, folder: RunFolder, num_classes: int) -> None:
+                 sums: MetricSums, record: RunRecord, folder: RunFolder, num_classes: int,
+                 schedule: Schedule | None = None) -> None:
         self.cfg = cfg
+        self.schedule = schedule or Schedule(cfg, cursor.total_steps, cursor.steps_per_epoch)
         self.control = control
         self.trainee = trainee
         self.batches = batches
@@ -83,9 +85,10 @@ class TrainingLoop:
                 x, y = self.batches.train(cur.batch)
                 if trainee.compile_due(cur.step):
                     yield from self._compile(x, y)
-                lr = cfg.lr * lr_factor(cur.step, cur.total_steps, cur.steps_per_epoch, cfg)
+                lr = self.schedule.lr
                 trainee.set_lr(lr)
                 out, loss = trainee.step(x, y, cur.step, cur.epoch + 1)
+                self.schedule.step()
                 sums.add(loss, out, y)
                 pacing.count(y.shape[0])
                 cur.advance()
@@ -203,7 +206,8 @@ class TrainingLoop:
 
     def _save(self, kind: str):
         cur, record = self.cursor, self.record
-        state = dict(self.trainee.state(), rng={"data": self.batches.gen.get_state(), **self.trainee.rng_state()},
+        state = dict(self.trainee.state(), scheduler_state=self.schedule.state_dict(),
+                     rng={"data": self.batches.gen.get_state(), **self.trainee.rng_state()},
                      epoch=cur.epoch, step=cur.step, batch=cur.batch,
                      order=self.batches.order if cur.batch else None, epoch_sums=self.sums.snapshot(),
                      history=list(record.history), best_val_acc=record.best_val_acc, best_epoch=record.best_epoch)

@@ -1,7 +1,8 @@
-"""Optimisers and learning-rate schedules.
+"""Optimisers, and the learning-rate schedules as a formula.
 
-The schedule is a pure function of the step number (``lr_factor``) that the engine applies before each
-step, so there is no scheduler object whose state could drift from the step count after a resume.
+The engine schedules with ``torch.optim.lr_scheduler`` (``schedule.py``, whose state each checkpoint keeps);
+``lr_factor`` is the same curve as a pure function of the step, for the standalone training script that
+``export --format train-script`` writes (it carries this function's source; a test holds the two equal).
 """
 from __future__ import annotations
 
@@ -54,13 +55,13 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig,
 def lr_factor(step: int, total_steps: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
     """Multiplier of ``cfg.lr`` for the step with 0-based index ``step`` of ``total_steps``."""
     total = max(1, total_steps)
-    if cfg.schedule == "onecycle":
-        up = max(1, int(ONECYCLE_PCT * total))
+    if cfg.schedule == "onecycle":  # torch's OneCycleLR: the peak at step pct·total − 1, the end at total − 1
+        peak = ONECYCLE_PCT * total - 1
         lo = 1.0 / ONECYCLE_DIV
-        if step < up:
-            return lo + (1.0 - lo) * _cos_ramp(step / up)
+        if step <= peak:
+            return lo + (1.0 - lo) * _cos_ramp(step / peak) if peak > 0 else 1.0
         end = lo / ONECYCLE_FINAL_DIV
-        return end + (1.0 - end) * (1.0 - _cos_ramp((step - up) / max(1, total - 1 - up)))
+        return end + (1.0 - end) * (1.0 - _cos_ramp((step - peak) / max(1e-12, total - 1 - peak)))
     warmup_epochs = cfg.warmup_epochs or (1.0 if cfg.schedule == "warmup" else 0.0)
     # Capped at a third of the run: a 1-epoch run still spends most of its steps at a useful rate.
     warm = min(int(round(warmup_epochs * steps_per_epoch)), total // 3)
