@@ -67,8 +67,10 @@ class GradHeatmap(QWidget):
                                    width=14, pen=fg)
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.bar_label = fit_axis_label(self.bar, "left", self._bar_labels())
-        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False,
-                                        brush=pg.mkBrush(255, 255, 255, 45), pen=pg.mkPen("#ff5252", width=1.5))
+        # The canvas selection's rows, outlined but never filled: the colours of the row stay readable (the
+        # first layer, stem_conv, is what the story is about). Its edges sit on the row boundaries.
+        self.band = pg.LinearRegionItem(orientation="horizontal", movable=False, brush=pg.mkBrush(0, 0, 0, 0),
+                                        pen=pg.mkPen("#ff5252", width=1, cosmetic=True))
         self.band.setZValue(10)
         self.band.setVisible(False)
         self.plot.addItem(self.band, ignoreBounds=True)

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.runs.smoothing import ema
@@ -47,6 +48,16 @@ class _RunCurves:
     def remove(self, plot: pg.PlotItem) -> None:
         for it in self.items:
             plot.removeItem(it)
+
+
+def spike_text(name: str, tail: str, metrics: QFontMetrics, room: float) -> str:
+    """"▲ off the scale: NAME TAIL" in ``room`` pixels: the run's name elided in its middle (its '#N' end
+    kept), then "off the scale" dropped; the value in ``tail`` always shows whole."""
+    for head in ("▲ off the scale: ", "▲ "):
+        left = room - metrics.horizontalAdvance(head + tail)
+        if left >= metrics.horizontalAdvance("m…m"):
+            return head + metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, int(left)) + tail
+    return "▲" + tail
 
 
 class MetricPlot(QWidget):
@@ -232,7 +243,11 @@ class MetricPlot(QWidget):
                                  brush=[colors.get(s[0], neutral_color()) for s in spikes])
         name, series, x, value = max(self.spikes, key=lambda s: s[3])
         more = f" (+{len(spikes) - 1} more)" if len(spikes) > 1 else ""
-        self.spike_label.setText(f"▲ off the scale: {name} {series} {fmt_value(value)}{more}")
+        whole = f"▲ off the scale: {name} {series} {fmt_value(value)}{more}"
+        self.spike_label.setText(spike_text(name, f" {series} {fmt_value(value)}{more}",
+                                            QFontMetrics(self.spike_label.textItem.font()),
+                                            self.plot.getViewBox().width() - 12))
+        self.spike_label.setToolTip(whole)
         self.spike_label.setPos(x1 - 0.01 * (x1 - x0), y1)
 
     def curve_data(self):

@@ -2,6 +2,7 @@
 legend row under a plot (never on its curves) and axis labels that shorten rather than clip."""
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -58,10 +59,42 @@ class LayoutView(_TimedPaint, pg.GraphicsLayoutWidget):
 
 
 class DecadeAxis(pg.AxisItem):
-    """A log axis that names decades only (plus 2 and 5 when the view spans less than two decades):
-    pyqtgraph's default names every minor tick, which piles up on a short plot."""
+    """A y axis whose labels never pile up and never go missing. Linear: only as many ticks as fit one
+    above the other at the font's height (an empty 0…1 plot on a short dock had four labels in 45 px).
+    Log: decades only (plus 2 and 5 when the view spans less than two decades), pyqtgraph's default names
+    every minor tick; within one decade (a loss between 1.9 and 2.3) evenly spaced values (1.9, 2, 2.1…),
+    since there would be no decade, or a single 2, to name."""
+
+    linear_step: float | None = None   # log mode within one decade: the spacing of the values named
+
+    def _most(self, size: float) -> int:
+        font = self.style.get("tickFont") or self.font()
+        return max(2, int(size // (1.7 * QFontMetrics(font).height())))
+
+    def tickValues(self, minVal, maxVal, size):
+        lo, hi = sorted((float(minVal), float(maxVal)))
+        self.linear_step = None
+        if not (hi > lo and np.isfinite(lo) and np.isfinite(hi) and size > 0) or \
+                self.orientation not in ("left", "right"):
+            return super().tickValues(minVal, maxVal, size)
+        if self.logMode and hi - lo >= 1.0:
+            return super().tickValues(minVal, maxVal, size)
+        # A label whose text would stick out past the axis's end is not drawn: count only those inside.
+        font = self.style.get("tickFont") or self.font()
+        margin = 0.6 * QFontMetrics(font).height() / size * (hi - lo)
+        lo, hi = lo + margin, hi - margin
+        if self.logMode:
+            step, values = nice_ticks(10.0 ** lo, 10.0 ** hi, self._most(size))
+            self.linear_step = step
+            return [(step, list(np.log10(values)))]
+        scale = self.scale or 1.0   # the axis names values × scale (accuracy 0…1 as 0…100 %)
+        step, values = nice_ticks(lo * scale, hi * scale, self._most(size))
+        return [(step / scale, list(values / scale))]
 
     def logTickStrings(self, values, scale, spacing):
+        if self.linear_step is not None:
+            decimals = max(0, -int(math.floor(math.log10(self.linear_step) + 1e-9)))
+            return [f"{10.0 ** v:.{decimals}f}" for v in values]
         values = np.asarray(values, dtype=float)
         mant = np.round(10 ** (values - np.floor(values + 1e-9)), 6)
         keep = np.isclose(mant, 1.0)
@@ -69,6 +102,24 @@ class DecadeAxis(pg.AxisItem):
             keep |= np.isclose(mant, 2.0) | np.isclose(mant, 5.0)
         strings = super().logTickStrings(list(values), scale, spacing)
         return [s if k else "" for s, k in zip(strings, keep)]
+
+
+def nice_ticks(lo: float, hi: float, most: int) -> tuple[float, np.ndarray]:
+    """(step, values): at least two and at most ``most`` values 1, 2 or 5 × 10^k apart within [lo, hi]."""
+    span = hi - lo
+    steps = [m * 10.0 ** e for e in range(int(math.floor(math.log10(span))) - 2, int(math.ceil(math.log10(span))) + 1)
+             for m in (1, 2, 5)]
+    best = steps[0]
+    for step in steps:   # the finest step that fits; coarser ones only while too many would be named
+        n = math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
+        if n < 2:
+            break
+        best = step
+        if n <= most:
+            break
+    start = math.ceil(lo / best - 1e-9) * best
+    values = start + best * np.arange(int(math.floor((hi - start) / best + 1e-9)) + 1)
+    return best, np.round(values, 12)
 
 
 def style_plot(plot: pg.PlotItem, left: str = "", bottom: str = "", title: str = "") -> None:
