@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from explorer.util import strict_json
 from explorer.util.atomic import write_atomic
 from explorer.util.untrusted import UntrustedInputError, finite_number, read_regular_file, text
 
@@ -38,7 +39,7 @@ class Results:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         doc = {"format": FORMAT, "version": VERSION, "results": self.by_tool, "run_folders": self.run_folders,
                "selected": self.selected}
-        write_atomic(self.path, json.dumps(plain_json(doc), allow_nan=False))
+        write_atomic(self.path, strict_json.dumps(doc))  # NaN and infinities as null
 
 
 def load_results(path: Path | None) -> Results:
@@ -63,21 +64,6 @@ def load_results(path: Path | None) -> Results:
     res.run_folders = [text(p, "a run folder", 4096) for p in items(doc.get("run_folders", []), "'run_folders'")]
     res.selected = text(doc.get("selected", ""), "'selected'", 4200)
     return res
-
-
-def plain_json(value: Any) -> Any:
-    """``value`` with NaN and infinities as null (strict JSON), numpy scalars as floats."""
-    if isinstance(value, dict):
-        return {str(k): plain_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_json(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f if math.isfinite(f) else None
 
 
 # -- checked reading of one result's fields -------------------------------------------------------------
