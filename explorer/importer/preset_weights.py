@@ -19,7 +19,7 @@ def weights_for_preset(preset: str, path: str | os.PathLike, num_classes: int | 
     from explorer.arch import ArchError, load_arch
     from explorer.compile import CompileError, compile_graph
 
-    theirs = read_state_dict(path)  # first: a bad file is refused before a large preset is built
+    theirs = read_state_dict(path, preset_budget(preset, num_classes, input_shape))  # before a preset is built
     try:
         graph = load_arch(preset, num_classes=num_classes, input_shape=input_shape)
         module = compile_graph(graph)
@@ -78,4 +78,20 @@ def import_weights(preset: str, path: str | os.PathLike, out_dir: str | os.PathL
     except OSError as e:  # RunFolderInUse included
         raise ImporterError(str(e) if not e.strerror else f"cannot write the run folder {out} ({e.strerror})") from None
     return out
+
+
+def preset_budget(preset: str, num_classes: int | None, input_shape: tuple[int, ...] | None):
+    """What a file of the preset's weights may declare (``explorer.train.torch_archive``), from the costs its
+    blocks declare, so a bomb is refused before the file is inflated or the preset built: a float64 copy of
+    its parameters (10% on top for BatchNorm's running statistics), no record above its largest node's."""
+    from explorer.arch import ArchError, load_arch
+    from explorer.network.inference import analyze
+    from explorer.train.torch_archive import TensorBudget
+
+    try:
+        a = analyze(load_arch(preset, num_classes=num_classes, input_shape=input_shape))
+    except ArchError as e:
+        raise ImporterError(str(e)) from None
+    largest = max((info.cost.params for info in a.nodes.values()), default=0)
+    return TensorBudget.of(int(4.4 * a.total.params), int(4.4 * largest), 2, preset)
 

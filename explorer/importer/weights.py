@@ -28,10 +28,11 @@ def copy_weights(source: nn.Module, target: nn.Module, sources: dict[str, str]) 
     return copied
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """A state_dict saved with ``torch.save`` (see ``explorer.train.state_file``), errors as ImporterError."""
+def read_state_dict(path: str | os.PathLike, budget=None) -> dict[str, torch.Tensor]:
+    """A state_dict saved with ``torch.save`` (see ``explorer.train.state_file``; ``budget``: what it may
+    declare), errors as ImporterError."""
     try:
-        return state_file.read_state_dict(path)
+        return state_file.read_state_dict(path, budget)
     except state_file.StateFileError as e:
         raise ImporterError(str(e)) from None
 

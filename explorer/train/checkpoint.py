@@ -18,6 +18,7 @@ import torch
 from explorer.graph.fileio import MAX_BYTES, FileFormatError, dumps_graph, loads_graph
 from explorer.graph.model import Graph
 from explorer.train.config import TrainConfig
+from explorer.train.torch_archive import ArchiveRefused, check_archive
 from explorer.util.atomic import remove_stale_temporaries, write_atomic_with
 from explorer.util.untrusted import UntrustedInputError, finite_number, regular_file_size, text, whole_number
 
@@ -99,6 +100,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                               f"{str(e).splitlines()[0] if str(e) else 'damaged'})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Residual Explorer checkpoint")
+    try:
+        check_archive(path, None, "checkpoint")  # no record may declare more than the file holds
+    except ArchiveRefused as e:
+        raise CheckpointError(str(e)) from None
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {data.get('version')!r} is not supported "
                               f"(this version reads {VERSION}); update Residual Explorer")

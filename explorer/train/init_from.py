@@ -19,6 +19,7 @@ from torch import nn
 
 from explorer.compile import node_of_param
 from explorer.train.state_file import StateFileError, read_state_dict
+from explorer.train.torch_archive import TensorBudget
 
 _COUNTER = "num_batches_tracked"  # BatchNorm's step counter: carried over when present, never a mismatch
 
@@ -52,7 +53,7 @@ class Initialisation:
                 "reinitialised": dict(self.reinitialised), "unused": list(self.unused)}
 
 
-def read_source(source: str) -> tuple[str, dict[str, torch.Tensor]]:
+def read_source(source: str, budget=None) -> tuple[str, dict[str, torch.Tensor]]:
     """(the file read, its state_dict): a run folder means its last.pt; a checkpoint of ours is a wrapped
     state_dict (its ``model``) like timm's, so one reader takes all three. Raises InitError."""
     path = Path(source)
@@ -61,7 +62,7 @@ def read_source(source: str) -> tuple[str, dict[str, torch.Tensor]]:
             raise InitError(f"{source} holds no last.pt: name a run folder, a checkpoint or a .pth file")
         path = path / "last.pt"
     try:
-        return str(path.resolve()), read_state_dict(path)
+        return str(path.resolve()), read_state_dict(path, budget)  # budget: what the file may declare
     except StateFileError as e:
         raise InitError(str(e)) from None
 
@@ -69,8 +70,9 @@ def read_source(source: str) -> tuple[str, dict[str, torch.Tensor]]:
 def initialise(model: nn.Module, source: str) -> Initialisation:
     """Load what fits of ``source`` into ``model`` (in place, on its device); raises InitError when
     nothing fits or the source cannot be paired with the network at all."""
-    file, theirs = read_source(source)
     ours = model.state_dict()
+    # a checkpoint holds the weights and up to two optimiser moments per weight (Adam), in float64 at worst
+    file, theirs = read_source(source, TensorBudget.for_tensors(ours.values(), 6, "this network"))
     by_name = any(k in ours for k in theirs)
     pairs = _pairs_by_name(ours, theirs) if by_name else _pairs_by_order(ours, theirs, file)
     result = Initialisation(source, file, "name" if by_name else "order")
