@@ -8,6 +8,8 @@ holds a run is refused unless --force, which replaces it whole. Example:
 """
 from __future__ import annotations
 
+import sys
+
 from explorer.cli import UserError
 
 
@@ -29,11 +31,15 @@ def run(args) -> int:
         raise UserError("--num-classes must be at least 1")
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
-        out = import_weights(args.preset, args.weights, args.out, args.num_classes, shape, force=args.force)
+        notes: list[str] = []
+        out = import_weights(args.preset, args.weights, args.out, args.num_classes, shape, force=args.force,
+                             notes=notes)
     except ArchError as e:
         raise UserError(f"--input-shape: {e}") from None
     except ImporterError as e:
         raise UserError(str(e)) from None
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {out}: {args.preset} with the weights of {args.weights}; open it with "
           f"`python main.py {out / 'graph.json'}`")
     return 0

@@ -43,7 +43,7 @@ def pair_by_structure(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Ten
     mine = [k for k in ours if not k.endswith(_BOOKKEEPING)]
     other = [k for k in theirs if not k.endswith(_BOOKKEEPING)]
     for i, (a, b) in enumerate(zip(mine, other)):
-        if tuple(ours[a].shape) != tuple(theirs[b].shape):
+        if not fits(ours[a].shape, theirs[b].shape):
             extra = hint(a) if hint else ""
             raise ImporterError(f"tensor {i + 1} does not fit: the file's '{b}' is {_shape(theirs[b])} but the "
                                 f"preset's '{a}' is {_shape(ours[a])}{extra}")
@@ -54,13 +54,19 @@ def pair_by_structure(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Ten
                             f"{min(len(mine), len(other))}; the first without a partner is '{first}'")
     out = dict(ours)
     for a, b in zip(mine, other):
-        out[a] = theirs[b].detach().to(ours[a].dtype).clone()
+        out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape).clone()
     counters = [k for k in ours if k.endswith(_BOOKKEEPING)]
     theirs_counters = [k for k in theirs if k.endswith(_BOOKKEEPING)]
     if len(counters) == len(theirs_counters):
         for a, b in zip(counters, theirs_counters):
             out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape).clone()
     return out
+
+
+def fits(ours: torch.Size, theirs: torch.Size) -> bool:
+    """Same shape, or a Linear's weight against a 1×1 conv's (timm's DPN classifier is a 1×1 conv on the pooled
+    features: out × in × 1 × 1, the same numbers as our Linear's out × in)."""
+    return tuple(ours) == tuple(theirs) or (len(ours) == 2 and tuple(theirs) == (*ours, 1, 1))
 
 
 def _shape(t: torch.Tensor) -> str:

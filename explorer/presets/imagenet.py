@@ -46,11 +46,13 @@ def _densenet121(b, x, classes):
     return head(b, x, classes, pre_activate=True)
 
 
-@_R("dpn92", "Dual path", "DPN-92 (Chen et al. 2017): k_R 96, 32 groups, blocks [3, 4, 20, 3], increments 16/32/24/128")
+@_R("dpn92", "Dual path", "DPN-92 (Chen et al. 2017): k_R 96, 32 groups, blocks [3, 4, 20, 3], increments "
+    "16/32/24/128; BatchNorm eps 1e-3 as in timm, whose weights it loads")
 def _dpn92(b, x, classes):
-    x = imagenet_stem(b, x)
+    eps = 1e-3  # timm's DPN (and the authors' MXNet code) normalise with eps 1e-3 throughout
+    x = imagenet_stem(b, x, eps=eps)
     for i, (n, inc) in enumerate(zip((3, 4, 20, 3), (16, 32, 24, 128))):
         res = 256 * 2 ** i
         x = stage(b, x, "dual_path", n, f"stage{i + 1}", residual_channels=res, increment=inc,
-                  width=96 * 2 ** i, groups=32, stride=1 if i == 0 else 2)
-    return head(b, x, classes, pre_activate=True)
+                  width=96 * 2 ** i, groups=32, stride=1 if i == 0 else 2, bn_eps=eps)
+    return head(b, x, classes, pre_activate=True, eps=eps)

@@ -14,16 +14,17 @@ def cifar_stem(b, x, channels: int = 16, bn: bool = True) -> str:
     return b.act(b.bn(x, node_id="stem_bn"), node_id="stem_relu")
 
 
-def imagenet_stem(b, x, channels: int = 64) -> str:
+def imagenet_stem(b, x, channels: int = 64, **bn) -> str:
+    """7×7 conv, BN (``bn``: its parameters, e.g. timm DPN's eps 1e-3), ReLU, 3×3 max pool."""
     x = b.conv(x, channels, 7, 2, node_id="stem_conv")
-    x = b.act(b.bn(x, node_id="stem_bn"), node_id="stem_relu")
+    x = b.act(b.bn(x, node_id="stem_bn", **bn), node_id="stem_relu")
     return b.add("maxpool", x, node_id="stem_pool", kernel_size=3, stride=2, padding=1)
 
 
-def head(b, x, num_classes: int, pre_activate: bool = False) -> str:
-    """[BN-ReLU (pre-activation nets)] → global average pool → flatten → linear classifier."""
+def head(b, x, num_classes: int, pre_activate: bool = False, **bn) -> str:
+    """[BN-ReLU (pre-activation nets; ``bn``: its parameters)] → global average pool → flatten → linear classifier."""
     if pre_activate:
-        x = b.act(b.bn(x, node_id="final_bn"), node_id="final_relu")
+        x = b.act(b.bn(x, node_id="final_bn", **bn), node_id="final_relu")
     x = b.add("global_avgpool", x, node_id="pool")
     x = b.add("flatten", x, node_id="flatten")
     return b.add("linear", x, node_id="classifier", out_features=num_classes)

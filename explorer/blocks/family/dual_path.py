@@ -16,17 +16,17 @@ class DualPathBlock(nn.Module):
     """A grouped bottleneck shared by a residual path and a dense path (Chen et al. 2017). The tensor between
     blocks is [residual part | dense part]: the residual part is added to, the dense part grows by ``increment``."""
 
-    def __init__(self, in_channels, residual_channels, increment, width, groups, stride=1, project=True):
+    def __init__(self, in_channels, residual_channels, increment, width, groups, stride=1, project=True, eps=1e-5):
         super().__init__()
         self.residual_channels, self.project = residual_channels, project
         if project:  # the first block of a stage makes both parts from its input
-            self.bn_proj = nn.BatchNorm2d(in_channels)
+            self.bn_proj = nn.BatchNorm2d(in_channels, eps=eps)
             self.conv_proj = conv(in_channels, residual_channels + 2 * increment, 1, stride)
-        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.bn1 = nn.BatchNorm2d(in_channels, eps=eps)
         self.conv1 = conv(in_channels, width, 1)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.bn2 = nn.BatchNorm2d(width, eps=eps)
         self.conv2 = conv(width, width, 3, stride, groups=groups)
-        self.bn3 = nn.BatchNorm2d(width)
+        self.bn3 = nn.BatchNorm2d(width, eps=eps)
         self.conv3 = conv(width, residual_channels + increment, 1)
 
     def forward(self, x):
@@ -80,12 +80,10 @@ class DualPathBlock(CompositeBlock):
         return b.add("concat", r, d, node_id="concat")
 
     def code(self, p, in_shapes):
-        if p["bn_eps"] != DEFAULT_EPS:
-            return None  # written out from its expansion
         c = in_shapes[0][0]
         return LayerCode(call("DualPathBlock", c, p["residual_channels"], p["increment"], p["width"], p["groups"],
-                              stride=p["stride"], project=_projects(p, c), defaults={"stride": 1, "project": True}),
-                         needs=(CODE,))
+                              stride=p["stride"], project=_projects(p, c), eps=p["bn_eps"],
+                              defaults={"stride": 1, "project": True, "eps": DEFAULT_EPS}), needs=(CODE,))
 
 
 def _projects(p, in_channels: int) -> bool:
