@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Iterator
 
 from explorer.graph.catalog import BlockSpec
+from explorer.graph.params import frozen
 from explorer.graph.shapes import TensorShape
 
 
@@ -29,13 +30,7 @@ class Cost:
         return Cost(self.params * n, self.macs * n, self.weight_layers * n)
 
 
-def freeze(value: Any) -> Any:
-    """A hashable twin of a JSON-like value, for cache keys."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    return value
+freeze = frozen  # a hashable twin of a JSON-like value, for cache keys (the graph model keys nodes by it too)
 
 
 class BlockType(BlockSpec):

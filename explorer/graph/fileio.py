@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from explorer.graph.catalog import UnknownBlockError
-from explorer.graph.model import DIRECTIONS, Graph, GraphError
+from explorer.graph.model import DIRECTIONS, Graph, MissingNodeError, RecordProblem, RecordsError
 from explorer.graph.params import ParamError
 from explorer.util.atomic import write_atomic
+from explorer.util.gc_pause import gc_paused
 from explorer.util.untrusted import UntrustedInputError, read_regular_file, whole_number
 
 FORMAT = "residual-explorer-graph"
@@ -99,6 +99,11 @@ def loads_graph(text: str | bytes, source: str = "graph") -> Graph:
 
 
 def from_dict(data: Any, source: str = "graph") -> Graph:
+    with gc_paused():  # a 200k-node file: the collector would walk every node built so far, again and again
+        return _from_dict(data, source)
+
+
+def _from_dict(data: Any, source: str) -> Graph:
     def fail(msg: str):
         raise FileFormatError(f"{source}: {msg}")
 
@@ -132,26 +137,38 @@ def from_dict(data: Any, source: str = "graph") -> Graph:
         fail(f"{len(edges):,} edges for {len(nodes):,} nodes; a graph file has at most "
              f"{MAX_EDGES_PER_NODE} per node")
 
-    # Each node and edge is checked on its own, so one reading lists every bad one (validate --all);
-    # a node that fails is left out, and so are its edges, which cannot be judged without it.
-    problems: list[str] = []
+    # Each node and edge is checked on its own, so one reading lists every bad one (validate --all): the
+    # file's shape here, the graph's rules in one pass of Graph.from_records. A node that fails is left out,
+    # and so are its edges, which cannot be judged without it.
+    found: list[tuple[int, int, str]] = []  # (0 node / 1 edge, index, problem): listed in file order
     skipped: set[str] = set()
-    g = Graph(name=name, direction=direction)
+    node_records = []
     for i, nd in enumerate(nodes):
-        problem = _add_node(g, i, nd)
-        if problem:
-            problems.append(problem)
+        record = _node_record(i, nd)
+        if isinstance(record, str):
+            found.append((0, i, record))
             if isinstance(nd, dict) and isinstance(nd.get("id"), str):
                 skipped.add(nd["id"])
-            if len(problems) >= MAX_LISTED:
+            if len(found) >= MAX_LISTED:
                 break
+        else:
+            node_records.append(record)
+    edge_records = []
     for i, ed in enumerate(edges):
-        if len(problems) >= MAX_LISTED:
+        if len(found) >= MAX_LISTED:
             break
-        problem = _add_edge(g, i, ed, skipped)
-        if problem:
-            problems.append(problem)
-    if problems:
+        record = _edge_record(i, ed)
+        if isinstance(record, str):
+            found.append((1, i, record))
+        elif record[1] not in skipped and record[2] not in skipped:
+            edge_records.append(record)
+    try:
+        g = Graph.from_records(node_records, edge_records, name=name, direction=direction,
+                               limit=max(1, MAX_LISTED - len(found)))
+    except RecordsError as e:
+        found += [_said(p, nodes, edges) for p in e.problems]
+    if found:
+        problems = [text for _, _, text in sorted(found)][:MAX_LISTED]
         more = len(problems) - 1
         raise FileFormatError(f"{source}: {problems[0]}" + (f" (and {more} more problem{'s' * (more > 1)})"
                                                             if more else ""),
@@ -174,8 +191,8 @@ def _direction(layout: Any) -> str | None:
     return direction if isinstance(direction, str) and direction in DIRECTIONS else None
 
 
-def _add_node(g: Graph, i: int, nd: Any) -> str | None:
-    """Add file node #i to ``g``; the problem as a sentence when it cannot be."""
+def _node_record(i: int, nd: Any) -> tuple | str:
+    """File node #i as a record for ``Graph.from_records``, or what is wrong with its shape as a sentence."""
     if not isinstance(nd, dict):
         return f"node #{i + 1} is not an object"
     nid, typ = nd.get("id"), nd.get("type")
@@ -187,17 +204,11 @@ def _add_node(g: Graph, i: int, nd: Any) -> str | None:
     pos = nd.get("pos", (0, 0))
     if not isinstance(pos, (list, tuple)) or len(pos) != 2 or not (_coordinate(pos[0]) and _coordinate(pos[1])):
         return f"node '{nid}': 'pos' must be two numbers"
-    try:
-        g.add_node(typ, params, node_id=nid, pos=(pos[0], pos[1]), repeat=nd.get("repeat", 1))
-    except ParamError as e:
-        return f"node '{nid}' ({typ}): {e}"
-    except (UnknownBlockError, GraphError) as e:
-        return f"node '{nid}': {e}"
-    return None
+    return i, nid, typ, params, (pos[0], pos[1]), nd.get("repeat", 1)
 
 
-def _add_edge(g: Graph, i: int, ed: Any, skipped: set[str]) -> str | None:
-    """Connect file edge #i in ``g`` (without the cycle search); the problem as a sentence, if any."""
+def _edge_record(i: int, ed: Any) -> tuple | str:
+    """File edge #i as a record for ``Graph.from_records``, or what is wrong with its shape as a sentence."""
     if not isinstance(ed, dict) or not isinstance(ed.get("from"), str) or not isinstance(ed.get("to"), str):
         return f"edge #{i + 1} needs text 'from' and 'to'"
     src, dst = ed["from"], ed["to"]
@@ -205,16 +216,21 @@ def _add_edge(g: Graph, i: int, ed: Any, skipped: set[str]) -> str | None:
         order = whole_number(ed.get("order", 0), f"'order' of edge #{i + 1} ({src} → {dst})", -MAX_ORDER, MAX_ORDER)
     except UntrustedInputError as e:
         return str(e)
-    if src in skipped or dst in skipped:
-        return None  # its node was refused above
-    for end in (src, dst):
-        if end not in g:
-            return f"edge #{i + 1} refers to a missing node '{end}'"
-    try:
-        g.connect(src, dst, order=order, check_cycle=False)
-    except GraphError as e:
-        return f"edge {src} → {dst}: {e}"
-    return None
+    return i, src, dst, order
+
+
+def _said(p: RecordProblem, nodes: list, edges: list) -> tuple[int, int, str]:
+    """A problem of ``Graph.from_records`` as the sentence the file's reader shows, naming the node."""
+    if p.kind == "node":
+        nd = nodes[p.index]
+        nid, typ = nd["id"], nd["type"]
+        if isinstance(p.error, ParamError):
+            return 0, p.index, f"node '{nid}' ({typ}): {p.error}"
+        return 0, p.index, f"node '{nid}': {p.error}"
+    ed = edges[p.index]
+    if isinstance(p.error, MissingNodeError):
+        return 1, p.index, f"edge #{p.index + 1} refers to a missing node '{p.error.node_id}'"
+    return 1, p.index, f"edge {ed['from']} → {ed['to']}: {p.error}"
 
 
 def _coordinate(v: Any) -> bool:

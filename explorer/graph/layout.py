@@ -8,6 +8,7 @@ shortcuts, SE gates) step down to the next free row. Linear time in nodes + edge
 from __future__ import annotations
 
 from explorer.graph.model import DIRECTIONS, Graph
+from explorer.util.gc_pause import gc_paused
 
 COLUMN = 260.0  # node width (180) plus room for a shape label on the edge between two nodes
 ROW = 120.0  # the tallest node (three lines of parameters, 92) plus a gap
@@ -19,10 +20,8 @@ MAX_FIT_BANDS = 24
 
 
 def _first_inputs(graph: Graph) -> dict[str, list[str]]:
-    """Each node's inputs in edge order, read straight from the networkx adjacency (the per-node
-    ``inputs_of`` sorts a fresh list each call: too slow for 5000-node graphs)."""
-    g = graph.networkx()
-    return {n: [s for s, _ in sorted(g.pred[n].items(), key=lambda kv: kv[1]["edge"].order)] for n in g}
+    """Each node's inputs in edge order (the model keeps them in that order)."""
+    return {n: graph.inputs_of(n) for n in graph.nodes}
 
 
 def layers(graph: Graph, inputs: dict[str, list[str]] | None = None) -> dict[str, int]:
@@ -30,9 +29,13 @@ def layers(graph: Graph, inputs: dict[str, list[str]] | None = None) -> dict[str
     shortcut beside a three-layer branch) sits in the middle of that room, so its edges leave and
     rejoin the main path symmetrically, as in the papers' figures; a source of a side input (a stray
     constant) sits just before its first consumer, so it does not drag an edge across the picture."""
-    inputs = inputs if inputs is not None else _first_inputs(graph)
+    with gc_paused():  # a dict of lists per node: on a 200k-node graph the collector would rescan them often
+        return _layers(graph, inputs if inputs is not None else _first_inputs(graph))
+
+
+def _layers(graph: Graph, inputs: dict[str, list[str]]) -> dict[str, int]:
     order = graph.topological_order()
-    succ = graph.networkx().succ
+    succ = {n: graph.outputs_of(n) for n in order}
     layer: dict[str, int] = {}
     for nid in order:
         layer[nid] = max((layer[s] + 1 for s in inputs[nid]), default=0)
@@ -84,6 +87,11 @@ def layered_positions(graph: Graph, direction: str = "LR", wrap: int | None = No
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     if graph.has_cycle():
         return {n.id: n.pos for n in graph.nodes.values()}
+    with gc_paused():  # as in ``layers``
+        return _positions(graph, direction, wrap)
+
+
+def _positions(graph: Graph, direction: str, wrap: int | None) -> dict[str, tuple[float, float]]:
     inputs = _first_inputs(graph)
     layer = layers(graph, inputs)
     used: dict[int, set[int]] = {}

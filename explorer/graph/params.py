@@ -17,6 +17,15 @@ from explorer.util.untrusted import UntrustedInputError, finite_number, whole_nu
 MAGNITUDE = 2 ** 53
 
 
+def frozen(value: Any) -> Any:
+    """A hashable twin of a JSON-like value (dicts by sorted key), for cache keys."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(frozen(v) for v in value)
+    return value
+
+
 class ParamError(ValueError):
     """A value of the wrong type or an unknown parameter name."""
 

@@ -11,6 +11,7 @@ from explorer.blocks.base import Cost, run_block
 from explorer.blocks.registry import UnknownBlockError, get_block
 from explorer.graph.model import Graph
 from explorer.graph.shapes import ShapeError, TensorShape
+from explorer.util.gc_pause import gc_paused
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class Analysis:
 
 
 def analyze(graph: Graph) -> Analysis:
+    with gc_paused():  # one record per node: on a 200k-node graph the collector would rescan them all often
+        return _analyze(graph)
+
+
+def _analyze(graph: Graph) -> Analysis:
     nodes = graph.nodes
     infos: dict[str, NodeInfo] = {nid: NodeInfo() for nid in nodes}
     problems: list[Problem] = []
@@ -85,6 +91,9 @@ def analyze(graph: Graph) -> Analysis:
     # once per node, and a 200k-node file must validate in seconds.
     params = macs = layers = 0
     blocks: dict[str, tuple] = {}
+    # Shape and cost by (parameters, repeat, input shapes): a 200k-node file has a handful of distinct nodes,
+    # each worked out (and its parameters frozen) once; the model keeps the parameter keys between analyses.
+    worked: dict[tuple, tuple] = {}
     for nid in graph.topological_order():
         node = nodes[nid]
         info = infos[nid]
@@ -114,11 +123,18 @@ def analyze(graph: Graph) -> Analysis:
         if None in in_shapes or info.problems:
             continue  # the cause is reported upstream or above; one message per cause
         info.in_shapes = in_shapes
-        try:
-            out_shape, cost = run_block(block, node.params, node.repeat, in_shapes)
-        except ShapeError as e:
-            report(nid, e.message, e.fix)
+        key = (graph.params_key(nid), node.repeat, tuple(in_shapes))
+        result = worked.get(key)
+        if result is None:
+            try:
+                result = run_block(block, node.params, node.repeat, in_shapes)
+            except ShapeError as e:
+                result = e
+            worked[key] = result
+        if isinstance(result, ShapeError):
+            report(nid, result.message, result.fix)
             continue
+        out_shape, cost = result
         info.out_shape, info.cost = out_shape, cost
         if block.unbuildable:  # the shape is known (so later nodes get theirs) but nothing can run it
             report(nid, block.unbuildable, block.unbuildable_fix)
