@@ -1,133 +1,78 @@
-"""The analysis worker: one tool's computation on its own QThread, with progress and Cancel.
+"""The analysis tools' runs in the window: one tool's computation on the window's job runner
+(``explorer.ui.jobs``), with progress and Cancel.
 
 The GUI thread hands over a plain callable (``job(control) -> dict``) built from copies (a graph copy,
-paths, option values): nothing in it refers to a widget or the document's model. Progress, the result
-and failures come back only through queued signals. Cancel sets the core's cancel flag
-(``explorer.analysis.control``), which every tool checks between batches, so it stops within a batch;
-the tools put back what they changed (lesioned blocks, perturbed weights) on the way out.
+paths, option values): nothing in it refers to a widget or the document's model. Cancel sets the core's
+cancel flag (``explorer.analysis.control``), which every tool checks between batches, so it stops within
+a batch; the tools put back what they changed (lesioned blocks, perturbed weights) on the way out.
 """
 from __future__ import annotations
 
-import logging
-import time
-import traceback
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from explorer.analysis.control import Cancelled, Control
+from explorer.analysis.control import Control
 from explorer.data import DatasetError
-
-log = logging.getLogger(__name__)
+from explorer.ui.jobs import JobRunner
 
 Job = Callable[[Control], dict]
-PROGRESS_S = 0.05   # progress reaches the GUI at most 20 times a second
 
 
-class AnalysisWorker(QObject):
-    progress = Signal(str, int, int)     # what, done, total
-    finished = Signal(object)            # the result (a JSON-ready dict)
-    failed = Signal(str)                 # one line for the person
-    cancelled = Signal()
-    done = Signal()                      # always the last signal
-
-    def __init__(self, job: Job, control: Control):
-        super().__init__()
-        self.job, self.control = job, control
-        self._last = 0.0
-        control.on_progress = self._progress
-
-    def _progress(self, what: str, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if done >= total or now - self._last >= PROGRESS_S:
-            self._last = now
-            self.progress.emit(what, done, total)
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.finished.emit(self.job(self.control))
-        except Cancelled:
-            self.cancelled.emit()
-        except (ValueError, DatasetError) as e:   # the core's refusals (RunError, GridError, ...) say what to do
-            self.failed.emit(str(e))
-        except MemoryError:
-            self.failed.emit("not enough memory for this analysis; try a smaller network or grid")
-        except Exception as e:  # a bug: the window must survive it and say so
-            log.error("analysis crashed:\n%s", traceback.format_exc())
-            self.failed.emit(f"the analysis stopped on an internal error ({type(e).__name__}: {e}); "
-                             "the window keeps working, and the details are in the log")
-        finally:
-            self.done.emit()
-
-
-_orphans: set = set()   # threads that outlived a shutdown timeout, kept referenced until they end
+def explain(e: BaseException) -> tuple[str, str] | None:
+    """The core's refusals (RunError, GridError, ...) already say what to do."""
+    if isinstance(e, (ValueError, DatasetError)):
+        return "refused", str(e)
+    if isinstance(e, MemoryError):
+        return "oom", "not enough memory for this analysis; try a smaller network or grid"
+    return None
 
 
 class AnalysisRunner(QObject):
-    """Runs one job at a time; re-emits the worker's signals in the GUI thread."""
+    """Runs one analysis job at a time; its signals arrive in the GUI thread."""
 
-    progress = Signal(str, int, int)
-    finished = Signal(object)
-    failed = Signal(str)
+    progress = Signal(str, int, int)     # what, done, total
+    finished = Signal(object)            # the result (a JSON-ready dict)
+    failed = Signal(str)                 # one line for the person
     cancelled = Signal()
     busyChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: AnalysisWorker | None = None
+        self.jobs = JobRunner(self)
         self.control: Control | None = None
+        self.jobs.progressed.connect(self.progress)
+        self.jobs.finished.connect(self.finished)
+        self.jobs.failed.connect(self._failed)
+        self.jobs.cancelled.connect(self.cancelled)
+        self.jobs.busyChanged.connect(self.busyChanged)
+        self.jobs.ended.connect(self._ended)
 
     def is_busy(self) -> bool:
-        return self._thread is not None
+        return self.jobs.is_busy()
 
     def start(self, job: Job) -> None:
         if self.is_busy():
             raise RuntimeError("an analysis is already running; cancel it or wait for it to finish")
-        self.control = Control()
-        thread = QThread()   # no parent: its lifetime is managed here
-        thread.setObjectName("analysis")
-        worker = AnalysisWorker(job, self.control)
-        worker.moveToThread(thread)
-        for source, target in ((worker.progress, self.progress), (worker.finished, self.finished),
-                               (worker.failed, self.failed), (worker.cancelled, self.cancelled)):
-            source.connect(target)   # queued: the worker lives in ``thread``
-        worker.done.connect(self._on_done)
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.started.connect(worker.run)
-        self._thread, self._worker = thread, worker
-        thread.start()
-        self.busyChanged.emit(True)
+        control = self.control = Control()
+
+        def body(context):
+            control.on_progress = context.progress
+            return job(control)
+
+        self.jobs.start(body, name="analysis", what="the analysis", cancel=control.cancel, explain=explain)
 
     def cancel(self) -> None:
-        if self.control is not None:
-            self.control.cancel()
-
-    @Slot()
-    def _on_done(self) -> None:
-        if self._thread is not None:
-            self._release(self._thread.wait(10_000))
-            self.busyChanged.emit(False)
+        self.jobs.cancel()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel and wait for the thread (the window closes); False if it did not end in time."""
-        if self._thread is None:
-            return True
-        self.cancel()
-        finished = self._thread.wait(timeout_ms)
-        self._release(finished)
-        return finished
-
-    def _release(self, finished: bool) -> None:
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
+        ok = self.jobs.shutdown(timeout_ms)
         self.control = None
-        if finished:
-            worker.deleteLater()
-            thread.deleteLater()
-        else:
-            log.warning("analysis thread did not stop in time; leaving it to finish")
-            pair = (thread, worker)
-            _orphans.add(pair)
-            thread.finished.connect(lambda: _orphans.discard(pair))
+        return ok
+
+    def _failed(self, _kind: str, message: str) -> None:
+        self.failed.emit(message)
+
+    def _ended(self) -> None:
+        self.control = None

@@ -1,4 +1,5 @@
-"""The training worker: a QObject moved to a QThread that iterates the engine's report generator.
+"""Training in the window: the engine's report generator iterated on the window's job runner
+(``explorer.ui.jobs``), in a thread of its own.
 
 The GUI thread never waits on training. It talks to the worker through a thread-safe
 ``TrainControl`` (pause/resume/stop, checked by the engine between steps) and hears back only through
@@ -6,7 +7,7 @@ queued signals. Reports are batched (at most ``FLUSH_S`` apart, control reports 
 tiny model that reports every step costs the GUI thread a few signal deliveries per second, not
 hundreds. Nothing here touches a widget.
 
-``TrainingSession`` owns one thread at a time. ``shutdown()`` stops the run and waits for its thread,
+``TrainingSession`` trains one run at a time. ``shutdown()`` stops the run and waits for its thread,
 then delivers the reports still queued, so a window can close mid-run without "QThread destroyed while
 running" and without losing the run's last state. With a TensorBoard folder set (the settings form's
 option), each run also feeds its reports to a ``TensorBoardLog`` in a sub-folder named after the run, in
@@ -14,14 +15,12 @@ the worker thread, beside the engine.
 """
 from __future__ import annotations
 
-import logging
 import re
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from explorer.data import DatasetError
 from explorer.data.cache import cached_dataset
@@ -29,8 +28,7 @@ from explorer.graph.model import Graph
 from explorer.runs.project import auto_intervals
 from explorer.train import LayerStatsReport, StepReport, TrainConfig, TrainControl, run_training
 from explorer.train.tensorboard_log import TensorBoardError, TensorBoardLog
-
-log = logging.getLogger(__name__)
+from explorer.ui.jobs import JobRunner
 
 FLUSH_S = 0.04  # batch reports for at most 40 ms: the plots redraw at ≤ 30 Hz anyway
 
@@ -68,73 +66,65 @@ class ReportBatcher:
         return buf or None
 
 
-class TrainWorker(QObject):
-    reports = Signal(str, object)      # run id, list of engine reports
-    failed = Signal(str, str, str)     # run id, kind, message for the user (data set, internal error)
-    done = Signal(str)                 # run id; always the last signal
+def training_body(job: TrainJob, control: TrainControl, tensorboard: str = ""):
+    """The job that trains ``job`` in the runner's thread: the engine's reports go out in batches, each run
+    also to its TensorBoard folder (``tensorboard``; "" = none). The last batch goes out however it ends."""
 
-    def __init__(self, job: TrainJob, control: TrainControl, tensorboard: str = ""):
-        super().__init__()
-        self.job, self.control = job, control
-        self.tensorboard = tensorboard  # this run's TensorBoard folder; "" = none
-
-    @Slot()
-    def run(self) -> None:
-        job, batcher, tensorboard = self.job, ReportBatcher(), None
+    def body(context) -> None:
+        batcher, board = ReportBatcher(), None
         try:
-            tensorboard = TensorBoardLog(self.tensorboard) if self.tensorboard else None
+            board = TensorBoardLog(tensorboard) if tensorboard else None
             dataset = cached_dataset(job.dataset, job.config.seed)
             config = auto_intervals(job.config, int(dataset.x_train.shape[0]), job.auto_log, job.auto_stats)
-            gen = run_training(job.graph, dataset, config, self.control)
+            gen = run_training(job.graph, dataset, config, control)
             try:
                 for report in gen:
-                    if tensorboard is not None:
-                        tensorboard.add(report)
+                    if board is not None:
+                        board.add(report)
                     batch = batcher.add(report)
                     if batch:
-                        self.reports.emit(job.run_id, batch)
+                        context.report(batch)
             finally:
                 gen.close()
-        except TensorBoardError as e:
-            self.failed.emit(job.run_id, "config", f"{e}. Untick TensorBoard logs or fix it, then train again.")
-        except DatasetError as e:
-            self.failed.emit(job.run_id, "data", f"{e}. Pick another data set or fix its path, then train again.")
-        except MemoryError:
-            self.failed.emit(job.run_id, "oom", "not enough memory for this data set and network; "
-                                                "try a smaller batch size, model or data set")
-        except Exception as e:  # a bug: the window must survive it and say so
-            log.error("training crashed:\n%s", traceback.format_exc())
-            self.failed.emit(job.run_id, "crash", f"training stopped by an internal error ({type(e).__name__}: {e}). "
-                                                  "The window keeps working; the details are in the log.")
         finally:
-            if tensorboard is not None:
-                tensorboard.close()
+            if board is not None:
+                board.close()
             rest = batcher.take()
             if rest:
-                self.reports.emit(job.run_id, rest)
-            self.done.emit(job.run_id)
+                context.report(rest)
+    return body
 
 
-_orphans: set = set()  # threads that outlived a shutdown timeout: kept referenced until they end
+def explain(e: BaseException) -> tuple[str, str] | None:
+    """What a person can do about the errors a run expects; None: a bug."""
+    if isinstance(e, TensorBoardError):
+        return "config", f"{e}. Untick TensorBoard logs or fix it, then train again."
+    if isinstance(e, DatasetError):
+        return "data", f"{e}. Pick another data set or fix its path, then train again."
+    if isinstance(e, MemoryError):
+        return "oom", "not enough memory for this data set and network; try a smaller batch size, model or data set"
+    return None
 
 
 class TrainingSession(QObject):
-    """Runs one TrainJob at a time on its own QThread."""
+    """Runs one TrainJob at a time on the window's job runner; its signals name the run."""
 
-    reportsReady = Signal(str, object)
-    failed = Signal(str, str, str)
-    ended = Signal(str)
+    reportsReady = Signal(str, object)   # run id, list of engine reports
+    failed = Signal(str, str, str)       # run id, kind, message for the user (data set, internal error)
+    ended = Signal(str)                  # run id; always the run's last signal
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: TrainWorker | None = None
+        self.jobs = JobRunner(self)
         self.control: TrainControl | None = None
         self.run_id: str | None = None
         self.tensorboard_dir = ""   # runs started from now on log under it; "" = no TensorBoard logs
+        self.jobs.reported.connect(self._reports)
+        self.jobs.failed.connect(self._failed)
+        self.jobs.ended.connect(self._ended)
 
     def is_active(self) -> bool:
-        return self._thread is not None
+        return self.jobs.is_busy()
 
     @Slot(str)
     def set_tensorboard_dir(self, folder: str) -> None:
@@ -153,20 +143,8 @@ class TrainingSession(QObject):
             raise RuntimeError("a run is already training")
         self.control = TrainControl()
         self.run_id = job.run_id
-        thread = QThread()  # no parent: its lifetime is managed here, never by a parent's destructor
-        thread.setObjectName(f"train-{job.run_id}")
-        worker = TrainWorker(job, self.control, self.tensorboard_folder(job))
-        worker.moveToThread(thread)
-        # Queued: the worker lives in ``thread``, this session in the GUI thread.
-        worker.reports.connect(self.reportsReady)
-        worker.failed.connect(self.failed)
-        worker.done.connect(self._on_done)
-        # Direct (from the worker thread; quit() is thread-safe): the thread's event loop ends as soon as
-        # run() returns, so waiting for it never depends on the GUI thread getting round to it.
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.started.connect(worker.run)
-        self._thread, self._worker = thread, worker
-        thread.start()
+        self.jobs.start(training_body(job, self.control, self.tensorboard_folder(job)), name=f"train-{job.run_id}",
+                        what="training", cancel=self.stop, explain=explain)
 
     def pause(self) -> None:
         if self.control:
@@ -180,41 +158,21 @@ class TrainingSession(QObject):
         if self.control:
             self.control.stop()
 
-    @Slot(str)
-    def _on_done(self, run_id: str) -> None:
-        if self._thread is None or run_id != self.run_id:
-            return
-        self._thread.quit()
-        self._release(self._thread.wait(10_000))
-        self.ended.emit(run_id)
-
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop the run and wait for its thread; deliver what it sent. False if it did not end in time."""
-        if self._thread is None:
-            return True
-        self.stop()
-        run_id = self.run_id
-        self._thread.quit()  # takes effect when run() returns (Qt remembers a quit before exec())
-        finished = self._thread.wait(timeout_ms)
-        if finished:
-            # Deliver the queued reports (its FinishedReport) and ``done`` now, before the window goes.
-            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-            if self._thread is not None:  # ``done`` was not queued yet (cannot happen, but never leak)
-                self._release(True)
-                self.ended.emit(run_id)
-            return True
-        log.warning("training thread did not stop within %d ms; leaving it to finish", timeout_ms)
-        self._release(False)
-        return False
-
-    def _release(self, finished: bool) -> None:
-        thread, worker = self._thread, self._worker
-        self._thread = self._worker = None
+        ok = self.jobs.shutdown(timeout_ms)
         self.control = None
-        if finished:
-            worker.deleteLater()
-            thread.deleteLater()
-        else:
-            pair = (thread, worker)
-            _orphans.add(pair)
-            thread.finished.connect(lambda: _orphans.discard(pair))
+        return ok
+
+    @Slot(object)
+    def _reports(self, batch: list) -> None:
+        self.reportsReady.emit(self.run_id, batch)
+
+    @Slot(str, str)
+    def _failed(self, kind: str, message: str) -> None:
+        self.failed.emit(self.run_id, kind, message)
+
+    @Slot()
+    def _ended(self) -> None:
+        self.control = None
+        self.ended.emit(self.run_id)
