@@ -38,6 +38,7 @@ def test_the_gradients_tab_switches_between_the_two_runs_of_a_comparison_in_one_
     qtbot.waitUntil(switch.isVisible)
     assert dock.controller.focus == residual and switch.box.currentData() == residual
     assert switch.other.isVisible() and "plain twin" in switch.other.text()
+    assert w.minimumSizeHint().width() <= 1366   # the switch and its button fit a laptop screen
     QTest.mouseClick(switch.other, Qt.MouseButton.LeftButton)
     assert dock.controller.focus == plain and switch.box.currentData() == plain
     assert "network" in switch.other.text()

@@ -58,6 +58,8 @@ class ComparisonView(QWidget):
         for key, label in LAYER_QUANTITIES.items():
             self.quantity.addItem(label, key)
         self.quantity.setToolTip("Which per-layer statistic the gradient views show")
+        self.quantity.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.quantity.setMinimumContentsLength(14)   # never wider than a laptop screen has room for
         self.one_scale = QCheckBox("one colour scale")
         self.one_scale.setChecked(True)
         self.one_scale.setToolTip("Both heatmaps use the same colours for the same values (untick to fit each "

@@ -34,6 +34,9 @@ class GradientPanel(QWidget):
         for key, label in LAYER_QUANTITIES.items():
             self.quantity.addItem(label, key)
         self.quantity.setToolTip("Which per-layer statistic the three views show")
+        # Its longest entry must not widen the window on a laptop screen (the entries start alike).
+        self.quantity.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.quantity.setMinimumContentsLength(14)
         self.run_switch = RunSwitch(controller)   # both runs of a comparison, one click apart
         self.own_scale = QCheckBox("own colour scale")
         self.own_scale.setToolTip("Off: the heatmap's colours cover this run and the ticked runs, so switching "

@@ -17,7 +17,7 @@ class RunSwitch(QWidget):
         self.c = controller
         self.box = QComboBox()
         self.box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.box.setMinimumContentsLength(14)
+        self.box.setMinimumContentsLength(10)
         self.box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.box.setToolTip("The run the heatmap, the by-depth plot and the layer curves show")
         self.other = QPushButton()

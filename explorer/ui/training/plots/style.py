@@ -77,13 +77,26 @@ class DecadeAxis(pg.AxisItem):
         if not (hi > lo and np.isfinite(lo) and np.isfinite(hi) and size > 0) or \
                 self.orientation not in ("left", "right"):
             return super().tickValues(minVal, maxVal, size)
-        if self.logMode and hi - lo >= 1.0:
+        if self.logMode and hi - lo >= 2.0:
             return super().tickValues(minVal, maxVal, size)
         # A label whose text would stick out past the axis's end is not drawn: count only those inside.
         font = self.style.get("tickFont") or self.font()
         margin = 0.6 * QFontMetrics(font).height() / size * (hi - lo)
         lo, hi = lo + margin, hi - margin
         if self.logMode:
+            # Under two decades: 1, 2 and 5 × 10^k where at least two of them show and they fit; else evenly
+            # spaced values (a loss between 1.9 and 2.3 has no such value but 2).
+            k = np.arange(math.floor(lo) - 1, math.ceil(hi) + 1)
+            fewest = None
+            for mantissas in ((1,), (1, 5), (1, 2, 5)):   # decades first, then 5s, then 2s, while they fit
+                marks = np.log10(np.sort(np.concatenate([m * 10.0 ** k for m in mantissas])))
+                marks = marks[(marks >= lo) & (marks <= hi)]
+                if len(marks) >= 2:
+                    fewest = marks if fewest is None else fewest
+                    if len(marks) <= self._most(size):
+                        return [(1.0, list(marks))]
+            if fewest is not None:
+                return [(1.0, list(fewest))]
             step, values = nice_ticks(10.0 ** lo, 10.0 ** hi, self._most(size))
             self.linear_step = step
             return [(step, list(np.log10(values)))]
@@ -96,6 +109,8 @@ class DecadeAxis(pg.AxisItem):
             decimals = max(0, -int(math.floor(math.log10(self.linear_step) + 1e-9)))
             return [f"{10.0 ** v:.{decimals}f}" for v in values]
         values = np.asarray(values, dtype=float)
+        if spacing == 1.0 and len(values) <= 12:   # our own marks (tickValues): each is named
+            return super().logTickStrings(list(values), scale, spacing)
         mant = np.round(10 ** (values - np.floor(values + 1e-9)), 6)
         keep = np.isclose(mant, 1.0)
         if keep.sum() < 2:
