@@ -15,6 +15,24 @@ def _num(v) -> str:
     return "" if math.isnan(v) else f"{v:.8g}"
 
 
+def _cell(v):
+    if isinstance(v, float):
+        return _num(v)
+    return v
+
+
+def write_table_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """A plain table: floats as numbers (NaN empty), anything else as it is. Returns the row count."""
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for row in rows:
+            w.writerow([_cell(v) for v in row])
+            n += 1
+    return n
+
+
 def write_curves_csv(path: str | Path, curves: Iterable[tuple[str, str, Sequence[float], Sequence[float]]],
                      x_name: str = "x", y_name: str = "y") -> int:
     """``curves``: (run name, series name, xs, ys). Returns the number of data rows written."""

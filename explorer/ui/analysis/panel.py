@@ -14,12 +14,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
 
-from explorer.ui.analysis.export import ExportError, export_csv, export_png
 from explorer.ui.analysis.results_file import Results, load_results
 from explorer.ui.analysis.target_picker import TargetPicker
 from explorer.ui.analysis.targets import GRAPH_KEY, GRAPH_RESULTS
 from explorer.ui.analysis.tool import Tool, ToolError
 from explorer.ui.analysis.worker import AnalysisRunner
+from explorer.ui.view_export import ExportError, export_csv, export_png
 from explorer.util.untrusted import UntrustedInputError
 
 LEFT_WIDTH = 320

@@ -1,7 +1,8 @@
 """Export a plot as a PNG picture and its data as CSV, and the small "Export" button that offers both.
 
 Pictures are grabs of the plot widget as shown (colour bar and legend included); data are what the plot
-draws (``curve_data()`` for curve plots, the step × layer table for the heatmap).
+draws (``curve_data()`` for curve plots, the step × layer table for the heatmap). The picture, and the
+error both raise, are the shared ``explorer.ui.view_export``'s.
 """
 from __future__ import annotations
 
@@ -10,29 +11,16 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton, QWidget
 
 from explorer.runs.csv_io import write_curves_csv, write_matrix_csv
+from explorer.ui.view_export import ExportError, export_png, flush, writing
 
-
-class ExportError(OSError):
-    pass
-
-
-def export_png(widget: QWidget, path: str | Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        path = path.with_suffix(".png")
-    if hasattr(widget, "throttle"):
-        widget.throttle.flush()  # a pending redraw belongs in the picture
-    if not widget.grab().save(str(path), "PNG"):
-        raise ExportError(f"could not write {path}; check the folder exists and is writable")
-    return path
+__all__ = ["ExportButton", "ExportError", "export_csv", "export_png"]
 
 
 def export_csv(plot: QWidget, path: str | Path) -> int:
     """Write what ``plot`` shows; returns the number of data rows."""
     path = Path(path)
-    if hasattr(plot, "throttle"):
-        plot.throttle.flush()
-    try:
+    flush(plot)
+    with writing(path):
         if hasattr(plot, "image_array"):  # the heatmap: one row per step, one column per layer (log10)
             feed = plot.controller.feed(plot.controller.focus)
             s = feed.layers.get(plot.quantity) if feed else None
@@ -41,8 +29,6 @@ def export_csv(plot: QWidget, path: str | Path) -> int:
             return write_matrix_csv(path, f"step \\ log10 {plot.quantity}", s.keys, s.steps, s.log10)
         return write_curves_csv(path, plot.curve_data(), x_name=getattr(plot, "x_mode", "x"),
                                 y_name=getattr(plot, "quantity", getattr(plot, "metric_name", "y")))
-    except OSError as e:
-        raise ExportError(f"could not write {path} ({e.strerror or e}); choose another folder") from None
 
 
 class ExportButton(QToolButton):
