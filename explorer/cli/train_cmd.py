@@ -76,6 +76,11 @@ def run(args) -> int:
 
     final, params = train_with_progress(graph, dataset, cfg, sys.stderr if args.json else sys.stdout, name,
                                         resume=ckpt, log=log)
+    lost_log = log.failure if log is not None else None  # e.g. a full disk: the run's own files are kept
+    if lost_log and not isinstance(final, FailedReport):
+        raise UserError(lost_log)
+    if lost_log:
+        print(f"warning: {lost_log}", file=sys.stderr)
     if isinstance(final, FailedReport):
         if final.kind in USER_FAILURES:
             raise UserError(final.text)

@@ -111,7 +111,7 @@ class TrainingRun:
                 model = compile_graph(graph, analysis)
         except CompileError as e:
             raise SetupFailure(FailedReport("graph", str(e))) from None
-        tuning = prepare(model, cfg, ckpt is not None, notices)  # starting weights, frozen parts, multipliers
+        tuning = prepare(model, cfg, ckpt is not None, notices, list(graph.nodes))  # starting weights, frozen parts, multipliers
         channels_last = cfg.channels_last and len(analysis.input_shape) == 3
         try:
             model = model.to(dev, memory_format=torch.channels_last) if channels_last else model.to(dev)

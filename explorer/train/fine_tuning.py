@@ -24,9 +24,10 @@ class FineTuning:
     provenance: dict | None          # None for a run from scratch with every layer training at one rate
 
 
-def prepare(model, cfg: TrainConfig, resuming: bool, notices: list[str]) -> FineTuning:
+def prepare(model, cfg: TrainConfig, resuming: bool, notices: list[str], graph_nodes=()) -> FineTuning:
     """Load the starting weights (not when resuming: the checkpoint has them), resolve the node names, and
-    freeze; notices get one line for the weights and one for the frozen part."""
+    freeze; notices get one line for the weights and one for the frozen part. ``graph_nodes``: every node id
+    of the graph (for the messages about names)."""
     init = None
     if cfg.init_from and not resuming:
         try:
@@ -35,12 +36,17 @@ def prepare(model, cfg: TrainConfig, resuming: bool, notices: list[str]) -> Fine
             raise SetupFailure(FailedReport("checkpoint", str(e))) from None
         notices.append(init.notice())
     try:
-        frozen = resolve_nodes(model, cfg.freeze, "freeze")
-        multipliers = node_multipliers(model, cfg.lr_mult)
+        frozen = resolve_nodes(model, cfg.freeze, "freeze", graph_nodes)
+        multipliers = node_multipliers(model, cfg.lr_mult, graph_nodes)
     except FreezeError as e:
         raise SetupFailure(FailedReport("config", str(e), "name node or stage ids, or until:NODE")) from None
     freezing = Freezing(model, frozen, cfg.unfreeze_at, cfg.freeze_bn, cfg.weight_decay, multipliers)
     freezing.freeze()
+    if frozen and not any(p.requires_grad for p in model.parameters()):
+        raise SetupFailure(FailedReport("config", f"freeze {','.join(cfg.freeze)} covers every node with weights: "
+                                                  "nothing is left to train",
+                                        "leave at least the classifier out of the frozen part, e.g. "
+                                        "until:NODE with a node before it"))
     if frozen:
         until = f" until epoch {cfg.unfreeze_at}" if cfg.unfreeze_at else ""
         bn = "" if cfg.freeze_bn else " (their BatchNorm statistics still follow the data)"

@@ -22,29 +22,35 @@ _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
 class FreezeError(ValueError):
-    """A node name that is no node of the network; the message lists the ones there are."""
+    """A node name that is no node of the network, or one without weights; the message lists those with."""
 
 
-def resolve_nodes(model, selectors, what: str) -> list[str]:
-    """The node ids ``selectors`` name, in network order; ``what`` names the setting in errors."""
+def resolve_nodes(model, selectors, what: str, graph_nodes=()) -> list[str]:
+    """The node ids ``selectors`` name, in network order; ``what`` names the setting in errors. A node named
+    on its own must have weights (``until:NODE`` may end anywhere); ``graph_nodes``: every node id of the
+    graph, so that the input or output is called a node without weights rather than no node at all."""
     order = list(model.node_ids)
+    weighted = {node_of_param(name) for name, _ in model.named_parameters()}
     chosen: set[str] = set()
     for s in selectors:
-        name = s[len(UNTIL):].strip() if s.startswith(UNTIL) else s.strip()
-        if name not in order:
+        until = s.startswith(UNTIL)
+        name = s[len(UNTIL):].strip() if until else s.strip()
+        if name not in order or (not until and name not in weighted):
             with_weights = list(dict.fromkeys(u.node_id for u in layer_units(model)))
             shown = ", ".join(with_weights[:12]) + (", …" if len(with_weights) > 12 else "")
-            raise FreezeError(f"{what} names '{name}', which is no node of this network; nodes with weights: "
-                              f"{shown}")
-        chosen.update(order[:order.index(name) + 1] if s.startswith(UNTIL) else [name])
+            known = name in order or name in graph_nodes
+            where = ("is a node without weights (nothing to freeze or tune there)" if known
+                     else "is no node of this network")
+            raise FreezeError(f"{what} names {name!r}, which {where}; nodes with weights: {shown}")
+        chosen.update(order[:order.index(name) + 1] if until else [name])
     return [n for n in order if n in chosen]
 
 
-def node_multipliers(model, lr_mult: dict[str, float]) -> dict[str, float]:
+def node_multipliers(model, lr_mult: dict[str, float], graph_nodes=()) -> dict[str, float]:
     """node id -> learning-rate factor; where two entries name the same node, the later one wins."""
     out: dict[str, float] = {}
     for selector, factor in lr_mult.items():
-        for node in resolve_nodes(model, [selector], "lr_mult"):
+        for node in resolve_nodes(model, [selector], "lr_mult", graph_nodes):
             out[node] = float(factor)
     return out
 

@@ -8,11 +8,18 @@ before the first repeated stage are the ``stem``, those after the last one the `
 between two stages (a transition) belongs to the stage it follows.
 
 ``tensorboard`` is an optional extra; ``missing()`` says how to install it before any run starts.
+
+A folder that cannot be written (read-only file system, no permission) is refused when the log is opened,
+before the run starts. A write that fails during the run (a full disk) ends the log, not the run: the
+writer is dropped, its background thread's traceback is kept off the terminal, and ``failure`` holds the
+one line to report, while the training's own files are written as usual.
 """
 from __future__ import annotations
 
 import importlib.util
 import math
+import tempfile
+import threading
 from pathlib import Path
 
 from explorer.train.reports import EpochReport, LayerStatsReport, StartedReport, StepReport
@@ -60,14 +67,32 @@ class TensorBoardLog:
         except OSError as e:
             raise TensorBoardError(f"cannot write TensorBoard logs to {log_dir} ({e.strerror or e}); "
                                    "choose another folder") from None
+        try:  # exists but read-only: found now, not as a traceback from the writer's thread
+            with tempfile.TemporaryFile(dir=self.log_dir):
+                pass
+        except OSError as e:
+            raise TensorBoardError(f"cannot write TensorBoard logs to {log_dir} ({e.strerror or e}); "
+                                   "choose another folder") from None
         self._writer = None
         self._tags: list[str] = []
         self._step = 0
+        self.failure: str | None = None
+        self._hook = None
 
     def add(self, report) -> None:
+        """Log one report; after a failed write every call is a no-op (see ``failure``)."""
+        if self.failure is not None:
+            return
+        try:
+            self._add(report)
+        except OSError as e:
+            self._fail(e)
+
+    def _add(self, report) -> None:
         if self._writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
+            self._quiet_writer_threads()
             self._writer = SummaryWriter(str(self.log_dir))
         if isinstance(report, StartedReport):
             groups = stage_groups(report.unit_keys, report.unit_node_ids)
@@ -85,8 +110,36 @@ class TensorBoardLog:
             self._writer.flush()  # an epoch is worth seeing in TensorBoard at once
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
+        try:
+            if self._writer is not None and self.failure is None:
+                self._writer.close()
+        except OSError as e:
+            self._fail(e)
+        finally:
+            if self._hook is not None:
+                threading.excepthook, self._hook = self._hook, None
+
+    def _fail(self, e: OSError) -> None:
+        self.failure = (f"cannot write TensorBoard logs to {self.log_dir} ({e.strerror or e}); the log stops "
+                        "there, the run's own files are kept")
+        writer, self._writer = self._writer, None
+        try:
+            if writer is not None:
+                writer.close()
+        except OSError:
+            pass  # the same failure again, already said
+
+    def _quiet_writer_threads(self) -> None:
+        """The event writer's thread re-raises a failed write after handing it to us: that traceback would
+        reach the terminal as "Exception in thread". Ours to report once, so only those are kept quiet."""
+        previous = threading.excepthook
+
+        def hook(args):
+            if type(args.thread).__name__ == "_AsyncWriterThread" and issubclass(args.exc_type, OSError):
+                return
+            previous(args)
+
+        self._hook, threading.excepthook = previous, hook
 
     def __enter__(self) -> "TensorBoardLog":
         return self
