@@ -68,8 +68,7 @@ def profile(graph, x, y, seed: int, bn: bool, control):
 class GradFlowTool(Tool):
     name = "gradflow"
     title = "Gradient flow"
-    summary = ("Gradient reaching each layer at initialisation, network vs plain twin, with and without BN; "
-               "without BN a residual net explodes unless its branches start small")
+    summary = "Gradient reaching each layer at initialisation, network vs plain twin, with and without BN"
 
     def build_options(self, form) -> None:
         self.batch = QSpinBox(minimum=2, maximum=4096, value=128)
@@ -78,7 +77,9 @@ class GradFlowTool(Tool):
         self.init = QComboBox()
         for key, text in INITS:
             self.init.addItem(text, key)
-        self.init.setToolTip("How the network's residual branches start (the plain twin keeps the default): "
+        self.init.setToolTip("How the network's residual branches start (the plain twin keeps the default). "
+                             "Without BN a residual net's gradient explodes toward the input at the default "
+                             "start; these three keep it level: "
                              "zero-γ = the branch's last BN γ = 0; SkipInit = a branch scale α = 0; Fixup = no BN in "
                              "the blocks, scalar biases, last conv at 0 (its classifier keeps its default start)")
         form.addRow("Branch start", self.init)

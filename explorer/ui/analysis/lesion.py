@@ -84,7 +84,7 @@ class LesionView(ToolView):
         super().__init__()
         self.block_plots = {net: plots.plot("held-out accuracy", "block deleted (↓ downsampling)", "")
                             for net, _ in NETS}
-        self.k_plot = plots.plot("validation accuracy", "blocks deleted at random (k)", "k random blocks")
+        self.k_plot = plots.plot("held-out accuracy", "blocks deleted at random (k)", "k random blocks")
         self.row = plots.PlotRow([*self.block_plots.values(), self.k_plot])
         self.fill(self.row)
         self.bars = {net: plots.Bars(self.block_plots[net], c, on_click=lambda i, n=net: self._clicked(n, i))
@@ -95,6 +95,11 @@ class LesionView(ToolView):
             line = pg.InfiniteLine(angle=0, pen=plots.pen(c, width=1, dashed=True))
             self.block_plots[net].addItem(line)
             self.baselines[net] = line
+        # A downsampling block's bar carries a ▼ above it: its branch was dropped, its shortcut kept.
+        self.down_marks = {net: pg.ScatterPlotItem(symbol="t", size=9, brush=run_color(c), pen=pg.mkPen(None))
+                           for net, c in NETS}
+        for net, mark in self.down_marks.items():
+            self.block_plots[net].addItem(mark)
         self.k_curves = {net: plots.curve(self.k_plot, c, symbol="o") for net, c in NETS}
         self.k_errors = {net: pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.2,
                                               pen=plots.pen(c, width=1)) for net, c in NETS}
@@ -125,11 +130,15 @@ class LesionView(ToolView):
             self.bars[net].set(acc)
             self.baselines[net].setValue(base)
             self.ticks[net].set([f"{k} ↓" if d else k for k, d in zip(keys, down)])
+            at = [i for i, d in enumerate(down) if d]
+            self.down_marks[net].setData(x=at, y=[acc[i] + 0.06 for i in at])
             plots.set_title(w.getPlotItem(), f"{name}: one block deleted ({split} split)")
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)
             self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))
             legend += [(run_color(c), "■", name), (run_color(c), "╍╍", f"{name} baseline {base:.3f}")]
+            if any(down):
+                legend.append((run_color(c), "▼", "downsampling block: branch dropped, shortcut kept"))
             if skipped:
                 notes.append(f"{name}: {', '.join(k for k, _ in skipped)}")
                 reasons += [f"{name} {k}: {why}" for k, why in skipped]
@@ -159,6 +168,7 @@ class LesionView(ToolView):
         for net, _ in NETS:
             self.bars[net].set([])
             self.k_curves[net].setData([], [])
+            self.down_marks[net].setData(x=[], y=[])
             self.k_errors[net].setData(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0))
         self.row.legend.set_entries([])
         self.row.set_note("")
