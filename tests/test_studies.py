@@ -299,3 +299,27 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "--archs" in capsys.readouterr().err
     assert not (tmp_path / "n").exists() and not (tmp_path / "g").exists()
     assert result_object(Study(SPEC, [Trial("a", "a", "a", 8, False, 0)]))["verdict"].startswith("no trial")
+
+
+def test_ctrl_c_stops_the_study_resumably_and_exits_130(tmp_path, monkeypatch, capsys):
+    import signal
+
+    import explorer.studies
+
+    class Interrupted(FakeExecutor):
+        def __init__(self, *args, **kwargs):
+            super().__init__(slots=1)
+
+        def submit(self, task):
+            super().submit(task)
+            signal.raise_signal(signal.SIGINT)  # the person presses Ctrl-C while the first trial trains
+
+        def stop_running(self):
+            self.script = {t.trial_id: "stop" for t in self.pending}
+
+    monkeypatch.setattr(explorer.studies, "LocalExecutor", Interrupted)
+    out = tmp_path / "s"
+    assert main(["study", "depth", "resnet", *TINY, "--out", str(out)]) == 130
+    assert "run the same command again" in capsys.readouterr().err
+    study = StudyFolder(out).load()
+    assert study.counts() == {PENDING: 4, RUNNING: 0, DONE: 0, FAILED: 0}

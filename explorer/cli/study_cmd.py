@@ -154,6 +154,7 @@ def _run(args) -> int:
         print(strict_json.dumps(result))
     else:
         print(_table(result))
+        print(_figure_table(result))
         print(f"verdict: {result['verdict']}")
     failed = [t for t in study.trials if t.state == "failed"]
     for t in failed:
@@ -229,6 +230,7 @@ def _status(args) -> int:
         print(strict_json.dumps(dict(result, counts=study.counts())))
         return 0
     print(_table(result))
+    print(_figure_table(result))
     print(", ".join(f"{n} {s}" for s, n in study.counts().items()))
     print(f"verdict so far: {result['verdict']}")
     return 0
@@ -261,3 +263,16 @@ def _table(result: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) if i in (0, 2, 6) else c.rjust(w) for i, (c, w) in
                                enumerate(zip(r, widths))).rstrip() for r in rows)
+
+
+def _figure_table(result: dict) -> str:
+    """The figure's numbers: mean ± standard deviation over seeds per depth, plain and residual."""
+    def pm(mean, std):
+        return "" if mean is None else f"{100 * mean:.1f} ± {100 * std:.1f} %"
+
+    lines = [f"{'network':<24} {'depth':>5}  {'train err':>16}  {'val err':>16}  seeds"]
+    for r in result["summary"]:
+        name = f"{r['arch']}{' (plain)' if r['plain'] else ''}"
+        lines.append(f"{name:<24} {r['depth']:>5}  {pm(r['train_err_mean'], r['train_err_std']):>16}  "
+                     f"{pm(r['val_err_mean'], r['val_err_std']):>16}  {r['n']:>5}")
+    return "\n".join(lines)

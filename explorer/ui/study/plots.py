@@ -22,13 +22,16 @@ class DepthPlot(pg.PlotWidget):
         self.setBackground("w")
         self.setMinimumHeight(160)
         self.setLabel("bottom", "depth (weight layers)")
-        self.setLabel("left", "error (%): training solid, validation dashed")
+        self.setLabel("left", "error (%)")
+        # The key in the title, not a legend: a legend inside the plot would hide points.
+        key = " / ".join(f"<span style='color:#{''.join(f'{c:02x}' for c in color)}'>{label}</span>"
+                         for _, label, color in KINDS)
+        self.setTitle(f"{key}: training error solid, validation dashed", size="9pt")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.addLegend(offset=(-10, -10))  # bottom right: the errors of a short study sit high
         self.trials: dict[tuple[int, bool], list[dict]] = {}
         self.train, self.val, self.points, self.bars = {}, {}, {}, {}
         for plain, label, color in KINDS:
-            self.train[plain] = self.plot([], [], pen=pg.mkPen(color, width=2), name=label)
+            self.train[plain] = self.plot([], [], pen=pg.mkPen(color, width=2))
             self.val[plain] = self.plot([], [], pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
             self.bars[plain] = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.6,
                                                pen=pg.mkPen(color))
@@ -75,7 +78,10 @@ class LossPlot(pg.PlotWidget):
         self.setMinimumHeight(140)
         self.setLabel("bottom", "step")
         self.setLabel("left", "training loss")
+        self.setTitle("every trial, coloured by depth", size="9pt")
         self.showGrid(x=True, y=True, alpha=0.2)
+        self.addLegend(offset=(-10, 10), colCount=2)  # top right, where falling losses leave room
+        self.named: set[tuple[int, bool]] = set()
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, list[list[float]]] = {}
         self.depths: list[int] = []
@@ -89,7 +95,7 @@ class LossPlot(pg.PlotWidget):
     def clear_curves(self) -> None:
         for c in self.curves.values():
             self.removeItem(c)
-        self.curves, self.data = {}, {}
+        self.curves, self.data, self.named = {}, {}, set()
 
     def set_curve(self, tid: str, xs, ys) -> None:
         self.data[tid] = [list(xs), list(ys)]
@@ -107,6 +113,8 @@ class LossPlot(pg.PlotWidget):
         if tid not in self.curves:
             depth, plain = self.kinds.get(tid, (0, False))
             color = depth_color(depth, self.depths or [depth], plain)
-            self.curves[tid] = self.plot([], [], pen=pg.mkPen(color, width=1.5))
+            name = None if (depth, plain) in self.named else f"{'plain' if plain else 'residual'} {depth}"
+            self.named.add((depth, plain))   # one legend entry per depth and kind, not per seed
+            self.curves[tid] = self.plot([], [], pen=pg.mkPen(color, width=1.5), name=name)
         xs, ys = self.data[tid]
         self.curves[tid].setData(np.asarray(xs, float), np.asarray(ys, float))
