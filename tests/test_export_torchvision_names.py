@@ -136,6 +136,13 @@ def test_a_run_imported_from_torchvision_exports_weights_torchvision_loads(tmp_p
     assert len(compiled.state_dict()) == len(weights)
 
 
+def test_a_torchvision_preset_exported_under_our_names_mentions_the_option(tmp_path, capsys):
+    assert main(["export", "resnet18", "--format", "py", "-o", str(tmp_path / "a.py")]) == 0
+    assert "--names torchvision" in capsys.readouterr().err
+    assert main(["export", "resnet20", "--format", "py", "-o", str(tmp_path / "b.py")]) == 0
+    assert "--names" not in capsys.readouterr().err
+
+
 def test_names_torchvision_is_refused_where_it_cannot_hold(tmp_path, capsys):
     for argv, words in ((["resnet20", "--format", "py"], "laid out as torchvision's ResNet"),
                         (["resnet18", "--format", "torchscript"], "use it with --format py")):

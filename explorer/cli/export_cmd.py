@@ -47,6 +47,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from explorer.export import ExportError
+    from explorer.export import torchvision_names
     from explorer.export.formats import check_target, export, plan, with_default_seed
     from explorer.export.source import load_source
 
@@ -72,6 +73,9 @@ def run(args) -> int:
         written = export(source, args.format, args.out, force=args.force, names=args.names)
     except ExportError as e:
         raise UserError(str(e)) from None
+    if args.format == "py" and args.names == "ours" and torchvision_names.fits(source.graph):
+        print("notice: this is a torchvision ResNet; --names torchvision names its layers as torchvision does, "
+              "so torchvision's state_dict loads into it", file=sys.stderr)
     note = with_default_seed(source, args.format).weights_note()
     if len(written) == 1:
         print(f"wrote {written[0]} ({args.format}; weights: {note})")

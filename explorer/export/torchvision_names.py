@@ -18,8 +18,13 @@ NETWORK = {"stem_conv": "conv1", "stem_bn": "bn1", "stem_relu": "relu", "stem_po
 INSIDE = {"downsample.0": "shortcut_conv", "downsample.1": "shortcut_bn"}
 
 
+def fits(graph: Graph) -> bool:
+    """Whether the graph is laid out as torchvision's ResNet (resnet18 … resnet152)."""
+    return all(nid in graph for nid in NETWORK)
+
+
 def check(graph: Graph) -> None:
-    """Refuse a graph that is not laid out as torchvision's ResNet (resnet18 … resnet152, wide and ResNeXt ones)."""
+    """Refuse a graph that is not laid out as torchvision's ResNet (resnet18 … resnet152)."""
     missing = [nid for nid in NETWORK if nid not in graph]
     if missing:
         raise ExportError(f"--names torchvision needs a network laid out as torchvision's ResNet (nodes "
