@@ -73,8 +73,9 @@ def judge(e: Expectation, measured: dict) -> Outcome:
 @dataclass(frozen=True)
 class Verdict:
     verdict: str
-    why: str
+    why: str                        # the reason, each expectation's numbers and the rule
     outcomes: tuple[Outcome, ...]
+    summary: str = ""               # the reason alone, for a page that lists the numbers itself
 
 
 def verdict(check: Check, measured: dict, size: str = "this size") -> Verdict:
@@ -90,4 +91,4 @@ def verdict(check: Check, measured: dict, size: str = "this size") -> Verdict:
         word = "inconclusive"
         head = (f"at {size} {states.count(NOISE)} expectation(s) fall within the noise margin and "
                 f"{states.count(UNMEASURED)} could not be measured; the data neither show nor refute the claim")
-    return Verdict(word, f"{head}: {details}. ({check.rule})", outcomes)
+    return Verdict(word, f"{head}: {details}. ({check.rule})", outcomes, f"{head} ({check.rule})")

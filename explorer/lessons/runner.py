@@ -39,7 +39,7 @@ class LessonResult:
             "lesson": self.lesson.number, "title": self.lesson.title, "claim": self.lesson.text,
             "paper": self.lesson.paper, "paper_reports": self.lesson.check.paper, "size": self.size,
             "variation": self.variation or None, "settings": self.settings, "measured": self.measured,
-            "verdict": self.verdict.verdict, "why": self.verdict.why,
+            "verdict": self.verdict.verdict, "why": self.verdict.why, "summary": self.verdict.summary,
             "expectations": [o.to_json() for o in self.verdict.outcomes],
             "runs": [t.run_dir for t in (self.tool.trained if self.tool else [])],
             "seconds": self.seconds, "details": self.details})

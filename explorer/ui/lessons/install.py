@@ -30,7 +30,7 @@ class Lessons:
         self.mw = mw
         self.window: LessonsWindow | None = None
         self.run_fn = None   # the experiment (None: explorer.lessons.runner.run_lesson; a test sets a fast fake)
-        self.action = QAction(mw.style().standardIcon(QStyle.StandardPixmap.SP_DialogHelpButton), "&Lessons", mw)
+        self.action = QAction(mw.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogInfoView), "&Lessons", mw)
         self.action.setShortcut(QKeySequence("F1"))
         self.action.setToolTip("Lessons: the note's argument as guided experiments (F1)")
         self.action.setStatusTip("Open the lessons: one experiment per step of why residual networks work")
@@ -48,6 +48,9 @@ class Lessons:
             self.window.openRuns.connect(self._open_runs)
             screen = self.mw.screen().availableGeometry()
             self.window.resize(min(1200, screen.width() - 60), min(760, screen.height() - 60))
+            frame = self.window.frameGeometry()
+            frame.moveCenter(screen.center())
+            self.window.move(frame.topLeft())
             if book.problem:
                 QMessageBox.warning(self.mw, "Lessons", book.problem)
         if number is not None:

@@ -33,7 +33,7 @@ def _label(text: str = "", rich: bool = False, css: str = "") -> QLabel:
 def describe_run(lesson: Lesson) -> str:
     """What the button will do, in one line: the tool, the networks and the size."""
     s = lesson.settings
-    nets = ", ".join(n.name for n in lesson.networks) or f"the {s.get('family', '')} family at depths " \
+    nets = ", ".join(n.preset or (f"{n.family}{n.depth}" if n.family else n.name) for n in lesson.networks) or f"the {s.get('family', '')} family at depths " \
                                                            f"{', '.join(map(str, s.get('depths', [])))}"
     what = {"train": "trains", "compare": "trains, each beside its plain twin,", "depth-sweep": "measures",
             "degeneracy": "measures at initialisation, beside its plain twin,"}[lesson.tool]
@@ -65,7 +65,7 @@ class LessonPage(QScrollArea):
             lay.addWidget(w)
 
         row = QHBoxLayout()
-        self.run_button = QPushButton("Run this experiment")
+        self.run_button = QPushButton("&Run this experiment")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda: self.runRequested.emit(0, self.full.isChecked()))
         self.full = QCheckBox("Full size (the paper's; much longer)")
@@ -155,7 +155,7 @@ class LessonPage(QScrollArea):
                         f"{html.escape(str(e.get('right')))}{'' if isinstance(e.get('right'), (int, float)) else ' = ' + right}"
                         f" — {html.escape(str(e.get('state')))}</span></p>")
         self.got.setText("".join(rows))
-        self.why.setText(f"Why: {result.get('why', '')}")
+        self.why.setText(f"Why: {result.get('summary') or result.get('why', '')}")
         self.open_runs.setVisible(has_runs)
         self.result.show()
 

@@ -37,6 +37,9 @@ class LessonsWindow(QWidget):
         self.runner = AnalysisRunner(self)
         self.list = QListWidget()
         self.list.setMinimumWidth(220)
+        self.list.setWordWrap(True)   # long titles wrap instead of scrolling sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSpacing(2)
         self.page = LessonPage()
         split = QSplitter()
         split.addWidget(self.list)
