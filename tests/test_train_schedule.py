@@ -2,8 +2,12 @@
 state and a resume continues the curve exactly; the training script's formula (optim.lr_factor) is the same curve."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from explorer.train import StepReport, TrainConfig, TrainControl, load_checkpoint, run_training
 from explorer.train.optim import lr_factor
@@ -75,3 +79,20 @@ def test_the_schedule_is_torchs():
     schedule = Schedule(TrainConfig(schedule="cosine"), 40, 10)
     assert isinstance(schedule.scheduler, torch.optim.lr_scheduler.SequentialLR)
     assert isinstance(Schedule(TrainConfig(schedule="onecycle"), 40, 10).scheduler, torch.optim.lr_scheduler.OneCycleLR)
+
+
+junk = st.recursive(st.none() | st.booleans() | st.integers(-3, 10**6) | st.floats() | st.text(max_size=4),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+                    max_leaves=12)
+FIELDS = ["last_epoch", "base_lrs", "_last_lr", "_schedulers", "_milestones", "T_max", "_step_count", "eta_min"]
+
+
+@given(saved=st.dictionaries(st.sampled_from(FIELDS), junk, max_size=5), step=st.integers(0, 30))
+def test_any_saved_scheduler_state_resumes_on_the_curve_or_from_the_step(saved, step):
+    """The checkpoint's scheduler state is untrusted data: whatever it holds, a resume never fails and the
+    rates stay finite; a state that does not load gives the curve from ``step``."""
+    cfg = TrainConfig(schedule="cosine", lr=0.2)
+    resumed = Schedule(cfg, 40, 10)
+    resumed.restore({"key": list(resumed.key), "scheduler": saved}, step)
+    rates = _curve(resumed, 5)
+    assert all(math.isfinite(r) for r in rates)
