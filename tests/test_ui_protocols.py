@@ -74,3 +74,25 @@ def test_branch_start_reaches_the_gradient_flow_measurement(qtbot):
     assert np.allclose(stage1(fixup["without_bn"]["residual"]), stage1(fixup["without_bn"]["residual"])[0])
     assert not np.allclose(stage1(default["without_bn"]["residual"]), stage1(default["without_bn"]["residual"])[0])
     assert default["without_bn"]["plain"] == fixup["without_bn"]["plain"]  # the twin keeps its start
+
+
+def test_the_paths_view_draws_the_spread_and_the_fitted_slope(qapp):
+    from explorer.analysis.paths import PathProfile, path_counts
+    from explorer.ui.analysis.paths import PathsView
+
+    raw = np.array([[1.0, 1.0], [0.5, 0.6], [0.25, 0.2], [0.12, 0.13]])
+    prof = PathProfile(3, ["a", "b", "c"], [], path_counts(3), raw.mean(1), 2, raw.std(1), raw, 8, "trained")
+    view = PathsView()
+    view.show_result(prof.to_json() | {"label": "net", "verdict": "v"})
+    x, y = view.fit_line.getData()
+    slope = prof.slope()[0]
+    assert len(x) == 4 and y[1] - y[0] == pytest.approx(slope)  # the plot holds log10 values (log y)
+    assert len(view.spread[0].getData()[0]) == 4 and any("per extra branch" in t for _, _, t in view.row.legend.entries)
+    assert view.table()[0][4] == "grad_spread"
+    old = prof.to_json()
+    for key in ("slope_log10_per_length", "fit_log10_at_length_0"):
+        del old[key]
+    for row in old["lengths"]:
+        del row["grad_spread"]
+    view.show_result(old | {"label": "net"})   # a result saved before these fields draws without them
+    assert len(view.fit_line.getData()[0] if view.fit_line.getData()[0] is not None else []) == 0

@@ -94,28 +94,33 @@ class PathProfile:
     def slope(self) -> tuple[float, float]:
         """Least-squares slope of log10(path gradient) against path length over every sampled path, and its
         standard error (nan where there are fewer than three usable values or a single length)."""
+        return self.fit()[:2]
+
+    def fit(self) -> tuple[float, float, float]:
+        """(slope, its standard error, intercept) of the least-squares line log10(gradient) = a + slope·k."""
         k = np.repeat(np.arange(self.path_grads.shape[0]), self.path_grads.shape[1]) if self.path_grads.size else []
         v = self.path_grads.ravel()
         ok = np.isfinite(v) & (v > 0)
         k, v = np.asarray(k, dtype=np.float64)[ok], np.log10(v[ok])
         if len(v) < 3 or np.ptp(k) == 0:
-            return float("nan"), float("nan")
+            return float("nan"), float("nan"), float("nan")
         a = np.vstack([k, np.ones_like(k)]).T
         coef, *_ = np.linalg.lstsq(a, v, rcond=None)
         resid = v - a @ coef
         dof = max(1, len(v) - 2)
         se = math.sqrt(float(resid @ resid) / dof / float(((k - k.mean()) ** 2).sum()))
-        return float(coef[0]), se
+        return float(coef[0]), se, float(coef[1])
 
     def to_json(self) -> dict:
         total = self.grad_total
         share = total / total.sum() if total.sum() > 0 else total
         n_paths = float(2 ** self.blocks)
-        slope, se = self.slope()
+        slope, se, intercept = self.fit()
         spread = self.grad_spread if len(self.grad_spread) == len(self.counts) else np.full(len(self.counts), np.nan)
         return {"blocks": self.blocks, "residual_blocks": self.keys, "not_residual": self.not_residual,
                 "samples_per_length": self.samples, "measured_batch": self.measured, "bn_statistics": self.bn,
                 "slope_log10_per_length": _finite(slope), "slope_stderr": _finite(se),
+                "fit_log10_at_length_0": _finite(intercept),
                 "factor_per_branch": _finite(10 ** slope) if math.isfinite(slope) else None,
                 "lengths": [{"length": k, "paths": c, "share_of_paths": c / n_paths,
                              "grad_per_path": _finite(g), "grad_spread": _finite(sd), "grad_total": float(t),
@@ -218,8 +223,7 @@ def paths_verdict(p: PathProfile, label: str = "the network") -> str:
     mean_len = float((np.arange(p.blocks + 1) * total).sum() / total.sum())
     path_share = sum(p.counts[:cut + 1]) / 2 ** p.blocks
     slope, se = p.slope()
-    head = (f"{label}: {p.blocks} residual blocks make 2^{p.blocks} paths, typically of length {half:g}; "
-            f"each sampled path saw the same {p.measured} samples")
+    head = f"{label}: {p.blocks} residual blocks make 2^{p.blocks} paths, typically of length {half:g}"
     if not math.isfinite(slope):
         trend, falls, rises = "too few values to fit a trend with length", False, False
     else:
@@ -228,9 +232,8 @@ def paths_verdict(p: PathProfile, label: str = "the network") -> str:
         trend = (f"the gradient along a path falls with its length, {per}" if falls else
                  f"the gradient along a path rises with its length, {per}" if rises else
                  f"the gradient along a path shows no clear trend with its length ({per[1:]})")
-    weighted = (f"weighted by how many paths have each length, lengths ≤ {cut} carry 90% of the gradient while "
-                f"being {path_share:.1%} of the paths (gradient-weighted mean length {mean_len:.2f} against "
-                f"{half:g})")
+    weighted = (f"lengths ≤ {cut} carry 90% of the gradient while being {path_share:.1%} of the paths "
+                f"(gradient-weighted mean length {mean_len:.2f} against {half:g})")
     if falls and mean_len < 0.8 * half:
         claim = "so the gradient comes mainly from paths shorter than the typical one, as Veit et al. found"
     elif falls:

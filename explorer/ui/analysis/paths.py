@@ -80,6 +80,11 @@ class PathsView(ToolView):
         self.path_bars = plots.Bars(self.shares, plots.RESIDUAL, width=0.8)
         self.grad_share = plots.curve(self.shares, 1, symbol="o")
         self.grad_curve = plots.curve(self.per_path, 1, symbol="o")
+        # mean ± spread over the sampled paths of each length, and the fitted exponential (a line on log y)
+        self.spread = [plots.curve(self.per_path, 1) for _ in range(2)]
+        for c in self.spread:
+            c.setPen(plots.pen(1, width=1))
+        self.fit_line = plots.curve(self.per_path, 1, dashed=True)
         self.twin_mark = plots.curve(self.per_path, plots.PLAIN, symbol="s")
         self.rows: list = []
 
@@ -96,6 +101,19 @@ class PathsView(ToolView):
         name = label(result, "label", "network")
         entries = [(run_color(plots.RESIDUAL), "■", f"share of the paths ({name})"),
                    (run_color(1), LINE, "share of the gradient they carry")]
+        spread = np.array(column(rows, "grad_spread", "a length")) if all("grad_spread" in r for r in rows) \
+            else np.full(len(rows), np.nan)
+        for curve, sign in zip(self.spread, (1, -1)):
+            band = per + sign * spread
+            keep = ok & np.isfinite(band) & (band > 0)   # a log axis has no place for 0
+            curve.setData(lengths[keep], band[keep])
+        slope, at0 = number(result.get("slope_log10_per_length"), "the slope"), \
+            number(result.get("fit_log10_at_length_0"), "the fit")
+        if np.isfinite(slope) and np.isfinite(at0) and len(lengths):
+            self.fit_line.setData(lengths, 10.0 ** (at0 + slope * lengths))
+            entries.append((run_color(1), "╍╍", f"fit: ×{10 ** slope:.3g} per extra branch"))
+        else:
+            self.fit_line.setData([], [])
         plain = obj(result["plain"], "'plain'") if result.get("plain") is not None else None
         if plain is not None:
             at, g = number(plain.get("length"), "the plain path's length"), number(plain.get("grad_per_path"),
@@ -111,10 +129,12 @@ class PathsView(ToolView):
         self.path_bars.set([])
         self.grad_share.setData([], [])
         self.grad_curve.setData([], [])
+        for c in (*self.spread, self.fit_line):
+            c.setData([], [])
         self.twin_mark.setData([], [])
         self.row.legend.set_entries([])
 
     def table(self):
-        keys = ["length", "paths", "share_of_paths", "grad_per_path", "grad_total", "share_of_gradient"]
+        keys = ["length", "paths", "share_of_paths", "grad_per_path", "grad_spread", "grad_total", "share_of_gradient"]
         cols = [column(self.rows, k, "a length") for k in keys]
         return keys, [list(r) for r in zip(*cols)]
