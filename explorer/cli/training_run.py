@@ -9,7 +9,8 @@ import signal
 import sys
 
 from explorer.cli import UserError
-from explorer.train.config import AMP_MODES, OPTIMIZERS, SCHEDULES, TrainConfig
+from explorer.train.config import TrainConfig
+from explorer.train.fields import FIELDS
 
 # Failures found before the first step: the user's input, so one `error:` line rather than a failed run.
 USER_FAILURES = ("config", "graph", "data", "device", "checkpoint")
@@ -34,29 +35,25 @@ def add_training_arguments(p, title: str = "training") -> None:
     them from the defaults."""
     d = TrainConfig()
     g = p.add_argument_group(title)
-    g.add_argument("--epochs", type=int, help=f"passes over the training data (default {d.epochs})")
-    g.add_argument("--batch-size", type=int, help=f"samples per step (default {d.batch_size})")
-    g.add_argument("--lr", type=float, help=f"peak learning rate (default {d.lr})")
-    g.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
+    for name in ("epochs", "batch_size", "lr", "optimizer"):
+        add_option(g, name)
     g.add_argument("--momentum", type=float, help=f"SGD momentum (default {d.momentum})")
     g.add_argument("--no-nesterov", dest="nesterov", action="store_const", const=False,
                    help="plain instead of Nesterov momentum")
-    g.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
+    add_option(g, "schedule")
     g.add_argument("--warmup", type=float, dest="warmup_epochs", metavar="EPOCHS",
                    help=f"linear warm-up epochs (default {d.warmup_epochs:g}; 0 = none)")
-    g.add_argument("--weight-decay", type=float, help=f"default {d.weight_decay:g}")
+    add_option(g, "weight_decay")
     g.add_argument("--label-smoothing", type=float, help="default 0")
     g.add_argument("--grad-clip", type=float, metavar="NORM", help="clip the global gradient norm (default off)")
     g.add_argument("--crop", type=int, dest="crop_padding", metavar="PIXELS",
                    help="random-crop augmentation after padding by PIXELS (CIFAR: 4; default 0)")
     g.add_argument("--flip", action="store_const", const=True, help="random horizontal flips")
-    g.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps (default auto)")
-    g.add_argument("--amp", choices=AMP_MODES, help="mixed precision on CUDA (default off)")
+    for name in ("device", "amp"):
+        add_option(g, name)
     g.add_argument("--channels-last", action="store_const", const=True, help="channels-last memory format")
-    g.add_argument("--compile", action="store_const", const=True,
-                   help="torch.compile the network (a minute or two of compiling first, shown as its own phase; "
-                        "steps that sample layer statistics run uncompiled; falls back to uncompiled if it fails)")
-    g.add_argument("--seed", type=int, help="seed of the weights, data split and order (default 0)")
+    for name in ("compile", "seed"):
+        add_option(g, name)
     g.add_argument("--threads", type=int, help="CPU threads (default: torch's choice, all cores)")
     g.add_argument("--max-steps", type=int, help="stop after this many steps")
     g.add_argument("--log-every", type=int, help=f"steps between progress updates (default {d.log_every})")
@@ -75,11 +72,22 @@ def add_fine_tuning_arguments(p) -> None:
                                                      "optimizer), e.g. until:stage2")
     g.add_argument("--freeze-bn", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the BatchNorm statistics of frozen nodes (eval mode; default on)")
-    g.add_argument("--unfreeze-at", type=int, metavar="EPOCH", help="frozen nodes train too from this epoch on")
+    add_option(g, "unfreeze_at")
     g.add_argument("--lr-mult", metavar="NODE=FACTOR,...", help="per-node learning-rate factors, e.g. "
                                                                "until:stage2=0.1,classifier=10")
-    g.add_argument("--train-samples", type=int, metavar="N",
-                   help="train on a stratified subset of N samples (validation unchanged)")
+    add_option(g, "train_samples")
+
+
+def add_option(group, name: str) -> None:
+    """Add the option of the settings table's field ``name`` (``explorer.train.fields``, which the window's
+    training form is built from too); unset, it stays None, so a caller can tell it from the default."""
+    f = FIELDS[name]
+    if f.kind is bool:
+        group.add_argument(f.flag, action="store_const", const=True, help=f.cli_help())
+    elif f.choices:
+        group.add_argument(f.flag, choices=f.choices, help=f.cli_help())
+    else:
+        group.add_argument(f.flag, type=None if f.kind is str else f.kind, metavar=f.metavar, help=f.cli_help())
 
 
 def add_log_arguments(p) -> None:

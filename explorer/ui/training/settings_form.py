@@ -15,14 +15,16 @@ training samples (stratified).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
+                               QSpinBox, QWidget)
 
 from explorer.data import DATASET_HELP
 from explorer.data.registry import parse_spec
-from explorer.train import AMP_MODES, OPTIMIZERS, SCHEDULES, ConfigError, TrainConfig
+from explorer.train import ConfigError, TrainConfig
 from explorer.train.device import available_devices, resolve_device
+from explorer.train.fields import FIELDS
 from explorer.train.tensorboard_log import missing as tensorboard_missing
+from explorer.ui.form_fields import changed_signal, make_widget, set_value, value
 from explorer.ui.training.freeze_set import FreezeSet
 
 BUILT_IN = ("digits", "shapes")
@@ -30,20 +32,52 @@ ON_DISK = (("cifar10", "CIFAR-10 (folder)…"), ("mnist", "MNIST (folder)…"),
            ("fashion-mnist", "Fashion-MNIST (folder)…"), ("folder", "Image folder…"))
 SCRATCH = "random weights (from scratch)"
 WEIGHTS_FILES = "Weights (*.pt *.pth *.ckpt);;All files (*)"
-GUI_DEFAULTS = dict(epochs=3, batch_size=64, lr=0.05, optimizer="sgd", schedule="cosine", weight_decay=5e-4, seed=0)
 
 
 class SettingsForm(QWidget):
+    """The settings of ``explorer.train.fields``' table are widgets made from it (``fields``, also reachable
+    as attributes: ``form.epochs``); the rest (data set, intervals, TensorBoard, start from) are this form's."""
+
     changed = Signal()
     tensorboardChanged = Signal(str)   # the folder runs log to; "" when TensorBoard logs are off
 
     def __init__(self, parent: QWidget | None = None, freeze: FreezeSet | None = None):
         super().__init__(parent)
         self.freeze_set = freeze if freeze is not None else FreezeSet(self)
+        self.fields = {name: self._field(name) for name in FIELDS}
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._build_data(form)
+        self._build_schedule(form)
+        self._build_logs(form)
+        self._build_fine_tuning(form)
+        for combo in self.findChildren(QComboBox):   # a long entry ("run: resnet56 #2 fine-tuned…") never widens
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+        self._dataset_changed()
+        self._device_changed()
 
+    def __getattr__(self, name: str):
+        fields = self.__dict__.get("fields", {})
+        if name in fields:
+            return fields[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def _field(self, name: str) -> QWidget:
+        if name == "device":   # only the devices present on this machine
+            w = QComboBox()
+            w.addItem(f"auto ({resolve_device('auto').type})", "auto")
+            for d in available_devices():
+                w.addItem(d, d)
+            w.setToolTip(FIELDS[name].tooltip())
+        else:
+            w = make_widget(FIELDS[name])
+        if name != "device":   # the device changes through _device_changed
+            changed_signal(w).connect(self.changed)
+        return w
+
+    def _build_data(self, form: QFormLayout) -> None:
         self.dataset = QComboBox()
         for name in BUILT_IN:
             self.dataset.addItem(name, name)
@@ -53,117 +87,71 @@ class SettingsForm(QWidget):
             self.dataset.setItemData(self.dataset.count() - 1, DATASET_HELP.get(name, ""), Qt.ItemDataRole.ToolTipRole)
         self.path = QLineEdit()
         self.path.setPlaceholderText("folder of the data set")
-        self.browse = QPushButton("Browse…")
-        self.path_row = _row(self.path, self.browse)
+        browse = QPushButton("Browse…")
+        self.path_row = _row(self.path, browse)
         form.addRow("Data", self.dataset)
         form.addRow("", self.path_row)
+        self.dataset.currentIndexChanged.connect(self._dataset_changed)
+        browse.clicked.connect(self._browse)
+        self.path.textChanged.connect(self.changed)
 
-        self.epochs = _spin(1, 10_000, GUI_DEFAULTS["epochs"])
-        self.batch_size = _spin(1, 65_536, GUI_DEFAULTS["batch_size"])
-        self.optimizer = _combo(OPTIMIZERS, GUI_DEFAULTS["optimizer"])
-        self.lr = QDoubleSpinBox()
-        self.lr.setDecimals(5)
-        self.lr.setRange(1e-5, 10.0)
-        self.lr.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.lr.setValue(GUI_DEFAULTS["lr"])
-        self.schedule = _combo(SCHEDULES, GUI_DEFAULTS["schedule"])
-        self.weight_decay = QDoubleSpinBox()
-        self.weight_decay.setDecimals(5)
-        self.weight_decay.setRange(0.0, 1.0)
-        self.weight_decay.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-        self.weight_decay.setValue(GUI_DEFAULTS["weight_decay"])
-        self.device = QComboBox()
-        auto = resolve_device("auto").type
-        self.device.addItem(f"auto ({auto})", "auto")
-        for d in available_devices():
-            self.device.addItem(d, d)
-        self.amp = _combo(AMP_MODES, "off")
-        self.amp.setToolTip("Mixed precision: only on CUDA")
-        self.seed = _spin(0, 2**31 - 1, GUI_DEFAULTS["seed"])
-        self.log_every = _spin(0, 100_000, 0)
-        self.log_every.setSpecialValueText("auto")
-        self.log_every.setSuffix(" steps")
-        self.log_every.setToolTip("Steps between loss points (auto: about 400 points per run)")
-        self.stats_every = _spin(0, 100_000, 0)
-        self.stats_every.setSpecialValueText("auto")
-        self.stats_every.setSuffix(" steps")
-        self.stats_every.setToolTip("Steps between per-layer gradient samples (auto: about 300 per run)")
-        for label, w in (("Epochs", self.epochs), ("Batch size", self.batch_size), ("Optimizer", self.optimizer),
-                         ("Learning rate", self.lr), ("Schedule", self.schedule), ("Weight decay", self.weight_decay),
-                         ("Device", self.device), ("Mixed precision", self.amp), ("Seed", self.seed),
-                         ("Log every", self.log_every), ("Gradients every", self.stats_every)):
-            form.addRow(label, w)
-        self.compile = QCheckBox("Compile (torch.compile)")
-        self.compile.setToolTip("Compile the network before training: faster steps after a minute or two of "
-                                "compiling (shown as its own phase); gradient-sample steps run uncompiled, and a "
-                                "failure falls back to uncompiled training with a warning")
-        form.addRow(self.compile)
-        self.compile.toggled.connect(self.changed)
+    def _build_schedule(self, form: QFormLayout) -> None:
+        f = self.fields
+        self.log_every = _interval("Steps between loss points (auto: about 400 points per run)")
+        self.stats_every = _interval("Steps between per-layer gradient samples (auto: about 300 per run)")
+        for name in ("epochs", "batch_size", "optimizer", "lr", "schedule", "weight_decay", "device", "amp", "seed"):
+            form.addRow(FIELDS[name].label, f[name])
+        form.addRow("Log every", self.log_every)
+        form.addRow("Gradients every", self.stats_every)
+        form.addRow(f["compile"])
+        f["device"].currentIndexChanged.connect(self._device_changed)
+        for w in (self.log_every, self.stats_every):
+            w.valueChanged.connect(self.changed)
+
+    def _build_logs(self, form: QFormLayout) -> None:
         self.tensorboard = QCheckBox("TensorBoard logs")
         self.tensorboard.setToolTip("Write each run's loss, accuracy, learning rate and per-layer gradient norms as "
                                     "TensorBoard event files, one sub-folder per run: tensorboard --logdir FOLDER")
         self.tensorboard_path = QLineEdit()
         self.tensorboard_path.setPlaceholderText("folder for the TensorBoard logs")
-        self.tensorboard_browse = QPushButton("Browse…")
-        self.tensorboard_row = _row(self.tensorboard_path, self.tensorboard_browse)
+        browse = QPushButton("Browse…")
+        self.tensorboard_row = _row(self.tensorboard_path, browse)
         form.addRow(self.tensorboard)
         form.addRow("", self.tensorboard_row)
-        self._build_fine_tuning(form)
-
-        self.dataset.currentIndexChanged.connect(self._dataset_changed)
-        self.device.currentIndexChanged.connect(self._device_changed)
-        self.browse.clicked.connect(self._browse)
-        for w in (self.epochs, self.batch_size, self.seed, self.log_every, self.stats_every):
-            w.valueChanged.connect(self.changed)
-        for w in (self.lr, self.weight_decay):
-            w.valueChanged.connect(self.changed)
-        for w in (self.optimizer, self.schedule, self.amp):
-            w.currentIndexChanged.connect(self.changed)
-        self.path.textChanged.connect(self.changed)
         self.tensorboard.toggled.connect(self._tensorboard_changed)
         self.tensorboard_path.textChanged.connect(self._tensorboard_changed)
-        self.tensorboard_browse.clicked.connect(self._browse_tensorboard)
+        browse.clicked.connect(self._browse_tensorboard)
         self.tensorboard_row.setVisible(False)
-        self._dataset_changed()
-        self._device_changed()
 
     def _build_fine_tuning(self, form: QFormLayout) -> None:
         self.start_from = QComboBox()
         self.start_from.addItem(SCRATCH, None)
-        for combo in self.findChildren(QComboBox):   # a long entry ("run: resnet56 #2 fine-tuned…") never widens
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)
         self.start_from.setToolTip("The weights a run starts from: fine-tuning loads what fits by node id and "
                                    "shape, and re-initialises the rest (a new classifier)")
-        self.start_file = QPushButton("File…")
-        self.start_file.setToolTip("Start from a checkpoint or a .pth state_dict")
-        form.addRow("Start from", _row(self.start_from, self.start_file))
+        start_file = QPushButton("File…")
+        start_file.setToolTip("Start from a checkpoint or a .pth state_dict")
+        form.addRow("Start from", _row(self.start_from, start_file))
         self.frozen = QLineEdit()
         self.frozen.setObjectName("frozen")
         self.frozen.setPlaceholderText("none: right-click a node ▸ Freeze for Training")
         self.frozen.setToolTip("Node or stage ids kept fixed while training, comma-separated; until:NODE "
                                "freezes everything up to NODE")
-        self.unfreeze_at = _spin(0, 10_000, 0)
-        self.unfreeze_at.setSpecialValueText("never")
-        self.unfreeze_at.setPrefix("epoch ")
-        self.unfreeze_at.setToolTip("From this epoch on the frozen nodes train too (2 or later)")
+        f = self.fields
+        f["unfreeze_at"].setSpecialValueText("never")
+        f["unfreeze_at"].setPrefix("epoch ")
         self.lr_mult = QLineEdit()
         self.lr_mult.setObjectName("lr_mult")
         self.lr_mult.setPlaceholderText("e.g. stage1=0.1, stage2=0.5")
         self.lr_mult.setToolTip("Learning-rate multipliers per node or stage: NODE=FACTOR, comma-separated")
-        self.train_samples = _spin(0, 100_000_000, 0)
-        self.train_samples.setSpecialValueText("all")
-        self.train_samples.setToolTip("Train on a stratified subset of this many samples (the small-data case)")
-        for label, w in (("Frozen", self.frozen), ("Unfreeze at", self.unfreeze_at),
-                         ("LR multipliers", self.lr_mult), ("Train samples", self.train_samples)):
+        f["train_samples"].setSpecialValueText("all")
+        for label, w in (("Frozen", self.frozen), ("Unfreeze at", f["unfreeze_at"]),
+                         ("LR multipliers", self.lr_mult), ("Train samples", f["train_samples"])):
             form.addRow(label, w)
         self.start_from.currentIndexChanged.connect(self.changed)
-        self.start_file.clicked.connect(self._browse_weights)
+        start_file.clicked.connect(self._browse_weights)
         self.frozen.editingFinished.connect(lambda: self.freeze_set.set_ids(self.frozen.text().split(",")))
         self.freeze_set.changed.connect(self._freeze_changed)
         self.lr_mult.textChanged.connect(self.changed)
-        for w in (self.unfreeze_at, self.train_samples):
-            w.valueChanged.connect(self.changed)
 
     def set_start_from(self, source: str, label: str) -> None:
         """Start the next runs from ``source`` (a run folder or a weights file), shown as ``label``."""
@@ -199,16 +187,12 @@ class SettingsForm(QWidget):
 
     def config(self) -> TrainConfig:
         """The settings as a TrainConfig (auto intervals as the engine's defaults until the worker sets them)."""
-        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-                           optimizer=self.optimizer.currentText(), lr=self.lr.value(),
-                           schedule=self.schedule.currentText(), weight_decay=self.weight_decay.value(),
-                           device=self.device.currentData(),
-                           amp=self.amp.currentText() if self.amp.isEnabled() else "off",
-                           compile=self.compile.isChecked(),
-                           seed=self.seed.value(), log_every=self.log_every.value() or 10,
+        table = {name: value(w) for name, w in self.fields.items()}
+        table["amp"] = table["amp"] if self.amp.isEnabled() else "off"
+        table["train_samples"] = table["train_samples"] or None   # 0 = all
+        return TrainConfig(**table, log_every=self.log_every.value() or 10,
                            stats_every=self.stats_every.value() or 10, init_from=self.init_from(),
-                           freeze=self.freeze_set.ids(), unfreeze_at=self.unfreeze_at.value(),
-                           lr_mult=self._lr_mult_or_empty(), train_samples=self.train_samples.value() or None)
+                           freeze=self.freeze_set.ids(), lr_mult=self._lr_mult_or_empty())
 
     def _lr_mult_or_empty(self) -> dict[str, float]:
         try:
@@ -255,19 +239,10 @@ class SettingsForm(QWidget):
         if i >= 0:
             self.dataset.setCurrentIndex(i)
         self.path.setText(path or "")
-        for key, w in (("epochs", self.epochs), ("batch_size", self.batch_size), ("seed", self.seed)):
-            if isinstance(config.get(key), int):
-                w.setValue(config[key])
-        for key, w in (("lr", self.lr), ("weight_decay", self.weight_decay)):
-            if isinstance(config.get(key), (int, float)):
-                w.setValue(float(config[key]))
-        for key, w in (("optimizer", self.optimizer), ("schedule", self.schedule), ("amp", self.amp)):
-            if w.findText(str(config.get(key))) >= 0:
-                w.setCurrentText(str(config[key]))
-        i = self.device.findData(config.get("device"))
-        if i >= 0:
-            self.device.setCurrentIndex(i)
-        self.compile.setChecked(config.get("compile") is True)
+        for key, w in self.fields.items():   # a value that does not fit leaves the field as it is, except
+            if not set_value(w, config.get(key)) and key in ("unfreeze_at", "train_samples"):
+                w.setValue(0)                      # the fine-tuning ones: their absence means none
+        self._device_changed()   # mixed precision only where the device is CUDA, whatever the file said
         self.log_every.setValue(0 if config.get("auto_log", True) else int(config.get("log_every", 0)))
         self.stats_every.setValue(0 if config.get("auto_stats", True) else int(config.get("stats_every", 0)))
         source = config.get("init_from")
@@ -277,13 +252,9 @@ class SettingsForm(QWidget):
             self.start_from.setCurrentIndex(0)
         freeze = config.get("freeze")
         self.freeze_set.set_ids([str(n) for n in freeze] if isinstance(freeze, list) else [])
-        unfreeze = config.get("unfreeze_at")
-        self.unfreeze_at.setValue(unfreeze if isinstance(unfreeze, int) and not isinstance(unfreeze, bool) else 0)
         mult = config.get("lr_mult")
         self.lr_mult.setText(", ".join(f"{k}={v:g}" for k, v in mult.items()
                                        if isinstance(v, (int, float))) if isinstance(mult, dict) else "")
-        samples = config.get("train_samples")
-        self.train_samples.setValue(samples if isinstance(samples, int) and not isinstance(samples, bool) else 0)
 
     # -- reactions --------------------------------------------------------------------------------
     def _dataset_changed(self) -> None:
@@ -339,15 +310,11 @@ def _row(edit: QWidget, button: QPushButton) -> QWidget:
     return w
 
 
-def _spin(lo: int, hi: int, value: int) -> QSpinBox:
+def _interval(tip: str) -> QSpinBox:
+    """Steps between samples, 0 = auto (from the run's length): the window's own choice."""
     s = QSpinBox()
-    s.setRange(lo, hi)
-    s.setValue(value)
+    s.setRange(0, 100_000)
+    s.setSpecialValueText("auto")
+    s.setSuffix(" steps")
+    s.setToolTip(tip)
     return s
-
-
-def _combo(items, current: str) -> QComboBox:
-    c = QComboBox()
-    c.addItems(list(items))
-    c.setCurrentText(current)
-    return c
