@@ -323,3 +323,11 @@ def test_ctrl_c_stops_the_study_resumably_and_exits_130(tmp_path, monkeypatch, c
     assert "run the same command again" in capsys.readouterr().err
     study = StudyFolder(out).load()
     assert study.counts() == {PENDING: 4, RUNNING: 0, DONE: 0, FAILED: 0}
+
+
+def test_ray_missing_is_one_clear_error(monkeypatch, tmp_path, capsys):
+    import sys
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    assert main(["study", "depth", "resnet", *TINY, "--out", str(tmp_path / "s"), "--ray"]) == 2
+    assert "pip install 'residual-explorer[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

@@ -84,6 +84,8 @@ def _train(task: TrialTask, out: Path, events: Events, stop: Callable[[], bool])
     except DatasetError as e:
         return TrialOutcome(task.trial_id, FAILED, error=str(e))
     resume = out / "last.pt" if (out / "last.pt").is_file() else None
+    if resume is None:
+        _empty(out)  # killed before its first checkpoint: a fresh start, not curves appended to the old ones
     graph = None if resume else loads_graph(task.graph_json, task.trial_id)
     control, final = TrainControl(), None
     for r in run_training(graph, dataset, cfg, control, resume=resume):
@@ -107,6 +109,12 @@ def _train(task: TrialTask, out: Path, events: Events, stop: Callable[[], bool])
     if final.status != "completed":
         return TrialOutcome(task.trial_id, STOPPED)
     return TrialOutcome(task.trial_id, DONE, summary=final.summary())
+
+
+def _empty(folder: Path) -> None:
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
 
 
 def _collect(folder: Path) -> dict[str, bytes]:

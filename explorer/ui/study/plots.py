@@ -43,6 +43,8 @@ class DepthPlot(pg.PlotWidget):
 
     def set_results(self, summary: list[dict], trials: list[dict]) -> None:
         self.trials = {}
+        depths = sorted({r["depth"] for r in summary})
+        self.getAxis("bottom").setTicks([[(d, str(d)) for d in depths]] if depths else None)  # whole depths only
         for t in trials:
             self.trials.setdefault((t["depth"], t["plain"]), []).append(t)
         for plain, _, _ in KINDS:
