@@ -1,16 +1,15 @@
-"""A study running off the GUI thread: ``run_study`` in a Python thread, its progress forwarded as a queued
-Qt signal of plain snapshots (the study itself stays with the thread that changes it).
+"""A study running off the GUI thread: ``run_study`` on the window's job runner, its progress forwarded as
+queued signals of plain snapshots (the study itself stays with the thread that changes it).
 
 A snapshot is a dict: kind, trial_id, event, data, counts, eta; and, except for a running trial's steps,
 the trials' rows, the summary rows and the verdict, computed in the worker thread.
 """
 from __future__ import annotations
 
-import threading
-
 from PySide6.QtCore import QObject, Signal
 
 from explorer.studies import StudyControl, StudyError, SpecError, ExecutorError, run_study, summary_rows, verdict
+from explorer.ui.jobs import JobRunner
 
 
 def snapshot(u) -> dict:
@@ -23,7 +22,16 @@ def snapshot(u) -> dict:
     return d
 
 
+def explain(e: BaseException) -> tuple[str, str] | None:
+    """A study's own refusals (a damaged folder, a bad spec, an executor that cannot start) say what to do."""
+    if isinstance(e, (StudyError, SpecError, ExecutorError, OSError)):
+        return "refused", str(e)
+    return None
+
+
 class StudyWorker(QObject):
+    """One study on the window's job runner (``explorer.ui.jobs``)."""
+
     update = Signal(object)      # a snapshot
     ended = Signal(str)          # "" when run_study returned, else the error to show
 
@@ -31,29 +39,31 @@ class StudyWorker(QObject):
         super().__init__(parent)
         self.spec, self.folder, self.executor = spec, folder, executor
         self.control = StudyControl()
-        self._thread: threading.Thread | None = None
+        self.jobs = JobRunner(self)
+        self._error = ""
+        self.jobs.reported.connect(self.update)
+        self.jobs.failed.connect(self._failed)
+        self.jobs.ended.connect(self._ended)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="study", daemon=True)
-        self._thread.start()
+        spec, folder, executor, control = self.spec, self.folder, self.executor, self.control
 
-    def _run(self) -> None:
-        try:
-            run_study(self.spec, self.folder, self.executor, progress=lambda u: self.update.emit(snapshot(u)),
-                      control=self.control)
-        except (StudyError, SpecError, ExecutorError, OSError) as e:
-            self.ended.emit(str(e))
-            return
-        except Exception as e:  # a bug must reach the person, not vanish with the thread
-            self.ended.emit(f"{type(e).__name__}: {e}")
-            return
-        self.ended.emit("")
+        def body(context) -> None:
+            run_study(spec, folder, executor, progress=lambda u: context.report(snapshot(u)), control=control)
+
+        self._error = ""
+        self.jobs.start(body, name="study", what="the study", cancel=control.cancel, explain=explain)
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.jobs.is_busy()
 
     def wait(self, timeout_s: float = 30.0) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        return not self.running
+        """Cancel and wait for the study's thread, then deliver what it still sent (``ended`` last)."""
+        return self.jobs.shutdown(int(timeout_s * 1000))
+
+    def _failed(self, _kind: str, message: str) -> None:
+        self._error = message
+
+    def _ended(self) -> None:
+        self.ended.emit(self._error)
