@@ -145,6 +145,7 @@ def test_a_torchvision_preset_exported_under_our_names_mentions_the_option(tmp_p
 
 def test_names_torchvision_is_refused_where_it_cannot_hold(tmp_path, capsys):
     for argv, words in ((["resnet20", "--format", "py"], "laid out as torchvision's ResNet"),
+                        (["se_resnet50", "--format", "py"], "torchvision's ResNet has no 'layer1.0.se_reduce.weight'"),
                         (["resnet18", "--format", "torchscript"], "use it with --format py")):
         assert main(["export", *argv, "--names", "torchvision", "-o", str(tmp_path / "x")]) == 2
         assert words in capsys.readouterr().err

@@ -39,7 +39,7 @@ def add_arguments(p) -> None:
                                             "only when given; train-script: its default seed")
     p.add_argument("--names", choices=NAMES, default="ours",
                    help="py: the layers' names: ours (the node ids, default) or torchvision (conv1, bn1, layer1 … "
-                        "layer4, fc, downsample: torchvision's state_dict loads; torchvision ResNet presets only)")
+                        "layer4, fc, downsample: torchvision's state_dict loads; torchvision's ResNets only)")
     p.add_argument("--force", action="store_true",
                    help="replace existing output files (never a checkpoint, a read-only file or the file exported)")
     export_script.add_arguments(p)

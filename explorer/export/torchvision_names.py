@@ -18,18 +18,51 @@ NETWORK = {"stem_conv": "conv1", "stem_bn": "bn1", "stem_relu": "relu", "stem_po
 INSIDE = {"downsample.0": "shortcut_conv", "downsample.1": "shortcut_bn"}
 
 
+# what torchvision's ResNet, Bottleneck and BasicBlock hold inside a block
+BLOCK_LAYERS = frozenset({"conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "downsample.0", "downsample.1"})
+TORCHVISION_PRESETS = "resnet18 … resnet152, resnext50_32x4d, wide_resnet50_2"
+
+
 def fits(graph: Graph) -> bool:
-    """Whether the graph is laid out as torchvision's ResNet (resnet18 … resnet152)."""
-    return all(nid in graph for nid in NETWORK)
+    """Whether the graph is torchvision's ResNet, layer for layer (see ``check``)."""
+    try:
+        check(graph)
+    except ExportError:
+        return False
+    return True
 
 
 def check(graph: Graph) -> None:
-    """Refuse a graph that is not laid out as torchvision's ResNet (resnet18 … resnet152)."""
+    """Refuse a graph that is not torchvision's ResNet layer for layer: its network nodes, and in each block only
+    the layers torchvision's blocks have (an SE block or a DPN path has no torchvision name)."""
     missing = [nid for nid in NETWORK if nid not in graph]
     if missing:
         raise ExportError(f"--names torchvision needs a network laid out as torchvision's ResNet (nodes "
                           f"{', '.join(NETWORK)}); {graph.name or 'this network'} has no {', '.join(missing)}: "
-                          "use a torchvision preset such as resnet18 or resnet50")
+                          f"use one of torchvision's networks ({TORCHVISION_PRESETS})")
+    for key in _exported_keys(graph):
+        top, _, rest = key.partition(".")
+        inner = rest.split(".", 1)[1].rsplit(".", 1)[0] if top.startswith("layer") and "." in rest else None
+        if top not in NETWORK.values() or (inner is not None and inner not in BLOCK_LAYERS):
+            name = graph.name or "this network"
+            raise ExportError(f"--names torchvision: torchvision's ResNet has no '{key}' ({name} is not one of "
+                              f"torchvision's networks: {TORCHVISION_PRESETS})")
+
+
+def _exported_keys(graph: Graph) -> list[str]:
+    """The state_dict keys of the exported module under torchvision's names (built on the meta device: no memory)."""
+    import torch
+
+    from explorer.compile import CompileError, compile_graph
+    from explorer.export.python_code import Naming, python_module
+
+    module = python_module(graph, naming=Naming(NETWORK))
+    try:
+        with torch.device("meta"):
+            compiled = compile_graph(graph)
+    except CompileError as e:
+        raise ExportError(f"the graph is not valid: {e}") from None
+    return [torchvision_key(module.module_key(k)) for k in compiled.state_dict()]
 
 
 def torchvision_key(module_key: str) -> str:
