@@ -331,3 +331,12 @@ def test_ray_missing_is_one_clear_error(monkeypatch, tmp_path, capsys):
     assert main(["study", "depth", "resnet", *TINY, "--out", str(tmp_path / "s"), "--ray"]) == 2
     assert "pip install 'residual-explorer[ray]'" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def test_a_study_folder_in_use_is_refused(tmp_path):
+    from explorer.train.run_lock import RunLock
+    open_study(SPEC, tmp_path / "s")
+    with RunLock(tmp_path / "s"):
+        with pytest.raises(StudyError, match="in use by process"):
+            run_study(None, tmp_path / "s", FakeExecutor())
+    assert run_study(None, tmp_path / "s", FakeExecutor()).count(DONE) == 4

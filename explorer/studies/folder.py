@@ -70,7 +70,8 @@ class StudyFolder:
 
     def _check_contents(self, study: Study) -> None:
         for entry in self.path.iterdir():
-            if entry.name not in KNOWN and not entry.name.startswith("."):
+            # Reports (-o D/other.html) and dotfiles (the lock) may sit beside the study's own files.
+            if entry.name not in KNOWN and not entry.name.startswith(".") and not entry.name.endswith(".html"):
                 raise StudyError(f"{entry} is not a file a study writes; move it out of the study folder "
                                  "(nothing was changed)")
         trials = self.path / TRIALS_DIR

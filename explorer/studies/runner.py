@@ -110,6 +110,17 @@ class _Run:
         self.step_eta: dict[str, float] = {}
 
     def go(self) -> Study:
+        from explorer.train.run_lock import RunFolderInUse, RunLock
+        try:
+            lock = RunLock(self.folder.path).acquire()  # two runs of one study would undo each other's states
+        except RunFolderInUse as e:
+            raise StudyError(str(e).replace("training into it", "running this study")) from None
+        try:
+            return self._go()
+        finally:
+            lock.release()
+
+    def _go(self) -> Study:
         study = self.study
         self._requeue()
         queue = [t for t in study.trials if t.state == PENDING]
