@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         dialog = InsideDialog(self.document.graph, node_id, info.in_shapes[0], self.themes.theme,
                               self.edit.expand, self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
+        self.document.opened.connect(dialog.close)   # a window onto the old document's block goes with it
         dialog.show()
         self.inside_dialog = dialog
 

@@ -28,6 +28,7 @@ from explorer.graph.fileio import dumps_graph
 from explorer.graph.model import Graph
 from explorer.runs import RunRecord, RunStore
 from explorer.runs.feed import ACTIVE, RunFeed
+from explorer.runs.overlay_file import load_overlay, save_overlay
 from explorer.runs.layer_extras import delete_extra_layers, load_extra_layers, save_extra_layers
 from explorer.runs.project import bring_run_folder, found_run_folder, run_folder
 from explorer.train import FailedReport, StepReport, TrainConfig
@@ -117,6 +118,7 @@ class RunController(QObject):
                 for r in plan.runs}
         self.overlay = {j.run_id for j in jobs.values()}
         self.overlayChanged.emit()
+        self._save_overlay()
         self._queue += list(jobs.values())  # in the plan's order
         self.notice.emit(plan.describe(), "info")
         self._next()
@@ -245,6 +247,7 @@ class RunController(QObject):
             self.overlay.add(feed.id)
         if added:
             self.overlayChanged.emit()
+            self._save_overlay()
             self.set_focus(added[-1].id)
 
     def set_overlay(self, run_id: str, on: bool) -> None:
@@ -252,6 +255,16 @@ class RunController(QObject):
             return
         (self.overlay.add if on else self.overlay.discard)(run_id)
         self.overlayChanged.emit()
+        self._save_overlay()
+
+    def _save_overlay(self) -> None:
+        """The ticks are part of the project: written beside its runs (only on a change the user made, so
+        opening another document never overwrites them)."""
+        if self.store is not None:
+            try:
+                save_overlay(self.store.folder, self.overlay & set(self.feeds))
+            except OSError as e:
+                log.warning("could not save the overlay ticks: %s", e)
 
     def set_focus(self, run_id: str) -> None:
         run_id = run_id if run_id in self.feeds else ""
@@ -338,6 +351,7 @@ class RunController(QObject):
             if found is not None:  # the project may have moved since the record wrote its out_dir
                 rec.config["out_dir"] = str(found)
             self._add(RunFeed(rec, load_extra_layers(self.store.folder, rec.id)))
+        self.overlay |= load_overlay(self.store.folder) & set(self.feeds)   # the ticks as they were left
         for p in problems:
             self.notice.emit(f"could not read a saved run ({p}); it was skipped", "error")
         self.overlayChanged.emit()

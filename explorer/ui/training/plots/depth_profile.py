@@ -66,6 +66,7 @@ class DepthProfile(QWidget):
         self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
         self.widget.scene().sigMouseMoved.connect(self._hover)
         controller.dataArrived.connect(self._on_data)
+        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         for sig in (controller.overlayChanged, controller.focusChanged, controller.runRemoved,
                     controller.runChanged, controller.trainingChanged):
             sig.connect(lambda *_: self._sync())

@@ -90,6 +90,7 @@ class GradHeatmap(QWidget):
         controller.dataArrived.connect(self._on_data)
         for sig in (controller.focusChanged, controller.runRemoved):
             sig.connect(lambda _id: self._reset())
+        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         controller.overlayChanged.connect(self._reset)   # other runs compared: the scale covers them
 
     def _bar_labels(self) -> list[str]:

@@ -67,6 +67,7 @@ class LayerCurves(QWidget):
         self.widget.scene().sigMouseMoved.connect(self._hover)
         controller.dataArrived.connect(lambda rid: self.throttle.request() if rid == controller.focus else None)
         controller.focusChanged.connect(lambda _id: self._restart())
+        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
 
     def _labels(self) -> list[str]:
         return [LAYER_QUANTITIES[self.quantity], QUANTITY_SYMBOLS.get(self.quantity, "")]

@@ -108,6 +108,7 @@ class MetricPlot(QWidget):
         controller.overlayChanged.connect(self._sync)
         controller.runChanged.connect(self._on_run_changed)
         controller.runRemoved.connect(lambda _id: self._sync())
+        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         controller.runStarted.connect(lambda _id: self._sync())
         controller.trainingChanged.connect(lambda _on: self._sync())
         controller.focusChanged.connect(lambda _id: self._sync())
