@@ -26,10 +26,12 @@ def reference(model, units, x, y, opt, clip=0.0):
     if clip:
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
     before = {n: p.detach().clone() for n, p in params.items()}
+    # The gradients as the step receives them: foreach SGD with Nesterov momentum adds the momentum into them.
+    grads = {n: p.grad.detach().clone() for n, p in params.items()}
     opt.step()
     rows = {"grad_norm": [], "weight_norm": [], "update_ratio": [], "output_grad_norm": []}
     for u in units:
-        g = sum(torch.linalg.vector_norm(params[n].grad).item() ** 2 for n in u.param_names) ** 0.5
+        g = sum(torch.linalg.vector_norm(grads[n]).item() ** 2 for n in u.param_names) ** 0.5
         w = sum(torch.linalg.vector_norm(before[n]).item() ** 2 for n in u.param_names) ** 0.5
         d = sum(torch.linalg.vector_norm(params[n].detach() - before[n]).item() ** 2 for n in u.param_names) ** 0.5
         rows["grad_norm"].append(g)
@@ -119,3 +121,27 @@ def _bottleneck_graph():
     y = b.add("flatten", y, node_id="flatten")
     b.output(b.add("linear", y, node_id="classifier", out_features=4))
     return b.finish().graph
+
+
+def test_output_hooks_stay_between_samples_and_are_switched_off():
+    """Registered once and switched by a flag: a step between samples measures nothing, the next sample does."""
+    torch.manual_seed(0)
+    model = compile_graph(tiny_graph(blocks=2)).train()
+    units = layer_units(model)
+    data = random_dataset(32, 8)
+    x, y = data.x_train, data.y_train
+    stats = LayerStats(model, units, torch.device("cpu"))
+
+    def step(armed):
+        if armed:
+            stats.arm()
+        F.cross_entropy(model(x), y).backward()
+        stats.pause()
+        stats.before_step()
+        return LayerStats.arrays(stats.after_step())["output_grad_norm"]
+
+    assert np.isfinite(step(True)).all()
+    assert np.isnan(step(False)).all()  # the hooks ran, switched off
+    assert np.isfinite(step(True)).all()
+    stats.disarm()
+    assert np.isnan(step(False)).all()

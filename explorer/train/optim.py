@@ -43,12 +43,15 @@ def param_groups(model: nn.Module, weight_decay: float, multipliers: dict[str, f
 def build_optimizer(model: nn.Module, cfg: TrainConfig,
                     multipliers: dict[str, float] | None = None) -> torch.optim.Optimizer:
     groups = param_groups(model, cfg.weight_decay, multipliers)
+    # foreach: one batched update over all parameters of a group instead of a Python loop over them (torch
+    # picks it by itself on CUDA only; on a CPU it is a few per cent faster too).
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
+                               foreach=True)
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+        return torch.optim.Adam(groups, lr=cfg.lr, betas=tuple(cfg.betas), foreach=True)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas))
+        return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), foreach=True)
     raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
 
 

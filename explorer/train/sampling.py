@@ -23,7 +23,7 @@ class StatsSampler:
         self.stats.arm()
 
     def disarm(self) -> None:
-        self.stats.disarm()
+        self.stats.pause()  # the hooks stay for the next sample, switched off
 
     def before_step(self) -> None:
         self.stats.before_step()

@@ -7,7 +7,9 @@ vanishes or explodes with depth in a plain network.
 
 Cost: ``torch._foreach_norm`` over all parameters at once, a segment sum to units, one asynchronous copy
 to the host that the engine reads at its next sync (the log interval), so sampling adds no sync.
-Output hooks are registered only for sampled steps, so other steps run the module without any hook.
+Output hooks are registered once, on the first sampled step, and switched by a flag: other steps only pass
+through a hook that returns at once (registering and removing a hook per unit on every sampled step cost
+more than that).
 The update norm needs the weights from before the step: one persistent copy (the model's size again),
 refreshed in place on sampled steps only.
 """
@@ -41,23 +43,33 @@ class LayerStats:
         self._nan = torch.full((), float("nan"), device=device)
         self._zero = torch.zeros((), device=device)
         self._handles: list = []
+        self._armed = False
         self._out: list[torch.Tensor | None] = [None] * self._n
         self._norms: list[torch.Tensor] = []
         self._before: list[torch.Tensor] | None = None
 
     # -- the gradient reaching each unit's output ----------------------------------------------------
     def arm(self) -> None:
-        """Hook every unit's output for the next forward/backward."""
+        """Measure every unit's output gradient in the next forward/backward (hooks registered on first use)."""
         self._out = [None] * self._n
-        self._handles = [u.module.register_forward_hook(partial(self._on_forward, i)) for i, u in enumerate(self.units)]
+        if not self._handles:
+            self._handles = [u.module.register_forward_hook(partial(self._on_forward, i))
+                             for i, u in enumerate(self.units)]
+        self._armed = True
+
+    def pause(self) -> None:
+        """Stop measuring; the hooks stay, doing nothing, until the next ``arm``."""
+        self._armed = False
 
     def disarm(self) -> None:
+        """Stop measuring and remove the hooks (the module is left as it was found)."""
+        self._armed = False
         for h in self._handles:
             h.remove()
         self._handles = []
 
     def _on_forward(self, i: int, module, inputs, output) -> None:
-        if isinstance(output, torch.Tensor) and output.requires_grad:
+        if self._armed and isinstance(output, torch.Tensor) and output.requires_grad:
             output.register_hook(partial(self._on_grad, i))
 
     def _on_grad(self, i: int, grad: torch.Tensor) -> None:
