@@ -16,6 +16,7 @@ PUBLISHED = {
     "resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "resnet101": 44_549_160,
     "resnet152": 60_192_808, "resnext50_32x4d": 25_028_904, "wide_resnet50_2": 68_883_240,
     "densenet121": 7_978_856, "se_resnet50": 28_088_024, "dpn92": 37_668_392,
+    "legacy_seresnet50": 28_088_024,   # timm's legacy_seresnet50: the same tensors, strided and pooled otherwise
 }
 # Papers give these rounded to 0.1 M.
 ROUNDED = {"preact_resnet1001": 10.2e6, "wrn16_8": 11.0e6, "wrn40_4": 8.9e6, "resnext29_8x64d": 34.4e6,
@@ -52,6 +53,7 @@ FAMILIES = {
     "bottleneck": ("resnet50", IMAGENET_TINY),
     "grouped bottleneck": ("resnext50_32x4d", IMAGENET_TINY),
     "bottleneck with squeeze-excitation": ("se_resnet50", IMAGENET_TINY),
+    "SE bottleneck, Caffe layout (stride on the 1×1, ceil-mode stem pool)": ("legacy_seresnet50", IMAGENET_TINY),
     "dense and transition": ("densenet_bc100_k12", TINY),
     "dual path": ("dpn26_small", TINY),
 }

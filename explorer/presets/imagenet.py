@@ -9,16 +9,20 @@ from explorer.presets.parts import head, imagenet_stem, stage
 PLANES = (64, 128, 256, 512)
 
 
-def _resnet(b, x, classes, layers, block: str, width_factor: float = 1.0, groups: int = 1, se: int = 0):
-    """torchvision ResNet: 7×7 stem, 4 stages, projection shortcut where the shape changes (option B)."""
-    x = imagenet_stem(b, x)
+def _resnet(b, x, classes, layers, block: str, width_factor: float = 1.0, groups: int = 1, se: int = 0,
+            legacy: bool = False):
+    """torchvision ResNet: 7×7 stem, 4 stages, projection shortcut where the shape changes (option B).
+    ``legacy``: the SENet authors' Caffe layout, as timm's legacy SE-ResNets keep it (the stride on each
+    bottleneck's first 1×1, the stem's max pool without padding in ceil mode)."""
+    x = imagenet_stem(b, x, pool=dict(padding=0, ceil_mode=True) if legacy else None)
+    extra = {"stride_on": "1x1"} if legacy else {}
     for i, (planes, n) in enumerate(zip(PLANES, layers)):
         stride = 1 if i == 0 else 2
         if block == "basic":
             x = stage(b, x, "basic", n, f"stage{i + 1}", channels=planes, stride=stride, se_reduction=se)
         else:
             x = stage(b, x, "bottleneck", n, f"stage{i + 1}", width=int(planes * width_factor) * groups,
-                      out_channels=planes * 4, stride=stride, groups=groups, se_reduction=se)
+                      out_channels=planes * 4, stride=stride, groups=groups, se_reduction=se, **extra)
     return head(b, x, classes)
 
 
@@ -34,6 +38,9 @@ _R("wide_resnet50_2", "Wide ResNet", "Wide ResNet-50-2 (torchvision): bottleneck
     partial(_resnet, layers=(3, 4, 6, 3), block="bottleneck", width_factor=2))
 _R("se_resnet50", "Squeeze-excitation", "SE-ResNet-50 (Hu et al. 2018), reduction 16")(
     partial(_resnet, layers=(3, 4, 6, 3), block="bottleneck", se=16))
+_R("legacy_seresnet50", "Squeeze-excitation", "SE-ResNet-50 as the SENet authors (and timm's legacy_seresnet50) "
+   "lay it out: stride on each bottleneck's first 1×1, stem max pool without padding, ceil mode")(
+    partial(_resnet, layers=(3, 4, 6, 3), block="bottleneck", se=16, legacy=True))
 
 
 @_R("densenet121", "DenseNet", "DenseNet-121 (torchvision): blocks [6, 12, 24, 16], growth 32")

@@ -14,11 +14,12 @@ def cifar_stem(b, x, channels: int = 16, bn: bool = True) -> str:
     return b.act(b.bn(x, node_id="stem_bn"), node_id="stem_relu")
 
 
-def imagenet_stem(b, x, channels: int = 64, **bn) -> str:
-    """7×7 conv, BN (``bn``: its parameters, e.g. timm DPN's eps 1e-3), ReLU, 3×3 max pool."""
+def imagenet_stem(b, x, channels: int = 64, pool: dict | None = None, **bn) -> str:
+    """7×7 conv, BN (``bn``: its parameters, e.g. timm DPN's eps 1e-3), ReLU, 3×3 max pool (``pool``: other
+    parameters for it, e.g. the Caffe ResNets' padding 0 in ceil mode)."""
     x = b.conv(x, channels, 7, 2, node_id="stem_conv")
     x = b.act(b.bn(x, node_id="stem_bn", **bn), node_id="stem_relu")
-    return b.add("maxpool", x, node_id="stem_pool", kernel_size=3, stride=2, padding=1)
+    return b.add("maxpool", x, node_id="stem_pool", **({"kernel_size": 3, "stride": 2, "padding": 1} | (pool or {})))
 
 
 def head(b, x, num_classes: int, pre_activate: bool = False, **bn) -> str:
