@@ -61,6 +61,12 @@ def command_module(name: str) -> str:
     return f"explorer.cli.{name.replace('-', '_')}_cmd"
 
 
+def one_line(message) -> str:
+    """``message`` as one line: control characters (a newline or escape code in a node id read from a file)
+    are shown escaped, so an error is always one ``error:`` line and never drives the terminal."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(message))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = available_commands()
@@ -73,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         module, args = _parse(argv, commands)  # imports the command's module: torch for some, seconds
         return int(module.run(args) or 0)
     except (_UsageError, UserError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
     except SystemExit as e:  # --help printed its text
         return e.code if isinstance(e.code, int) else int(e.code is not None)

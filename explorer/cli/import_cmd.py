@@ -13,6 +13,7 @@ graph validates once you replace it. Examples:
 """
 from __future__ import annotations
 
+import math
 import sys
 
 from explorer.cli import UserError
@@ -59,7 +60,11 @@ def run(args) -> int:
         print(f"warning: {len(imported.opaque)} opaque node(s) to replace before training: "
               f"{', '.join(imported.opaque)}", file=sys.stderr)
     elif args.verify:
-        print(f"verified: largest output difference {_difference(imported):.3g} on a random batch")
+        difference = _difference(imported)
+        if not math.isfinite(difference):  # NaN compares as "no difference" and would pass any threshold
+            raise UserError(f"not verified: the outputs on a random batch are not finite (NaN or infinity: do the "
+                            f"model's weights hold NaN?); {args.out} was written")
+        print(f"verified: largest output difference {difference:.3g} on a random batch")
     return 0
 
 

@@ -30,12 +30,16 @@ def _override_hint(shape) -> str:
 
 
 def run(args) -> int:
-    from explorer.train.provenance import read_provenance  # torch-free: info never imports torch
+    from explorer.train.provenance import ProvenanceError, read_provenance  # torch-free: info never imports torch
 
     run_dir = Path(args.arch) if Path(args.arch).is_dir() else None
     if run_dir is not None and not (run_dir / "graph.json").is_file():
         raise UserError(f"{args.arch} is a folder without graph.json; name a run folder, a preset or a .json file")
-    provenance = read_provenance(run_dir) if run_dir is not None else None
+    damaged = None
+    try:
+        provenance = read_provenance(run_dir) if run_dir is not None else None
+    except ProvenanceError as e:
+        provenance, damaged = None, f"{run_dir / 'provenance.json'} is damaged ({e})"
     try:
         shape = parse_shape(args.input_shape) if args.input_shape else None
         graph = load_arch(str(run_dir / "graph.json") if run_dir else args.arch, args.num_classes, shape)
@@ -55,7 +59,8 @@ def run(args) -> int:
         print(strict_json.dumps({"name": graph.name, "params": a.total.params, "macs": a.total.macs,
                           "layers": a.total.weight_layers, "input_shape": list(a.input_shape),
                           "output_shape": list(a.output_shape), "nodes": rows,
-                          **({"provenance": provenance} if run_dir is not None else {})}))
+                          **({"provenance": provenance} if run_dir is not None else {}),
+                          **({"provenance_error": damaged} if damaged else {})}))
         return 0
     print(f"{'node':<22} {'type':<16} {'output':>12} {'params':>13} {'MACs':>15}  details")
     for r in rows:
@@ -66,7 +71,8 @@ def run(args) -> int:
     for w in a.problems:
         print(f"warning: {w.text}")
     if run_dir is not None:
-        print("\n" + "\n".join(provenance_lines(provenance)))
+        lines = [f"weights: unknown: {damaged}"] if damaged else provenance_lines(provenance)
+        print("\n" + "\n".join(lines))
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from explorer.cli import UserError
+from explorer.cli import UserError, one_line
 from explorer.graph.fileio import FileFormatError, load_graph
 from explorer.network.inference import analyze
 from explorer.network.memory import DEFAULT_BATCH_SIZE, check_fits, machine_bytes
@@ -24,13 +24,13 @@ def run(args) -> int:
     except FileFormatError as e:
         if args.all and len(e.problems) > 1:
             for line in e.problems:
-                print(f"error: {line}", file=sys.stderr)
+                print(f"error: {one_line(line)}", file=sys.stderr)
             raise UserError(f"{args.file}: {len(e.problems)} problems; see above") from None
         raise UserError(str(e) + ("; --all lists them" if len(e.problems) > 1 else "")) from None
     a = analyze(graph)
     if args.all:
         for p in a.problems:
-            print(f"{p.severity}: {p.text}", file=sys.stderr)
+            print(f"{p.severity}: {one_line(p.text)}", file=sys.stderr)
     if not a.valid:
         if args.all:
             n = len(a.errors)

@@ -57,7 +57,7 @@ def build_model(spec: str):
             raise ImporterError(f"'{spec}' is a {type(obj).__name__}, neither a module nor something to call")
         try:
             obj = obj()
-        except Exception as e:
+        except (Exception, SystemExit) as e:  # sys.exit() in the user's code is its failure, not ours to exit with
             raise ImporterError(f"calling {spec}() raised {_say(e)}; it must build the model without "
                                 "arguments (wrap it in a function that passes them)") from None
     if not isinstance(obj, nn.Module):
@@ -93,7 +93,7 @@ def _load_module(where: str):
         return importlib.import_module(where)
     except ModuleNotFoundError as e:
         raise ImporterError(f"no module named '{e.name or where}'; install it, or name a .py file") from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         raise ImporterError(f"importing {where} raised {_say(e)}") from None
 
 

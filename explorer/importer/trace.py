@@ -57,11 +57,11 @@ def trace(module: nn.Module, input_shape: tuple[int, ...]) -> Traced:
     kept: list[str] = []
     try:
         graph = _Tracer(leaves).trace(module)
-    except Exception:
+    except (Exception, SystemExit):  # the user's forward may call sys.exit(): a failure like any other
         _untraceable_children(module, leaves, kept)
         try:
             graph = _Tracer(leaves).trace(module)
-        except Exception as e:
+        except (Exception, SystemExit) as e:
             raise ImporterError(f"torch.fx cannot trace {type(module).__name__}.forward ({_first_line(e)}); "
                                 "the importer needs a forward without data-dependent control flow at the top "
                                 "level") from None
@@ -74,7 +74,7 @@ def trace(module: nn.Module, input_shape: tuple[int, ...]) -> Traced:
     try:
         with torch.no_grad():
             _Measure(gm, traced).run(example)
-    except Exception as e:
+    except (Exception, SystemExit) as e:
         shape = "×".join(map(str, input_shape))
         raise ImporterError(f"{type(module).__name__} does not run on a {shape} input ({_first_line(e)}); "
                             "give the input shape it expects with --input-shape C,H,W") from None
@@ -90,7 +90,7 @@ def _untraceable_children(module: nn.Module, leaves: set[int], kept: list[str]) 
             continue
         try:
             _Tracer(leaves).trace(child)
-        except Exception:
+        except (Exception, SystemExit):
             leaves.add(id(child))
             kept.append(name)
 

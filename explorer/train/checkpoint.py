@@ -17,7 +17,7 @@ import torch
 
 from explorer.graph.fileio import MAX_BYTES, FileFormatError, dumps_graph, loads_graph
 from explorer.graph.model import Graph
-from explorer.train.config import TrainConfig
+from explorer.train.config import ConfigError, TrainConfig
 from explorer.train.torch_archive import ArchiveRefused, check_archive
 from explorer.util.atomic import remove_stale_temporaries, write_atomic_with
 from explorer.util.untrusted import UntrustedInputError, finite_number, regular_file_size, text, whole_number
@@ -71,11 +71,22 @@ def save_checkpoint(ckpt: Checkpoint, path: str | os.PathLike) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path)
         write_atomic_with(path, lambda f: torch.save(ckpt.to_payload(), f))
-    except (OSError, RuntimeError) as e:  # torch reports a full disk as RuntimeError("... unexpected pos ...")
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e).splitlines()[0]
+    except (OSError, RuntimeError) as e:
+        reason = _write_failure(e)
         kept = f"; the previous {path.name} is unchanged" if path.exists() else ""
         raise CheckpointWriteError(f"cannot write checkpoint {path} ({reason}){kept}") from None
     return str(path)
+
+
+def _write_failure(e: BaseException) -> str:
+    """The reason in words. torch reports a full disk as RuntimeError("[enforce fail ...] unexpected pos")
+    raised while handling the file's own OSError (ENOSPC): the OSError in the chain says what happened."""
+    seen = e
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror[:1].lower() + seen.strerror[1:]
+        seen = seen.__cause__ or seen.__context__
+    return (str(e).splitlines() or [type(e).__name__])[0]
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -90,6 +101,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         raise CheckpointError(str(e).replace("cannot read checkpoint (No such file or directory)",
                                              "no such checkpoint")) from None
     try:
+        check_archive(path, None, "checkpoint")  # no record may declare more than the file holds
+    except ArchiveRefused as e:
+        raise CheckpointError(str(e)) from None
+    try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         # torch's own text suggests weights_only=False, i.e. running the file's code: never say that
@@ -100,21 +115,30 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                               f"{str(e).splitlines()[0] if str(e) else 'damaged'})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Residual Explorer checkpoint")
-    try:
-        check_archive(path, None, "checkpoint")  # no record may declare more than the file holds
-    except ArchiveRefused as e:
-        raise CheckpointError(str(e)) from None
     if data.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {data.get('version')!r} is not supported "
                               f"(this version reads {VERSION}); update Residual Explorer")
     try:
         graph = loads_graph(text(data.get("graph"), "'graph'", MAX_BYTES), source=f"{path} (graph)")
-        config = TrainConfig.from_dict(data.get("config"))
+        config = _config(data.get("config"))
         return _checked(data, graph, config, str(path))
     except FileFormatError as e:
         raise CheckpointError(str(e)) from None
     except (UntrustedInputError, KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path}: damaged checkpoint ({e})") from None
+
+
+def _config(raw: Any) -> TrainConfig:
+    """The run's settings, every field checked first: a wrong value is named, not found later as a failed
+    comparison ("'>' not supported between 'int' and 'str'")."""
+    if not isinstance(raw, dict):
+        raise UntrustedInputError("'config' must be an object of settings")
+    try:
+        return TrainConfig.from_dict(raw).check()
+    except ConfigError as e:
+        raise UntrustedInputError(f"its settings: {e}") from None
+    except (TypeError, ValueError):  # from_dict itself: only betas are converted (to a pair)
+        raise UntrustedInputError("its settings: 'betas' must be two numbers") from None
 
 
 def _checked(data: dict, graph: Graph, config: TrainConfig, path: str) -> Checkpoint:

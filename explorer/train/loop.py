@@ -132,12 +132,12 @@ class TrainingLoop:
             self.batches.end_epoch()
             self.sums.reset()
             pacing.new_epoch(cur.step)
-            self.folder.epoch(er, cur.step)
             yield from self._emit(er)
             if self._worth_saving():
                 yield from self._save("last")
                 if best:
                     yield from self._save("best")
+            self.folder.epoch(er, cur.step)  # after the checkpoints: metrics.csv never lists an epoch that was not saved
 
     # == endings ======================================================================================
     def _finish(self, status: str):

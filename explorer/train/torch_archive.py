@@ -19,7 +19,8 @@ from pathlib import Path
 PICKLE_BASE_BYTES = 256 << 10
 PICKLE_SHARE = 32
 MAX_PICKLE_BYTES = 64 << 20
-_SMALL_RECORD_BYTES = 4096  # version, byteorder, .format_version, serialization id
+_SMALL_RECORD_BYTES = 4096
+_PICKLE_2 = b"\x80\x02"  # a protocol-2 pickle: the first bytes of every pre-1.6 torch.save file  # version, byteorder, .format_version, serialization id
 
 
 class ArchiveRefused(ValueError):
@@ -57,11 +58,15 @@ def check_archive(path: str | os.PathLike, budget: TensorBudget | None, what: st
     size = path.stat().st_size
     try:
         if not zipfile.is_zipfile(path):
-            raise ArchiveRefused(f"{path}: not a {what} in the format torch.save writes since PyTorch 1.6 (a "
-                                 "zip archive); if it is an older one, load and save it again with a current "
-                                 "PyTorch")
+            with open(path, "rb") as f:
+                legacy = f.read(2) == _PICKLE_2  # what torch.save wrote before PyTorch 1.6
+            raise ArchiveRefused(f"{path}: a {what} from PyTorch before 1.6, whose sizes cannot be checked before "
+                                 "it is read; load and save it again with a current PyTorch" if legacy else
+                                 f"{path}: not a readable {what}: not a PyTorch file (torch.save writes a zip archive)")
         with zipfile.ZipFile(path) as z:
             records = z.infolist()
+    except ArchiveRefused:
+        raise
     except (OSError, zipfile.BadZipFile, ValueError) as e:
         raise ArchiveRefused(f"{path}: not a readable {what} (damaged zip archive: {e})") from None
     pickle_cap = budget.pickle_bytes if budget else MAX_PICKLE_BYTES
