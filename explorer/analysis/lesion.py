@@ -138,6 +138,14 @@ def shortcut_add(unit: LayerUnit, graph: Graph) -> str | None:
     return add if add is not None and inner is not None and add in inner else None
 
 
+def _no_shortcut(unit: LayerUnit, graph: Graph) -> str:
+    """Why a shape-changing unit has no shortcut that could stand in for it: none at all (a plain block), or
+    an output that concatenates (a block whose type says it keeps its concatenations: dense, dual path)."""
+    concatenates = unit.node_id in graph and get_block(graph.node(unit.node_id).type).twin_note
+    return ("has no shortcut to keep: its output concatenates new channels to its input, so no shortcut alone "
+            "can stand in for it" if concatenates else "has no shortcut to keep")
+
+
 def _slot(module: nn.Module, lesion: Lesion, graph: Graph) -> tuple[nn.Module, str, nn.Module]:
     """Where the lesion swaps a module, and what it puts there: the block's add inside a downsampling block,
     else the unit itself in a stage's Sequential (by repetition) or the node dictionary."""
@@ -182,8 +190,8 @@ def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tens
             elif shape_in is not None and shortcut_add(u, graph) is not None:
                 deletable.append(Lesion(u, downsampling=True))
             else:
-                why = (f"it changes the shape ({fmt_shape(shape_in)} → {fmt_shape(shape_out)}) and has no shortcut "
-                       "to keep" if shape_in is not None else "it takes several inputs")
+                why = (f"it changes the shape ({fmt_shape(shape_in)} → {fmt_shape(shape_out)}) and "
+                       f"{_no_shortcut(u, graph)}" if shape_in is not None else "it takes several inputs")
                 skipped.append(BlockLesion(u.key, u.node_id, None, why))
         rng = np.random.default_rng(seed)
         plan: list[tuple[int, list[Lesion]]] = [(0, [])] + [(1, [les]) for les in deletable]
