@@ -27,8 +27,12 @@ def _print_state(scene):
     selected = scene.selected_node_ids()
     scene.blockSignals(True)  # the inspector should not notice a selection that lasts one render
     items = list(scene.nodes.values())
+    edges = list(scene.edges.values())
+    chosen_edges = [e for e in edges if e.isSelected()]
     try:
         scene.clearSelection()
+        for e in edges:   # the selection's edges are lit by the scene's own signal, blocked here
+            e.set_highlight(False)
         scene.set_overview(False)
         for item in items:  # cached pixmaps would go into the file as bitmaps: draw vectors instead
             item.setCacheMode(item.CacheMode.NoCache)
@@ -40,6 +44,10 @@ def _print_state(scene):
         for nid in selected:
             if nid in scene.nodes:
                 scene.nodes[nid].setSelected(True)
+        for e in chosen_edges:
+            e.setSelected(True)
+        for e in edges:
+            e.set_highlight(e.src_item.isSelected() or e.dst_item.isSelected())
         scene.blockSignals(False)
 
 
