@@ -168,3 +168,63 @@ def digits_3_epochs():
                 for name in ("resnet20", "plain20")}
     finally:
         torch.set_num_threads(before)
+
+
+# -- analysis and degeneracy (tests/test_*analysis*.py, tests/test_*degeneracy.py) ---------------------
+def canvas_graph():
+    """The small network the window's analysis tests train and analyse, as the canvas shows it (same ids)."""
+    from explorer.train.testing import tiny_graph
+
+    return tiny_graph(channels=8, blocks=2, classes=10, name="tiny_res")
+
+
+def three_stage_resnet(name: str, width: int, blocks: int):
+    """Three stages of ``blocks`` basic blocks with ``width``, 2× and 4× channels and zero-pad shortcuts
+    (ResNet-20's layout at ``width`` 16, ``blocks`` 3), on the digits' 1×8×8."""
+    from explorer.blocks.builder import Builder
+
+    b = Builder(name)
+    x = b.input([1, 8, 8])
+    x = b.act(b.bn(b.conv(x, width, node_id="stem_conv"), node_id="stem_bn"), node_id="stem_relu")
+    for i in range(3):
+        x = b.add("basic", x, node_id=f"stage{i + 1}", repeat=blocks, channels=width * 2 ** i,
+                  stride=1 if i == 0 else 2, shortcut="zero_pad")
+    x = b.add("global_avgpool", x, node_id="pool")
+    x = b.add("flatten", x, node_id="flatten")
+    b.output(b.add("linear", x, node_id="classifier", out_features=10))
+    return b.finish().graph
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """torch on one thread for a module: ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def train_comparison(tmp_path_factory):
+    """``train_comparison(graph, **config)`` -> a compare-style folder, DIR/residual and DIR/plain (each a
+    `train --out` run folder), trained on the digits on one thread with ``TrainConfig(**config)``."""
+    import torch
+
+    from explorer.data import load_dataset
+    from explorer.train import TrainConfig, run_training
+    from explorer.train.compare import plan_comparison
+
+    def train(graph, **config):
+        out, before = tmp_path_factory.mktemp("compare"), torch.get_num_threads()
+        ds = load_dataset("digits", seed=0)
+        torch.set_num_threads(1)
+        try:
+            for r in plan_comparison(graph, TrainConfig(out_dir=str(out), **config)).runs:
+                final = list(run_training(r.graph, ds, r.config))[-1]
+                assert final.status == "completed", final
+        finally:
+            torch.set_num_threads(before)
+        return out
+    return train

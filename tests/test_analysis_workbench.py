@@ -25,45 +25,21 @@ from explorer.cli import main
 from explorer.network.inference import analyze
 from explorer.presets import build_preset
 
+from conftest import three_stage_resnet
+
 
 def half_resnet20():
     """ResNet-20's layout (3 stages × 3 basic blocks, zero-pad shortcuts) at half width, on 1×8×8."""
-    from explorer.blocks.builder import Builder
-
-    b = Builder("half_resnet20")
-    x = b.input([1, 8, 8])
-    x = b.act(b.bn(b.conv(x, 8, node_id="stem_conv"), node_id="stem_bn"), node_id="stem_relu")
-    for i in range(3):
-        x = b.add("basic", x, node_id=f"stage{i + 1}", repeat=3, channels=8 * 2 ** i, stride=1 if i == 0 else 2,
-                  shortcut="zero_pad")
-    x = b.add("global_avgpool", x, node_id="pool")
-    x = b.add("flatten", x, node_id="flatten")
-    b.output(b.add("linear", x, node_id="classifier", out_features=10))
-    return b.finish().graph
+    return three_stage_resnet("half_resnet20", width=8, blocks=3)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, one_thread):
+def runs(train_comparison):
     """A compare-style folder: DIR/residual and DIR/plain, each a `train --out` run folder."""
-    from explorer.data import load_dataset
-    from explorer.train import TrainConfig, run_training
-    from explorer.train.compare import plan_comparison
-
-    out = tmp_path_factory.mktemp("compare")
-    ds = load_dataset("digits", seed=0)
-    plan = plan_comparison(half_resnet20(), TrainConfig(epochs=3, out_dir=str(out), stats_every=0))
-    for r in plan.runs:
-        final = list(run_training(r.graph, ds, r.config))[-1]
-        assert final.status == "completed", final
-    return out
+    return train_comparison(half_resnet20(), epochs=3, stats_every=0)
 
 
 @pytest.fixture(scope="module")

@@ -20,29 +20,15 @@ from explorer.graph.fileio import save_graph
 from explorer.network.twins import plain_twin
 from explorer.presets import build_preset
 
+from conftest import three_stage_resnet
+
 
 def tiny_resnet():
     """Three stages of two basic blocks, 4/8/16 channels, zero-pad shortcuts, on 1×8×8 digits."""
-    from explorer.blocks.builder import Builder
-
-    b = Builder("tiny_resnet")
-    x = b.input([1, 8, 8])
-    x = b.act(b.bn(b.conv(x, 4, node_id="stem_conv"), node_id="stem_bn"), node_id="stem_relu")
-    for i in range(3):
-        x = b.add("basic", x, node_id=f"stage{i + 1}", repeat=2, channels=4 * 2 ** i, stride=1 if i == 0 else 2,
-                  shortcut="zero_pad")
-    x = b.add("global_avgpool", x, node_id="pool")
-    x = b.add("flatten", x, node_id="flatten")
-    b.output(b.add("linear", x, node_id="classifier", out_features=10))
-    return b.finish().graph
+    return three_stage_resnet("tiny_resnet", width=4, blocks=2)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")
@@ -53,17 +39,9 @@ def digits():
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, digits):
+def runs(train_comparison):
     """DIR/residual and DIR/plain as `compare --out` writes them, one full epoch each (best.pt and last.pt)."""
-    from explorer.train import TrainConfig, run_training
-    from explorer.train.compare import plan_comparison
-
-    out = tmp_path_factory.mktemp("compare")
-    plan = plan_comparison(tiny_resnet(), TrainConfig(epochs=1, out_dir=str(out), stats_every=0))
-    for r in plan.runs:
-        final = list(run_training(r.graph, digits, r.config))[-1]
-        assert final.status == "completed", final
-    return out
+    return train_comparison(tiny_resnet(), epochs=1, stats_every=0)
 
 
 # -- the measures ----------------------------------------------------------------------------------------

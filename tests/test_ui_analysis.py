@@ -10,46 +10,24 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
-from explorer.train.testing import tiny_graph
 from explorer.ui.analysis.lesion import LesionView
 from explorer.ui.analysis.results_file import load_results
 from explorer.util.untrusted import UntrustedInputError
 
+from conftest import canvas_graph
+
 WAIT_MS = 60_000   # a generous upper bound for a result; the tests never sleep
 
-
-def canvas_graph():
-    """The network the runs were trained on, as the window shows it (same node ids)."""
-    return tiny_graph(channels=8, blocks=2, classes=10, name="tiny_res")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, one_thread):
-    from explorer.data import load_dataset
-    from explorer.train import TrainConfig, run_training
-    from explorer.train.compare import plan_comparison
-
-    out = tmp_path_factory.mktemp("compare")
-    ds = load_dataset("digits", seed=0)
-    plan = plan_comparison(canvas_graph(), TrainConfig(epochs=1, max_steps=12, out_dir=str(out),
-                                                            stats_every=0, device="cpu"))
-    for r in plan.runs:
-        final = list(run_training(r.graph, ds, r.config))[-1]
-        assert final.status == "completed", final
-    return out
+def runs(train_comparison):
+    return train_comparison(canvas_graph(), epochs=1, max_steps=12, stats_every=0, device="cpu")
 
 
 @pytest.fixture

@@ -41,12 +41,10 @@ class AnalysisRunner(QObject):
         super().__init__(parent)
         self.jobs = JobRunner(self)
         self.control: Control | None = None
-        self.jobs.progressed.connect(self.progress)
-        self.jobs.finished.connect(self.finished)
-        self.jobs.failed.connect(self._failed)
-        self.jobs.cancelled.connect(self.cancelled)
-        self.jobs.busyChanged.connect(self.busyChanged)
-        self.jobs.ended.connect(self._ended)
+        j = self.jobs
+        for source, target in ((j.progressed, self.progress), (j.finished, self.finished), (j.failed, self._failed),
+                               (j.cancelled, self.cancelled), (j.busyChanged, self.busyChanged), (j.ended, self._ended)):
+            source.connect(target)
 
     def is_busy(self) -> bool:
         return self.jobs.is_busy()
