@@ -22,7 +22,7 @@ from explorer.studies.trial import DONE, FAILED, PENDING, RUNNING, Trial
 def ray_executor(address: str | None = None, threads: int | None = None, device: str = "auto",
                  workers: int | None = None):
     """The Ray executor (raises ExecutorError with the install command when Ray is missing)."""
-    from explorer.studies.ray_executor import RayExecutor
+    from explorer.studies.ray_tasks import RayExecutor
     return RayExecutor(address, threads, device, workers)
 
 
