@@ -197,7 +197,9 @@ def three_stage_resnet(name: str, width: int, blocks: int):
 
 @pytest.fixture(scope="module")
 def one_thread():
-    """torch on one thread for a module: ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    """torch on one thread for a module: ``pytestmark = pytest.mark.usefixtures("one_thread")``. The thread
+    count is the application's to choose, and here the tests are the application: on a busy shared 2-core
+    machine two intra-op threads spin-wait each other ~50× slower than one."""
     import torch
 
     before = torch.get_num_threads()

@@ -20,12 +20,7 @@ from explorer.blocks.builder import Builder
 from explorer.compile import compile_graph
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def one_block(block: str, shape, stem=None, **params):

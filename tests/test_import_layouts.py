@@ -21,12 +21,7 @@ from explorer.importer import ImporterError, import_weights
 from explorer.importer.weights import pair_by_structure
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def rand(shape, name):

@@ -16,12 +16,7 @@ from explorer.presets import build_preset
 from equivalence import exported_output, randomise
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,7 @@ from explorer.train.testing import random_dataset, tiny_graph
 FAST = dict(epochs=1, batch_size=32, lr=0.1, log_every=2, stats_every=4, warmup_epochs=0, validate=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,7 @@ from explorer.train.testing import random_dataset, tiny_graph
 FAST = dict(epochs=2, batch_size=32, lr=0.2, log_every=1, stats_every=2, warmup_epochs=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The thread count is the application's to choose, and here the tests are the application: on a busy
-    shared 2-core machine two intra-op threads spin-wait each other ~50× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,7 @@ from explorer.ui.analysis.gradflow import GradFlowTool, compute
 from explorer.ui.analysis.lesion import LesionView
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def lesion_result():
