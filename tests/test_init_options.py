@@ -139,3 +139,9 @@ def test_a_block_with_an_init_option_exports_to_the_same_network(block, init, pa
     with torch.no_grad():
         want = m(x)
     assert torch.allclose(exported_output(g, m, x, tmp_path), want, rtol=0, atol=1e-12)
+
+
+def test_a_network_whose_classifier_starts_at_zero_is_said_to_pass_no_gradient(capsys):
+    assert main(["analyze", "gradflow", "fixup_resnet20", "--batch-size", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["residual_first_over_last"] is None and "classifier that starts at 0" in out["verdict"]

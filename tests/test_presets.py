@@ -30,6 +30,9 @@ DERIVED = {
     "preact_resnet110": 1_730_522, "highway20": 283_626, "highway56": 899_850, "se_resnet56": 860_137,
     "dpn26_small": 1_217_866,
     "resnet20_digits": PUBLISHED["resnet20"] - 2 * 9 * 16,            # 1 input channel instead of 3
+    # no BatchNorm (stem 2·16, two per block of 2·c), 5 scalars per block, 2 around stem and classifier
+    "fixup_resnet20": PUBLISHED["resnet20"] - 2 * 16 - 3 * 2 * 2 * (16 + 32 + 64) + 5 * 9 + 2,
+    "fixup_resnet110": PUBLISHED["resnet110"] - 2 * 16 - 18 * 2 * 2 * (16 + 32 + 64) + 5 * 54 + 2,
 }
 
 ALL = [p.name for p in list_presets()]
@@ -56,6 +59,7 @@ FAMILIES = {
     "SE bottleneck, Caffe layout (stride on the 1×1, ceil-mode stem pool)": ("legacy_seresnet50", IMAGENET_TINY),
     "dense and transition": ("densenet_bc100_k12", TINY),
     "dual path": ("dpn26_small", TINY),
+    "Fixup basic, no normalisation": ("fixup_resnet20", TINY),
 }
 
 

@@ -40,18 +40,19 @@ class DepthProfile:
     param_grad: np.ndarray        # ||dL/d(unit parameters)|| per unit
     loss: float
 
-    def _finite(self) -> np.ndarray:
+    def measured(self) -> np.ndarray:
+        """The gradient norms that were measured: finite and above 0, in network order."""
         return self.output_grad[np.isfinite(self.output_grad) & (self.output_grad > 0)]
 
     def ratio_first_last(self) -> float:
         """Gradient norm at the first unit over the last (the classifier's): how much it grew (> 1) or shrank
         (< 1) on its way back to the input."""
-        g = self._finite()
+        g = self.measured()
         return float(g[0] / g[-1]) if len(g) > 1 else float("nan")
 
     def spread_orders(self) -> float:
         """log10(largest / smallest) gradient norm over the units: orders of magnitude they span."""
-        g = self._finite()
+        g = self.measured()
         return float(np.log10(g.max() / g.min())) if len(g) > 1 else float("nan")
 
     def rows(self) -> list[dict]:
@@ -138,6 +139,12 @@ def _times(r: float) -> str:
 def compare_verdict(name: str, net: DepthProfile, twin_name: str, twin: DepthProfile, normalisation: bool = True) -> str:
     """One line saying what the numbers show, the network against its twin (neither judged alone)."""
     regime = "with normalisation" if normalisation else "without normalisation"
+    dead = [n for n, p in ((name, net), (twin_name, twin)) if len(p.measured()) < 2]
+    if dead:
+        return (f"{regime}: no gradient reaches the layers of {' or '.join(dead)} below the last at "
+                "initialisation: a classifier that starts at 0 (as Fixup's does) passes none back before its first "
+                "step; measure the same blocks with the classifier at its default start (e.g. "
+                "`analyze gradflow resnet110 --no-bn --init fixup`)")
     rn, rt = net.ratio_first_last(), twin.ratio_first_last()
     sn, st = net.spread_orders(), twin.spread_orders()
     head = (f"{regime}: the gradient at {twin_name}'s first layer is {_times(rt)} that at its last "

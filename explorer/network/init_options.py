@@ -27,6 +27,11 @@ def init_nodes(graph: Graph, kind: str) -> list[str]:
     return out
 
 
+def fixup_settings(branches: int) -> dict:
+    """The block parameters of a Fixup block in a network of ``branches`` residual branches (presets use it)."""
+    return {"init": "fixup", "fixup_blocks": branches}
+
+
 def with_init(graph: Graph, kind: str, zero_classifier: bool = True) -> tuple[Graph, list[str]]:
     """A copy of ``graph`` whose residual blocks start as ``kind``; and notes saying what changed.
     ``zero_classifier=False`` keeps Fixup's classifier at its default start (a zero classifier passes no

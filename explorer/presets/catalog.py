@@ -41,7 +41,7 @@ class PresetInfo:
 FAMILY_ICON_BLOCK = {
     "ResNet": "basic", "Plain": "plain", "Highway": "highway", "Weighted residual": "weighted",
     "Squeeze-excitation": "basic", "Pre-activation": "preact", "Wide ResNet": "wide", "ResNeXt": "resnext",
-    "DenseNet": "dense", "Dual path": "dual_path",
+    "DenseNet": "dense", "Dual path": "dual_path", "Fixup": "basic",
 }
 
 PRESETS: dict[str, PresetInfo] = {}

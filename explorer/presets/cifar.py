@@ -34,6 +34,24 @@ for _d in (20, 56):
     preset(f"highway{_d}", "Highway", f"Highway-{_d}: ResNet-{_d} with gated (highway) shortcuts")(
         partial(_resnet, depth=_d, block="highway", shortcut="zero_pad"))
 
+def _fixup(b, x, classes, depth: int):
+    """Zhang et al. 2019's Fixup ResNet for CIFAR: no normalisation anywhere; scalar biases around the stem
+    and the classifier, Fixup basic blocks (the depth's L = (depth − 2) / 2 branches), the classifier at 0."""
+    from explorer.network.init_options import fixup_settings
+
+    x = b.act(b.add("bias", cifar_stem(b, x, bn=False), node_id="stem_bias"), node_id="stem_relu")
+    n = (depth - 2) // 6
+    x = _three_stages(b, x, "basic", n, shortcut="zero_pad", **fixup_settings(3 * n))
+    x = b.add("flatten", b.add("global_avgpool", x, node_id="pool"), node_id="flatten")
+    x = b.add("bias", x, node_id="classifier_bias")
+    return b.add("linear", x, node_id="classifier", out_features=classes, zero_init=True)
+
+
+for _d in (20, 110):
+    preset(f"fixup_resnet{_d}", "Fixup", f"Fixup ResNet-{_d} (Zhang et al. 2019): ResNet-{_d} without any "
+           "normalisation, trainable because its branches start at 0 (scalar biases, rescaled convs)")(
+        partial(_fixup, depth=_d))
+
 preset("weighted_resnet56", "Weighted residual", "ResNet-56 with weighted residual blocks (Shen et al. 2016)")(
     partial(_resnet, depth=56, block="weighted", shortcut="zero_pad"))
 preset("se_resnet56", "Squeeze-excitation", "ResNet-56 with squeeze-excitation (r = 16) on every block")(
