@@ -47,6 +47,7 @@ class StudyPanel(QWidget):
         super().__init__(parent)
         self.executor_factory = executor_factory
         self.worker: StudyWorker | None = None
+        self.shown: Path | None = None   # the study the figure shows (its points open its trials)
         self.state = "idle"              # idle | running | pausing | cancelling | stopped | finished
         self._build(studies_home or Path.home() / "residual-explorer-studies")
         self._kind_changed()
@@ -194,6 +195,9 @@ class StudyPanel(QWidget):
             self._say(f"cannot start: {e}", error=True)
             return
         self.losses.clear_curves()
+        self.shown = folder
+        if spec is None:
+            self._say(f"resuming the study in {folder}")
         self.worker = StudyWorker(spec, folder, executor, self)
         self.worker.update.connect(self._update)
         self.worker.ended.connect(self._ended)
@@ -225,6 +229,7 @@ class StudyPanel(QWidget):
             self._say(str(e), error=True)
             return False
         self.folder.setText(str(path))
+        self.shown = Path(path)
         result = result_object(study)
         self.losses.clear_curves()
         self.losses.set_trials(result["trials"])
@@ -262,7 +267,12 @@ class StudyPanel(QWidget):
             self._set_state("stopped")
             self._say(f"the study stopped: {error}", error=True)
             return
-        study = StudyFolder(self.folder.text().strip()).load()
+        try:
+            study = StudyFolder(self.shown).load()
+        except StudyError as e:
+            self._set_state("stopped")
+            self._say(str(e), error=True)
+            return
         self._set_state("finished" if study.finished else "stopped")
         self._say(self._counts_text(study.counts(), None))
 
@@ -285,7 +295,9 @@ class StudyPanel(QWidget):
 
     def _open_point(self, depth: int, plain: bool) -> None:
         from explorer.studies.trial_run import trial_record
-        folder = Path(self.folder.text().strip())
+        folder = self.shown
+        if folder is None:
+            return
         try:
             study = StudyFolder(folder).load()
         except StudyError as e:
