@@ -115,16 +115,6 @@ def test_shapes_generation_makes_the_requested_batch():
     assert x.shape == (500, 3, 32, 32) and y.shape == (500,) and x.dtype == torch.float32
 
 
-@pytest.fixture
-def one_thread():
-    # Two intra-op threads on a shared 2-core box spin-wait each other into
-    # multi-second stalls; tiny convolutions gain nothing from a second one.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_shapes_are_learnable_by_a_small_cnn(one_thread):
     torch.manual_seed(0)
     ds = load_dataset("shapes", seed=0, size=1600, image_size=16)

@@ -41,13 +41,7 @@ REPRESENTATIVE = ("resnet20", "plain20", "highway20", "wrn16_8", "densenet_bc100
 GIANTS = ("resnet1202", "preact_resnet1001", "densenet_bc250_k24")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one thread is faster, and it does not fight the other processes for the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def batch_statistics(model):

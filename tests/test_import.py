@@ -21,13 +21,7 @@ from explorer.train.checkpoint import load_model
 SHAPE = (3, 16, 16)  # small: every layer of a CIFAR ResNet still has something to do
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny forwards: one thread is many times faster than a pool on a busy machine. Restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 # -- a torchvision-style CIFAR ResNet, written here as people write it --------------------------------------

@@ -15,15 +15,7 @@ from explorer.train.tensorboard_log import TensorBoardLog, stage_groups  # noqa:
 from explorer.train.testing import random_dataset, tiny_graph  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread is faster, and it does not fight the other processes for the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def read_scalars(folder) -> dict[str, list[tuple[int, float]]]:

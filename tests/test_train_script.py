@@ -27,12 +27,7 @@ CLASSES = 4
 OPTIONAL = {"torch", "sklearn", "PIL", "torchvision"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")   # conftest: torch on one thread for the module
 
 
 def write_idx(path: Path, array: torch.Tensor) -> None:
