@@ -230,3 +230,24 @@ def train_comparison(tmp_path_factory):
             torch.set_num_threads(before)
         return out
     return train
+
+
+def junk_values():
+    """A hypothesis strategy of values a hand-edited results file may hold where a number or a name belongs."""
+    from hypothesis import strategies as st
+
+    return st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+                     st.text(max_size=5), st.lists(st.integers(), max_size=3),
+                     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+def planted(tree, place: tuple, junk):
+    """``tree`` with ``junk`` put at ``place`` (keys and indexes, outermost first), as a results file read
+    back would hold it (NaN and Infinity included)."""
+    import json
+
+    node = tree
+    for key in place[:-1]:
+        node = node[key]
+    node[place[-1]] = junk
+    return json.loads(json.dumps(tree, allow_nan=True))

@@ -5,7 +5,6 @@ what they say, and bad saved results are refused with a message.
 
 A tiny compare-style folder (DIR/residual and DIR/plain, each a `train --out` run folder, one epoch on
 the digits) is trained once for the module."""
-import json
 import math
 
 import numpy as np
@@ -18,7 +17,7 @@ from explorer.ui.analysis.lesion import LesionView
 from explorer.ui.analysis.results_file import load_results
 from explorer.util.untrusted import UntrustedInputError
 
-from conftest import canvas_graph
+from conftest import canvas_graph, junk_values, planted
 
 WAIT_MS = 60_000   # a generous upper bound for a result; the tests never sleep
 
@@ -211,9 +210,7 @@ def valid_lesion():
             "plain": None, "verdict": "v"}
 
 
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
-                 st.text(max_size=5), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3),
-                                                                                          st.integers(), max_size=2))
+JUNK = junk_values()
 PLACES = [("residual", "baseline_acc"), ("residual", "blocks"), ("residual", "blocks", 0, "acc"),
           ("residual", "blocks", 0, "node"), ("residual", "random", 0, "k"), ("residual", "random", 0, "std"),
           ("residual", "skipped", 0, "reason"), ("residual", "label"), ("plain",), ("residual",)]
@@ -224,16 +221,12 @@ _views: dict = {}
 
 @given(place=st.sampled_from(PLACES), junk=JUNK)
 def test_a_lesion_result_with_bad_nested_values_is_drawn_or_refused_cleanly(qapp, place, junk):
-    result = valid_lesion()
-    node = result
-    for key in place[:-1]:
-        node = node[key]
-    node[place[-1]] = junk
+    result = planted(valid_lesion(), place, junk)
     if "lesion" not in _views:
         _views["lesion"] = LesionView()   # one view for all examples: it is redrawn each time
     view = _views["lesion"]
     try:
-        view.show_result(json.loads(json.dumps(result, allow_nan=True)))
+        view.show_result(result)
     except UntrustedInputError:
         return
     assert all(np.all(np.isfinite(b.heights)) for b in view.bars.values())

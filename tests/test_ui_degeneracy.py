@@ -6,7 +6,6 @@ saved results with bad values inside are drawn or refused cleanly.
 
 A tiny compare-style folder (DIR/residual and DIR/plain, one full epoch on the digits, so each has best.pt
 and last.pt) is trained once for the module."""
-import json
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from PySide6.QtCore import Qt
 from explorer.ui.analysis.degeneracy import DegeneracyView
 from explorer.util.untrusted import UntrustedInputError
 
-from conftest import canvas_graph
+from conftest import canvas_graph, junk_values, planted
 
 WAIT_MS = 60_000   # a generous upper bound for a result; the tests never sleep
 
@@ -109,9 +108,7 @@ def valid_result():
             "plain": None, "verdict": "v"}
 
 
-JUNK = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
-                 st.text(max_size=5), st.lists(st.integers(), max_size=3),
-                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+JUNK = junk_values()
 PLACES = [("checkpoints",), ("checkpoints", 0), ("checkpoints", 0, "layers"), ("checkpoints", 1, "checkpoint"),
           ("checkpoints", 1, "layers", 0, "effective_rank"), ("checkpoints", 1, "layers", 0, "node"),
           ("checkpoints", 1, "layers", 0, "max_corr"), ("label",), ("plain",)]
@@ -121,14 +118,10 @@ _views: dict = {}
 @settings(max_examples=30, deadline=None)
 @given(place=st.sampled_from(PLACES), junk=JUNK)
 def test_a_saved_result_with_bad_nested_values_is_drawn_or_refused_cleanly(qapp, place, junk):
-    result = valid_result()
-    node = result
-    for key in place[:-1]:
-        node = node[key]
-    node[place[-1]] = junk
+    result = planted(valid_result(), place, junk)
     view = _views.setdefault("view", DegeneracyView())   # one view for all examples: redrawn each time
     try:
-        view.show_result(json.loads(json.dumps(result, allow_nan=True)))
+        view.show_result(result)
     except UntrustedInputError:
         return
     for (_, kind), curve in view.curves.items():
