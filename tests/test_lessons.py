@@ -193,19 +193,20 @@ def test_the_runner_checks_only_what_the_tool_measured(tmp_path):
     lesson = load_lessons()[0]
     seen = {}
 
-    def fake_train(networks, settings, out, control):
-        seen.update(names=[n for n, _ in networks], settings=settings)
+    def fake_study(networks, settings, out, control):
+        seen.update(settings=settings)
         deep = 0.30 if settings.get("epochs") == 30 else 0.05     # the full size shows it, the default not
-        return ToolResult(measured={"plain_shallow.final_train_err": 0.05, "plain_deep.final_train_err": deep,
-                                    "resnet_shallow.final_train_err": 0.04, "resnet_deep.final_train_err": 0.03})
+        return ToolResult(measured={"plain.shallowest.train_err": 0.05, "plain.deepest.train_err": deep,
+                                    "residual.shallowest.train_err": 0.04, "residual.deepest.train_err": 0.03})
 
-    result = run_lesson(lesson, tmp_path, full=True, tools={"train": fake_train})
-    assert seen["names"] == ["plain_shallow", "plain_deep", "resnet_shallow", "resnet_deep"]
+    result = run_lesson(lesson, tmp_path, full=True, tools={"study": fake_study})
+    assert seen["settings"]["depths"] == [20, 32, 44, 56, 110] and seen["settings"]["seeds"] == 3
     assert seen["settings"]["epochs"] == 30 and result.verdict.verdict == "reproduced"
     saved = loads((tmp_path / RESULT_FILE).read_text())
-    assert saved["verdict"] == "reproduced" and saved["measured"]["plain_deep.final_train_err"] == 0.30
-    deeper = run_lesson(lesson, tmp_path / "v", variation=variation_of(lesson, 1), tools={"train": fake_train})
-    assert deeper.variation == "Deeper: 110 layers" and deeper.verdict.verdict == "inconclusive"
+    assert saved["verdict"] == "reproduced" and saved["measured"]["plain.deepest.train_err"] == 0.30
+    deeper = run_lesson(lesson, tmp_path / "v", variation=variation_of(lesson, 1), tools={"study": fake_study})
+    assert seen["settings"]["depths"] == [20, 56, 110]
+    assert deeper.variation == "Deeper: up to 110 layers" and deeper.verdict.verdict == "inconclusive"
     assert "within noise" in deeper.verdict.why
     with pytest.raises(LessonError, match="no variation 9"):
         variation_of(lesson, 9)
@@ -265,3 +266,29 @@ def test_the_lessons_document_remembers_runs_and_sets_a_damaged_index_aside(tmp_
         damaged = LessonBook(tmp_path)
         assert damaged.entries == [] and "could not be read" in damaged.problem
         assert (tmp_path / (INDEX + ".damaged")).read_text() == bad and folder.is_dir()
+
+
+def test_the_study_tool_reads_the_studys_summary_by_depth(tmp_path, monkeypatch):
+    import explorer.studies as studies
+    from explorer.lessons.control import LessonControl
+    from explorer.lessons.tools import study_tool
+
+    rows = [{"depth": 56, "plain": True, "train_err_mean": 0.7, "val_err_mean": 0.6},
+            {"depth": 20, "plain": True, "train_err_mean": 0.01, "val_err_mean": 0.02},
+            {"depth": 20, "plain": False, "train_err_mean": 0.0, "val_err_mean": 0.01},
+            {"depth": 56, "plain": False, "train_err_mean": None, "val_err_mean": None}]   # not finished
+    asked = {}
+
+    def fake_run(spec, out, executor, progress, control):
+        asked.update(spec=spec, out=out)
+        return "study"
+
+    monkeypatch.setattr(studies, "run_study", fake_run)
+    monkeypatch.setattr(studies, "summary_rows", lambda study: rows)
+    monkeypatch.setattr(studies, "result_object", lambda study: {"verdict": "v"})
+    settings = {"family": "resnet", "depths": [20, 56], "seeds": 2, "seed": 3, "epochs": 2, "max_steps": 5}
+    result = study_tool([], settings, tmp_path, LessonControl())
+    assert asked["spec"].seeds == (3, 4) and asked["spec"].config == {"epochs": 2, "max_steps": 5}
+    m = result.measured
+    assert m["plain.shallowest.train_err"] == 0.01 and m["plain.deepest.train_err"] == 0.7
+    assert m["residual.shallowest.depth"] == 20 and "residual.deepest.train_err" not in m   # unfinished: unmeasured

@@ -17,8 +17,8 @@ from explorer.lessons.training import TrainedNetwork
 from explorer.runs.feed import RunFeed
 from explorer.runs.store import RunRecord
 
-GOOD = {"plain_shallow.final_train_err": 0.01, "plain_deep.final_train_err": 0.40,
-        "resnet_shallow.final_train_err": 0.02, "resnet_deep.final_train_err": 0.01}
+GOOD = {"plain.shallowest.train_err": 0.01, "plain.deepest.train_err": 0.40,
+        "residual.shallowest.train_err": 0.02, "residual.deepest.train_err": 0.01}
 
 
 class FakeExperiment:
@@ -32,13 +32,14 @@ class FakeExperiment:
         if self.gate is not None:
             self.gate.wait(10)
         control.progress("networks trained", 1, 2)
+        names = ["resnet20", "resnet20 (plain twin)", "resnet56", "resnet56 (plain twin)"]
         runs = [TrainedNetwork(name, RunFeed(RunRecord(name, name, "digits", {}, "{}", status="finished")), None,
-                               None, str(out / name)) for name, _ in networks]
+                               None, str(out / name)) for name in names]
         return ToolResult(measured=dict(GOOD), trained=runs)
 
     def __call__(self, lesson, folder, full=False, variation=None, control=None):
         self.calls.append((lesson.number, variation.label if variation else None, full))
-        return run_lesson(lesson, folder, full, variation, control, tools={"train": self.tool})
+        return run_lesson(lesson, folder, full, variation, control, tools={"study": self.tool})
 
 
 @pytest.fixture
@@ -68,12 +69,12 @@ def test_two_clicks_from_the_start_screen_to_lesson_1s_verdict(lessons_window, q
         QTest.mouseClick(win.page.run_button, Qt.MouseButton.LeftButton)   # click 2
     assert shown.args == [1, "reproduced"] and fake.calls == [(1, None, False)]
     assert win.page.result.isVisible() and win.page.verdict.text() == "Reproduced"
-    assert "✔" in win.page.got.text() and "plain_deep.final_train_err" in win.page.got.text()
+    assert "✔" in win.page.got.text() and "plain.deepest.train_err" in win.page.got.text()
     assert win.list.item(0).text().endswith("✔")
     # the lessons document remembers it: a new book over the same folder has the run and its result
     book = LessonBook(tmp_path / "lessons")
     assert [e.verdict for e in book.runs_of(1)] == ["reproduced"]
-    assert book.result(book.latest(1))["measured"]["plain_deep.final_train_err"] == 0.40
+    assert book.result(book.latest(1))["measured"]["plain.deepest.train_err"] == 0.40
 
 
 def test_try_next_runs_a_variation_and_the_runs_open_in_the_training_view(lessons_window, qtbot):
@@ -83,8 +84,8 @@ def test_try_next_runs_a_variation_and_the_runs_open_in_the_training_view(lesson
     qtbot.waitExposed(win)
     with qtbot.waitSignal(win.resultShown, timeout=10_000):
         QTest.mouseClick(win.page.try_buttons[0], Qt.MouseButton.LeftButton)
-    assert fake.calls == [(1, "Deeper: 110 layers", False)]
-    assert "Deeper: 110 layers" in win.page.verdict.text()
+    assert fake.calls == [(1, "Deeper: up to 110 layers", False)]
+    assert "Deeper: up to 110 layers" in win.page.verdict.text()
     before = len(mw.training_dock.controller.run_ids())
     QTest.mouseClick(win.page.open_runs, Qt.MouseButton.LeftButton)
     controller = mw.training_dock.controller

@@ -100,6 +100,7 @@ SETTINGS: dict[str, Callable[[Any, str], Any]] = {
     "stats_every": lambda v, w: _int(v, w, 0, 10**6),
     "log_every": lambda v, w: _int(v, w, 1, 10**6),
     "family": _text,
+    "seeds": lambda v, w: _int(v, w, 1, 10),
     "depths": lambda v, w: sorted(set(_list(v, w, lambda x, ww: _int(x, ww, 3, 2000)))),
     "normalisation": lambda v, w: _list(v, w, _bool),
     "analyses": lambda v, w: _list(v, w, lambda x, ww: _choice(x, ww, ANALYSES), at_least=0),
@@ -214,10 +215,10 @@ def parse_lesson(data: Any, source: Path, body: str = "") -> Lesson:
         try_next=tuple(_list(d.get("try_next", []), f"{where}: try_next", _try_next, at_least=0)),
         view=_text(d.get("view", ""), f"{where}: view", empty=True),
         source=source)
-    _need(bool(lesson.networks) or lesson.tool == "depth-sweep", f"{where}: networks",
-          f"the {lesson.tool} tool needs at least one network")
-    _need(lesson.tool != "depth-sweep" or "family" in lesson.settings, f"{where}: settings.family",
-          "the depth-sweep tool needs a family (a preset-name prefix such as resnet)")
+    by_family = lesson.tool in ("depth-sweep", "study")
+    _need(bool(lesson.networks) or by_family, f"{where}: networks", f"the {lesson.tool} tool needs at least one network")
+    _need(not by_family or "family" in lesson.settings, f"{where}: settings.family",
+          f"the {lesson.tool} tool needs a family (a preset-name prefix such as resnet)")
     return lesson
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 
 # The tools a lesson can run (explorer.lessons.tools), and the measurements that can follow a training.
-TOOLS = ("train", "compare", "depth-sweep", "degeneracy")
+TOOLS = ("train", "compare", "study", "depth-sweep", "degeneracy")
 ANALYSES = ("lesion", "paths", "landscape", "gates")
 OPS = (">", "<", ">=", "<=")  # strict ones need the margin passed; ">=" and "<=" allow it
 SCALES = ("linear", "log10")

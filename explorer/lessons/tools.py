@@ -1,7 +1,8 @@
 """The tools a lesson runs, through the same core functions the command line and the window use:
-train (each network, then measurements on it), compare (a network and its plain twin), depth-sweep
-(gradient flow at initialisation over depths, with and without normalisation) and degeneracy (effective
-rank by depth at initialisation, network and twin).
+train (each network, then measurements on it), compare (a network and its plain twin), study (a depth
+study of a family with plain twins, explorer.studies), depth-sweep (gradient flow at initialisation over
+depths, with and without normalisation) and degeneracy (effective rank by depth at initialisation,
+network and twin).
 
 Each tool returns a ``ToolResult``: flat ``measured`` numbers the lesson's check names
 (``plain56.final_train_err``, ``bn.deepest.plain_spread_orders``), ``details`` for the result views, and
@@ -252,5 +253,48 @@ def degeneracy_tool(networks, settings: dict, out: Path, control: LessonControl)
     return result
 
 
+def study_tool(networks, settings: dict, out: Path, control: LessonControl) -> ToolResult:
+    """A depth study (explorer.studies) of ``family`` at ``depths``, each depth with its plain twin, ``seeds``
+    seeds each, on the local pool: the mean errors over seeds as ``residual.<depth>.train_err`` and
+    ``plain.<depth>.train_err`` (also ``shallowest`` and ``deepest``), and the study's own verdict."""
+    from explorer.analysis.control import Cancelled
+    from explorer.lessons.training import CONFIG_KEYS
+    from explorer.studies import (ExecutorError, LocalExecutor, SpecError, StudyControl, StudyError, StudySpec,
+                                  result_object, run_study, summary_rows)
+
+    first = settings.get("seed", 0)
+    spec = StudySpec("depth", family=settings["family"], depths=tuple(settings.get("depths", [20, 56])),
+                     seeds=tuple(range(first, first + settings.get("seeds", 1))),
+                     dataset=settings.get("dataset", "digits"),
+                     config={k: settings[k] for k in CONFIG_KEYS if k in settings and k != "seed"})
+    stop = StudyControl()
+
+    def progress(update) -> None:
+        if control.cancelled:
+            stop.cancel()   # running trials end within a step; the study folder can be resumed
+        total = len(update.study.trials)
+        left = update.counts.get("pending", 0) + update.counts.get("running", 0)
+        control.report("study trials done", total - left, total)
+
+    try:
+        study = run_study(spec, out / "study", LocalExecutor(), progress, stop)
+    except (SpecError, StudyError, ExecutorError) as e:
+        raise LessonError(f"the depth study: {e}") from None
+    if control.cancelled:
+        raise Cancelled("lesson cancelled")
+    result = ToolResult(details=result_object(study) | {"folder": str(out / "study")})
+    rows = [r for r in summary_rows(study) if r["train_err_mean"] is not None]
+    ends = {"shallowest": min(spec.depths), "deepest": max(spec.depths)}   # a failed end stays unmeasured
+    for role, plain in (("residual", False), ("plain", True)):
+        for r in (r for r in rows if r["plain"] == plain):
+            values = {"train_err": r["train_err_mean"], "val_err": r["val_err_mean"], "depth": r["depth"]}
+            result.add(f"{role}.{r['depth']}", values)
+            for alias, depth in ends.items():
+                if r["depth"] == depth:
+                    result.add(f"{role}.{alias}", values)
+    return result
+
+
 TOOLS: dict[str, Callable[..., ToolResult]] = {"train": train_tool, "compare": compare_tool,
-                                               "depth-sweep": depth_sweep_tool, "degeneracy": degeneracy_tool}
+                                               "depth-sweep": depth_sweep_tool, "degeneracy": degeneracy_tool,
+                                               "study": study_tool}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStyle, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QStyle, QToolBar
 
 from explorer.lessons.book import LessonBook
 from explorer.lessons.loader import load_lessons
@@ -46,6 +46,7 @@ class Lessons:
             book = LessonBook(lessons_folder(self.mw))
             self.window = LessonsWindow(lessons, book, run_fn=self.run_fn, parent=self.mw)
             self.window.openRuns.connect(self._open_runs)
+            self.window.openStudy.connect(self._open_study)
             screen = self.mw.screen().availableGeometry()
             self.window.resize(min(1200, screen.width() - 60), min(760, screen.height() - 60))
             frame = self.window.frameGeometry()
@@ -65,6 +66,14 @@ class Lessons:
         if dock is None or not feeds:
             return
         dock.controller.show_runs(feeds)
+        dock.show()
+        dock.raise_()
+
+    def _open_study(self, folder: str) -> None:
+        dock = self.mw.findChild(QDockWidget, "dock_study")
+        if dock is None:
+            return
+        dock.panel.open_folder(folder)
         dock.show()
         dock.raise_()
 

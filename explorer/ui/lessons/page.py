@@ -36,8 +36,10 @@ def describe_run(lesson: Lesson) -> str:
     nets = ", ".join(n.preset or (f"{n.family}{n.depth}" if n.family else n.name) for n in lesson.networks) or f"the {s.get('family', '')} family at depths " \
                                                            f"{', '.join(map(str, s.get('depths', [])))}"
     what = {"train": "trains", "compare": "trains, each beside its plain twin,", "depth-sweep": "measures",
+            "study": "trains, each depth beside its plain twin,",
             "degeneracy": "measures at initialisation, beside its plain twin,"}[lesson.tool]
     how = f" for {s['epochs']} epochs" if "epochs" in s else ""
+    how += f" with {s['seeds']} seeds" if s.get("seeds", 1) > 1 else ""
     extra = f", then measures {' and '.join(s['analyses'])}" if s.get("analyses") else ""
     return f"This experiment {what} {nets}{how} on {s.get('dataset', 'digits')}{extra}."
 
@@ -99,7 +101,7 @@ class LessonPage(QScrollArea):
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         grid.addWidget(self.why, 3, 0, 1, 2)
-        self.open_runs = QPushButton("Open the runs in the training view")
+        self.open_runs = QPushButton("Open the runs in their view")
         self.open_runs.clicked.connect(self.openRunsRequested)
         grid.addWidget(self.open_runs, 4, 0, 1, 2, Qt.AlignmentFlag.AlignLeft)
         self.result.hide()

@@ -25,6 +25,7 @@ MARK = {"reproduced": "✔", "not reproduced": "✘", "inconclusive": "≈"}
 
 class LessonsWindow(QWidget):
     openRuns = Signal(object)            # a list of RunFeeds: a lesson's runs, for the training view
+    openStudy = Signal(str)              # a lesson's study folder, for the Study view
     resultShown = Signal(int, str)       # lesson number, verdict: a run finished (or was shown again)
 
     def __init__(self, lessons: list[Lesson], book: LessonBook, run_fn=None, parent: QWidget | None = None):
@@ -91,7 +92,7 @@ class LessonsWindow(QWidget):
         last = self.book.latest(lesson.number)
         result = self.book.result(last) if last else None
         self.page.show_lesson(lesson, None, self._history(lesson))
-        self.page.show_result(result, has_runs=bool(last and self._feeds(last)))
+        self.page.show_result(result, has_runs=bool(last and self._has_runs(last, result)))
         self.page.set_running(self._running is not None and self._running[0].number == lesson.number)
 
     def _history(self, lesson: Lesson) -> str:
@@ -129,7 +130,7 @@ class LessonsWindow(QWidget):
                 self._label_item(self.list.item(row), lesson)
         if self.lesson is lesson:
             self.page.history.setText(self._history(lesson))
-            self.page.show_result(result, has_runs=bool(self._feeds(entry)))
+            self.page.show_result(result, has_runs=self._has_runs(entry, result))
         self.resultShown.emit(lesson.number, result["verdict"])
 
     def _failed(self, text: str) -> None:
@@ -154,8 +155,22 @@ class LessonsWindow(QWidget):
         records, _ = RunStore(self.book.records_folder(entry)).load_all()
         return [RunFeed(r) for r in records]
 
+    def _has_runs(self, entry, result: dict | None) -> bool:
+        return bool(self._study_folder(result) or self._feeds(entry))
+
+    @staticmethod
+    def _study_folder(result: dict | None) -> str:
+        folder = ((result or {}).get("details") or {}).get("folder")
+        return folder if isinstance(folder, str) and Path(folder).is_dir() else ""
+
     def open_runs(self) -> None:
+        """The last run's results in the view their tool has: a study in the Study view, runs in the training view."""
         lesson = self.lesson
         last = self.book.latest(lesson.number) if lesson else None
-        if last is not None:
+        if last is None:
+            return
+        study = self._study_folder(self.book.result(last))
+        if study:
+            self.openStudy.emit(study)
+        else:
             self.openRuns.emit(self._feeds(last))
