@@ -132,6 +132,11 @@ def test_pause_cancel_and_resume(study_view, qtbot):
     _finished(qtbot, panel, "stopped")
     assert "1 of 4 trials done" in panel.status.text()
 
+    folder = panel.folder.text()   # after a restart: Study ▸ Open Study Folder… shows it, ready to resume
+    panel.folder.clear()
+    assert panel.open_folder(folder) and panel.start_button.text() == "&Resume"
+    assert len(panel.losses.curves) == 1 and "1 of 4 trials done" in panel.status.text()
+
     panel.next_fake = FakeExecutor()
     QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     _finished(qtbot, panel, "finished")
