@@ -104,7 +104,7 @@ def _check_folder_graph(ckpt_path: Path, graph: Graph) -> None:
     try:
         stored = load_graph(graph_file)
     except FileFormatError as e:
-        raise RunError(f"{graph_file}: {e}") from None
+        raise RunError(str(e)) from None  # load_graph's message already starts with the file
     if _structure(stored) != _structure(graph):
         raise RunError(f"{ckpt_path}: the checkpoint's graph does not match {graph_file} (different nodes, "
                        "parameters or edges); the folder mixes two runs, so train again with a fresh --out")

@@ -243,6 +243,9 @@ def _report(args) -> int:
     from explorer.studies.report import write_report
     study = _open(args.target)
     out = Path(args.output or Path(args.target) / REPORT_FILE)
+    if out.suffix.lower() not in (".html", ".htm"):
+        # -o study.json or a checkpoint would be replaced by the page: only an .html name is ours to write
+        raise UserError(f"-o {out}: the report is an HTML page; give a file name ending in .html")
     try:
         write_report(study, args.target, out)
     except OSError as e:

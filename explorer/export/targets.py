@@ -1,5 +1,5 @@
-"""Where an export may write: nothing it was read from, no checkpoint, no file it writes twice, nothing read-only,
-and no existing file unless the user said ``--force``.
+"""Where an export may write: nothing it was read from, no checkpoint or other file of a run folder, no file it
+writes twice, nothing read-only, and no existing file unless the user said ``--force``.
 
 Every output of one export is planned before anything is written (the ``.py`` and its weights are two files),
 so a refusal leaves every file as it was.
@@ -12,8 +12,10 @@ import zipfile
 from pathlib import Path
 
 from explorer.export.python_code import ExportError
+from explorer.train.run_dir import RUN_FILES, run_files
 
 CHECKPOINT_MARK = b"residual-explorer-checkpoint"  # explorer.train.checkpoint.FORMAT, as the pickle stores it
+CHECKPOINT_FILES = ("last.pt", "best.pt")  # a folder holding one of these holds a run
 PICKLE_LIMIT = 64 << 20  # a checkpoint's pickle (tensors live in other records) is far smaller
 
 
@@ -30,6 +32,9 @@ def check_outputs(outputs: list[Path], force: bool = False, sources: tuple[Path,
         seen[real] = path
         if real in read:
             raise ExportError(f"{path} is the file being exported; choose another output path")
+        if is_run_file(real) and not is_checkpoint(real):  # a checkpoint gets its own words below
+            raise ExportError(f"{path} is the name of a file of the run in {Path(real).parent}; an export "
+                              "never writes a run's own files (choose another output path)")
         if not os.path.lexists(real):
             continue
         if not os.path.isfile(real):
@@ -41,6 +46,13 @@ def check_outputs(outputs: list[Path], force: bool = False, sources: tuple[Path,
             raise ExportError(f"{path} is read-only; choose another output path")
         if not force:
             raise ExportError(f"{path} exists; add --force to replace it, or choose another output path")
+
+
+def is_run_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is one of a run folder's own files (graph.json, metrics.csv, ...) beside its checkpoint:
+    replacing it (with --force) would leave a run that info, analyze and the window no longer open."""
+    path = Path(path)
+    return path.name in RUN_FILES and any(n in CHECKPOINT_FILES for n in run_files(path.parent))
 
 
 def is_checkpoint(path: str | os.PathLike) -> bool:

@@ -1,0 +1,71 @@
+"""A hostile new user's findings on the command line (QA round of issues 17-23), one regression test each:
+files that must never be lost (a study's own files under `study report -o`, a run's graph.json under
+`export --force`) and messages that say a thing once."""
+from __future__ import annotations
+
+import pytest
+
+from explorer.cli import main
+from explorer.studies import StudySpec, open_study
+
+SPEC = StudySpec("depth", family="resnet", depths=(8, 14), seeds=(0,), config={"epochs": 1, "max_steps": 2})
+
+
+def _one_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A run folder as `train --out` leaves it: graph.json, config.json and last.pt of a resnet20 for digits."""
+    from explorer.compile import compile_graph
+    from explorer.graph.fileio import save_graph
+    from explorer.network.adapt import adapt_to_data
+    from explorer.presets import build_preset
+    from explorer.train.checkpoint import Checkpoint, save_checkpoint
+    from explorer.train.config import TrainConfig
+
+    graph, _ = adapt_to_data(build_preset("resnet20"), (1, 8, 8), 10)
+    folder = tmp_path_factory.mktemp("run")
+    save_checkpoint(Checkpoint(graph=graph, config=TrainConfig(), model_state=compile_graph(graph).state_dict()),
+                    folder / "last.pt")
+    save_graph(graph, folder / "graph.json")
+    (folder / "metrics.csv").write_text("epoch,step\n1,23\n")
+    return folder
+
+
+def test_study_report_never_writes_over_the_studys_own_files(tmp_path, capsys):
+    folder = tmp_path / "s"
+    open_study(SPEC, folder)
+    (tmp_path / "last.pt").write_bytes(b"weights")
+    before = (folder / "study.json").read_bytes()
+    for target in (folder / "study.json", tmp_path / "last.pt"):
+        assert main(["study", "report", str(folder), "-o", str(target)]) == 2
+        assert "ending in .html" in _one_error(capsys)
+    assert (folder / "study.json").read_bytes() == before and (tmp_path / "last.pt").read_bytes() == b"weights"
+    assert main(["study", "report", str(folder), "-o", str(tmp_path / "page.html")]) == 0
+    assert (tmp_path / "page.html").read_text().lstrip().lower().startswith("<!doctype html")
+
+
+def test_export_force_never_replaces_a_runs_own_files(run, capsys):
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    for fmt, name in (("onnx", "graph.json"), ("py", "metrics.csv"), ("torchscript", "config.json")):
+        assert main(["export", str(run), "--format", fmt, "-o", str(run / name), "--force"]) == 2
+        line = _one_error(capsys)
+        assert f"a file of the run in {run}" in line and name in line
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    # a new file beside the run is fine
+    assert main(["export", str(run), "--format", "py", "-o", str(run / "net.py")]) == 0
+    assert (run / "net.py").is_file() and (run / "net.pt").is_file()
+
+
+def test_a_damaged_graph_json_beside_a_checkpoint_is_named_once(run, tmp_path, capsys):
+    import shutil
+    copy = tmp_path / "r"
+    shutil.copytree(run, copy)
+    (copy / "graph.json").write_bytes(b"\x00\x01 not a graph")
+    assert main(["analyze", "lesion", str(copy)]) == 2
+    line = _one_error(capsys)
+    assert line.count("graph.json") == 1, line
