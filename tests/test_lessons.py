@@ -292,3 +292,26 @@ def test_the_study_tool_reads_the_studys_summary_by_depth(tmp_path, monkeypatch)
     m = result.measured
     assert m["plain.shallowest.train_err"] == 0.01 and m["plain.deepest.train_err"] == 0.7
     assert m["residual.shallowest.depth"] == 20 and "residual.deepest.train_err" not in m   # unfinished: unmeasured
+
+
+def test_ctrl_c_cancels_a_lesson_run_and_exits_130(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from explorer.train.progress import Progress
+
+    count = Progress.count
+
+    def press(self, what, done, total):   # a real SIGINT at the first progress update, in the main thread
+        monkeypatch.setattr(Progress, "count", count)
+        os.kill(os.getpid(), signal.SIGINT)
+        count(self, what, done, total)
+
+    monkeypatch.setattr(Progress, "count", press)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "42-tiny.toml").write_text(TOML)
+    handler = signal.getsignal(signal.SIGINT)
+    rc, out, err = _main(["lesson", "run", "42", "--lessons", str(folder), "--json", "--out", str(tmp_path / "o")])
+    assert rc == 130 and err.strip().splitlines()[-1] == "error: interrupted" and out == ""
+    assert signal.getsignal(signal.SIGINT) is handler and not (tmp_path / "o" / RESULT_FILE).exists()
