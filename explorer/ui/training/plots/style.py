@@ -120,10 +120,10 @@ class DecadeAxis(pg.AxisItem):
 
 
 def nice_ticks(lo: float, hi: float, most: int) -> tuple[float, np.ndarray]:
-    """(step, values): at least two and at most ``most`` values 1, 2 or 5 × 10^k apart within [lo, hi]."""
+    """(step, values): at least two and at most ``most`` values 1, 2, 4 or 5 × 10^k apart within [lo, hi]."""
     span = hi - lo
     steps = [m * 10.0 ** e for e in range(int(math.floor(math.log10(span))) - 2, int(math.ceil(math.log10(span))) + 1)
-             for m in (1, 2, 5)]
+             for m in (1, 2, 4, 5)]   # 4: two labels (0.4, 0.8) where 1-2-5 gives one or four
     best = steps[0]
     for step in steps:   # the finest step that fits; coarser ones only while too many would be named
         n = math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1
