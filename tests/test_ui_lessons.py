@@ -105,3 +105,21 @@ def test_cancel_stops_a_running_lesson(lessons_window, qtbot):
         fake.gate.set()
     qtbot.waitUntil(lambda: win.page.run_button.isEnabled(), timeout=10_000)
     assert "cancelled" in win.page.status.text() and not win.book.runs_of(1)
+
+
+def test_the_family_lesson_plots_accuracy_against_cost(lessons_window, qtbot):
+    mw, fake = lessons_window()
+
+    def family_tool(networks, settings, out, control):
+        rows = [{"name": name, "params": 1000 * (i + 1), "macs": 5000 * (i + 1), "final_val_err": 0.01 * i}
+                for i, (name, _) in enumerate(networks)]
+        return ToolResult(measured={f"{r['name']}.final_val_err": r["final_val_err"] for r in rows},
+                          details={"networks": rows})
+
+    mw.lessons.run_fn = lambda lesson, folder, **kw: run_lesson(lesson, folder, tools={"train": family_tool}, **kw)
+    win = mw.lessons.show(8)
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.resultShown, timeout=10_000):
+        QTest.mouseClick(win.page.run_button, Qt.MouseButton.LeftButton)
+    assert win.page.family.isVisible() and len(win.page.family.points) == 8
+    assert win.page.family.points[0][:2] == ("basic", 1000.0)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLab
                                QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from explorer.lessons.spec import Lesson
+from explorer.ui.lessons.family_plot import FamilyPlot
 
 VERDICT_STYLE = {"reproduced": ("Reproduced", "#2e7d32"), "not reproduced": ("Not reproduced at this size", "#c62828"),
                  "inconclusive": ("Inconclusive", "#ef6c00")}
@@ -101,6 +102,9 @@ class LessonPage(QScrollArea):
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
         grid.addWidget(self.why, 3, 0, 1, 2)
+        self.family = FamilyPlot()   # accuracy against cost, for a lesson that trains several networks
+        self.family.hide()
+        grid.addWidget(self.family, 5, 0, 1, 2)
         self.open_runs = QPushButton("Open the runs in their view")
         self.open_runs.clicked.connect(self.openRunsRequested)
         grid.addWidget(self.open_runs, 4, 0, 1, 2, Qt.AlignmentFlag.AlignLeft)
@@ -159,6 +163,8 @@ class LessonPage(QScrollArea):
         self.got.setText("".join(rows))
         self.why.setText(f"Why: {result.get('summary') or result.get('why', '')}")
         self.open_runs.setVisible(has_runs)
+        networks = (result.get("details") or {}).get("networks") or []
+        self.family.setVisible(bool(self.lesson and self.lesson.view == "family") and self.family.set_networks(networks))
         self.result.show()
 
     def set_running(self, running: bool) -> None:
