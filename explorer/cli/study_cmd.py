@@ -209,7 +209,7 @@ def _cancel_on_ctrl_c(control):
         if control.cancelled:
             raise KeyboardInterrupt
         control.cancel()
-        print("\nstopping: running trials save their last.pt (Ctrl-C again to abort)", file=sys.stderr)
+        print("\nstopping the running trials; the study resumes later (Ctrl-C again to abort)", file=sys.stderr)
 
     return signal.signal(signal.SIGINT, handler)
 

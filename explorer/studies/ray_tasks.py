@@ -42,6 +42,7 @@ class RayExecutor:
         self.gpus = 0
         self._started = False
         self._running: dict = {}
+        self._stopping = False
 
     def describe(self) -> str:
         where = self.address or "local Ray instance"
@@ -79,12 +80,16 @@ class RayExecutor:
             except self.ray.exceptions.TaskCancelledError:
                 outcomes.append(TrialOutcome(tid, STOPPED))
             except self.ray.exceptions.RayError as e:  # a worker or node died, or the task could not run
+                if self._stopping:  # Ctrl-C reached the workers too: stopped, not failed, so it resumes
+                    outcomes.append(TrialOutcome(tid, STOPPED))
+                    continue
                 outcomes.append(TrialOutcome(tid, FAILED, error=f"the Ray task failed: {str(e).splitlines()[0]}"))
         return outcomes
 
     def stop_running(self) -> None:
         # A remote trial cannot be asked to save mid-run: it is cancelled and resumes from its last
         # returned folder (or starts again).
+        self._stopping = True
         for ref in list(self._running):
             self.ray.cancel(ref, force=False)
 
