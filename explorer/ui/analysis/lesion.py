@@ -132,7 +132,8 @@ class LesionView(ToolView):
             self.ticks[net].set([f"{k} ↓" if d else k for k, d in zip(keys, down)])
             at = [i for i, d in enumerate(down) if d]
             self.down_marks[net].setData(x=at, y=[acc[i] + 0.06 for i in at])
-            plots.set_title(w.getPlotItem(), f"{name}: one block deleted ({split} split)")
+            plots.set_title(w.getPlotItem(), name)   # short: side by side, each plot is a third of the row
+            w.setLabel("bottom", f"block deleted (↓ downsampling), {split} split")
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)
             self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))

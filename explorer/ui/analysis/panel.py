@@ -304,7 +304,7 @@ class AnalysisPanel(QWidget):
         results.by_tool[name] = result
         saved = self._save(results)
         self._say(f"done; saved to {results.path}" if saved and results.path else
-                  "done (save the document to keep results of the current graph)" if results.path is None else "")
+                  "done (save the document to keep these results)" if results.path is None else "")
         if name == self.tool.name and key == getattr(self.picker.current(), "key", None):
             self._show_saved()
 
