@@ -69,3 +69,31 @@ def test_a_damaged_graph_json_beside_a_checkpoint_is_named_once(run, tmp_path, c
     assert main(["analyze", "lesion", str(copy)]) == 2
     line = _one_error(capsys)
     assert line.count("graph.json") == 1, line
+
+
+def test_study_workers_start_deaf_to_ctrl_c(monkeypatch):
+    """One Ctrl-C reaches the whole process group: a worker still importing (before its initializer) printed a
+    KeyboardInterrupt traceback. Workers are spawned while SIGINT is ignored, and the driver's handler is
+    back afterwards."""
+    import multiprocessing.context
+    import signal
+
+    from explorer.studies import LocalExecutor
+    from types import SimpleNamespace
+
+    seen = []
+    start = multiprocessing.context.SpawnProcess.start
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start",
+                        lambda self: (seen.append(signal.getsignal(signal.SIGINT)), start(self))[1])
+    mine = signal.signal(signal.SIGINT, lambda *a: None)
+    try:
+        ex = LocalExecutor(workers=1, threads=1, device="cpu")
+        ex.open(lambda *event: None)
+        try:
+            ex.submit(SimpleNamespace(trial_id="t"))  # not a real task: only the worker's start matters here
+            assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        finally:
+            ex.close()
+    finally:
+        signal.signal(signal.SIGINT, mine)
+    assert seen and all(h is signal.SIG_IGN for h in seen)

@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -69,7 +70,17 @@ class LocalExecutor:
                                    initargs=(self._stop, self._events, gpus))
 
     def submit(self, task: TrialTask) -> None:
-        self._futures[self._pool.submit(_run_in_worker, task)] = task.trial_id
+        # The pool spawns its workers here. One Ctrl-C reaches the whole process group, also a worker still
+        # importing before _init_worker runs (a KeyboardInterrupt traceback): spawned while SIGINT is
+        # ignored, a worker starts with it ignored. signal.signal works in the main thread only (the
+        # window runs studies in a job thread, where no Ctrl-C arrives).
+        deaf = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if deaf else None
+        try:
+            self._futures[self._pool.submit(_run_in_worker, task)] = task.trial_id
+        finally:
+            if deaf:
+                signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
     def poll(self, timeout: float) -> list[TrialOutcome]:
         self._drain()
