@@ -7,9 +7,9 @@ vanishes or explodes with depth in a plain network.
 
 Cost: ``torch._foreach_norm`` over all parameters at once, a segment sum to units, one asynchronous copy
 to the host that the engine reads at its next sync (the log interval), so sampling adds no sync.
-Output hooks are registered once, on the first sampled step, and switched by a flag: other steps only pass
-through a hook that returns at once (registering and removing a hook per unit on every sampled step cost
-more than that).
+Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
+(the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
+the module without any hook (an idle hook still costs each module call its slow path).
 The update norm needs the weights from before the step: one persistent copy (the model's size again),
 refreshed in place on sampled steps only.
 """
