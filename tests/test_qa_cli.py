@@ -97,3 +97,9 @@ def test_study_workers_start_deaf_to_ctrl_c(monkeypatch):
     finally:
         signal.signal(signal.SIGINT, mine)
     assert seen and all(h is signal.SIG_IGN for h in seen)
+
+
+def test_a_preset_named_where_a_run_is_needed_says_how_to_get_one(capsys):
+    assert main(["analyze", "lesion", "resnet20"]) == 2
+    line = _one_error(capsys)
+    assert "no such run folder" in line and "train ARCH --out DIR" in line

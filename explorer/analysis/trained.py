@@ -49,7 +49,8 @@ def checkpoint_path(run: str | Path) -> Path:
         raise RunError(f"{path}: the folder {what} (no {' or '.join(WEIGHTS)}); train it with "
                        f"`python main.py train ARCH --out {path}` or name a checkpoint .pt")
     if not path.exists():
-        raise RunError(f"{path}: no such run folder or checkpoint")
+        raise RunError(f"{path}: no such run folder or checkpoint; this tool measures a trained run: train one "
+                       "with `python main.py train ARCH --out DIR` and name DIR")
     if path.suffix != ".pt":
         raise RunError(f"{path}: not a run; name a folder written by `train --out` or one of its .pt checkpoints")
     return path
