@@ -14,59 +14,42 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.runs.verdict import common_step, gradient_at
 from explorer.ui.training.plots.frozen_marks import FrozenBands, frozen_rows
-from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fit_axis_label, fmt_value,
-                                              new_plot_widget, pen, run_color, set_title)
+from explorer.ui.training.plots.plot_base import TrainingPlot
+from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, fit_axis_label, fmt_value, pen, run_color,
+                                              set_title)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 MAX_TICKS = 12
 SYMBOLS_UP_TO = 64
 
 
-class DepthProfile(QWidget):
+class DepthProfile(TrainingPlot):
     """``runs()`` says which runs to draw (default: the focus run and the visible ones)."""
 
     def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None,
                  runs: Callable[[], list[str]] | None = None, same_step: bool = False):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent, throttle, bottom="layer depth (input → output)", hz=GRADIENT_HZ,
+                         log_y=True)
         self.runs = runs or self._visible_ids
         self.same_step = same_step
         self.step: float | None = None   # with same_step: the step shown
         self.quantity = "grad_norm"
-        self.widget = new_plot_widget("", "layer depth (input → output)", self._title())
-        self.plot = self.widget.getPlotItem()
-        self.plot.setLogMode(y=True)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
+        set_title(self.plot, self._title())
         self.label_fit = fit_axis_label(self.plot, "left", self._labels())
-        self.legend = LegendRow(self)
         self.frozen = FrozenBands(self.plot, "x")   # the focus run's frozen layers, greyed and labelled
         self.marks = pg.ScatterPlotItem(size=11, pen=pg.mkPen("#ff5252", width=2), brush=None)
         self.marks.setZValue(10)
         self.plot.addItem(self.marks)
-        self.readout = QLabel(" ", self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.widget, 1)
-        lay.addWidget(self.legend)
-        lay.addWidget(self.readout)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._names: dict[str, str] = {}
         self._highlight = ""
         self._tick_keys: list[str] | None = None
-        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
-                                                                                   visible=self.isVisible)
-        self.widget.on_paint = self.throttle.note_paint
-        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
-        self.widget.scene().sigMouseMoved.connect(self._hover)
         controller.dataArrived.connect(self._on_data)
-        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         for sig in (controller.overlayChanged, controller.focusChanged, controller.runRemoved,
                     controller.runChanged, controller.trainingChanged):
             sig.connect(lambda *_: self._sync())
@@ -116,10 +99,6 @@ class DepthProfile(QWidget):
         self.legend.set_entries([(run_color(self.controller.color_index(r)), LINE, self._names[r])
                                  for r in self.curves])
         self.throttle.request()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.throttle.shown()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -194,6 +173,9 @@ class DepthProfile(QWidget):
         fit = max(2, min(MAX_TICKS, self.widget.width() // 90))  # labels about 90 px apart
         every = max(1, -(-len(keys) // fit))
         self.plot.getAxis("bottom").setTicks([[(float(x[i]), keys[i]) for i in range(0, len(keys), every)], []])
+
+    def csv_names(self) -> tuple[str, str]:
+        return "x", self.quantity
 
     def curve_data(self):
         for rid in self.curves:

@@ -10,25 +10,18 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QToolButton, QWidget
 
-from explorer.runs.csv_io import write_curves_csv, write_matrix_csv
+from explorer.ui.training.plots.plot_base import TrainingPlot
 from explorer.ui.view_export import ExportError, export_png, flush, writing
 
 __all__ = ["ExportButton", "ExportError", "export_csv", "export_png"]
 
 
-def export_csv(plot: QWidget, path: str | Path) -> int:
+def export_csv(plot: TrainingPlot, path: str | Path) -> int:
     """Write what ``plot`` shows; returns the number of data rows."""
     path = Path(path)
     flush(plot)
     with writing(path):
-        if hasattr(plot, "image_array"):  # the heatmap: one row per step, one column per layer (log10)
-            feed = plot.controller.feed(plot.controller.focus)
-            s = feed.layers.get(plot.quantity) if feed else None
-            if s is None or not len(s):
-                return write_matrix_csv(path, "step", [], [], [])
-            return write_matrix_csv(path, f"step \\ log10 {plot.quantity}", s.keys, s.steps, s.log10)
-        return write_curves_csv(path, plot.curve_data(), x_name=getattr(plot, "x_mode", "x"),
-                                y_name=getattr(plot, "quantity", getattr(plot, "metric_name", "y")))
+        return plot.write_csv(path)   # a TrainingPlot: its curves, or the heatmap's step × layer table
 
 
 class ExportButton(QToolButton):

@@ -11,18 +11,20 @@ shown run. Clicking a row emits the node behind it; ``highlight_node`` marks a n
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
+from explorer.runs.csv_io import write_matrix_csv
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.ui.training.plots.color_scale import ColorScale
 from explorer.ui.training.plots.frozen_marks import FrozenBands, frozen_rows
-from explorer.ui.training.plots.ranges import RangeKeeper
+from explorer.ui.training.plots.plot_base import TrainingPlot
 from explorer.ui.training.plots.style import (QUANTITY_SYMBOLS, LayoutView, fit_axis_label, fmt_value,
                                               palette_colors, style_plot)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
@@ -30,7 +32,7 @@ from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 MAX_TICKS = 40
 
 
-class GradHeatmap(QWidget):
+class GradHeatmap(TrainingPlot):
     """``run()`` names the run shown (default: the controller's focus run), ``compared()`` the runs its
     colour scale covers (default: that run and the ticked ones); heatmaps given one ``scale`` share it."""
     layerClicked = Signal(str)   # node id of the clicked row
@@ -38,8 +40,7 @@ class GradHeatmap(QWidget):
     def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None,
                  run: Callable[[], str] | None = None, compared: Callable[[], list[str]] | None = None,
                  scale: ColorScale | None = None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent, throttle, bottom="step", hz=GRADIENT_HZ, legend=False)
         self.run = run or (lambda: controller.focus)
         self.compared = compared or (lambda: [self.run()] + controller.visible_ids())
         self.quantity = "grad_norm"
@@ -51,20 +52,11 @@ class GradHeatmap(QWidget):
         self._keys: list[str] = []
         self._run = ""
         self._highlight = ""
-        bg, fg = palette_colors()
-        self.widget = LayoutView()
-        self.widget.setBackground(bg)
-        self.plot = self.widget.addPlot()
-        self.plot.setMenuEnabled(False)
-        style_plot(self.plot, "", "step", "")
-        self.plot.invertY(True)
-        self.plot.showGrid(x=False, y=False)
-        self.plot.getViewBox().setMouseEnabled(x=True, y=True)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.image.setAutoDownsample(True)
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(values=self.levels, colorMap=pg.colormap.get("viridis"), interactive=False,
-                                   width=14, pen=fg)
+                                   width=14, pen=palette_colors()[1])
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.bar_label = fit_axis_label(self.bar, "left", self._bar_labels())
         # The canvas selection's rows, outlined but never filled: the colours of the row stay readable (the
@@ -75,23 +67,23 @@ class GradHeatmap(QWidget):
         self.band.setVisible(False)
         self.plot.addItem(self.band, ignoreBounds=True)
         self.frozen = FrozenBands(self.plot, "y")   # frozen layers: grey rows labelled "frozen"
-        self.readout = QLabel(" ", self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.widget, 1)
-        lay.addWidget(self.readout)
-        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
-                                                                                   visible=self.isVisible)
-        self.widget.on_paint = self.throttle.note_paint
-        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
-        self.widget.scene().sigMouseMoved.connect(self._hover)
         self.widget.scene().sigMouseClicked.connect(self._click)
         controller.dataArrived.connect(self._on_data)
         for sig in (controller.focusChanged, controller.runRemoved):
             sig.connect(lambda _id: self._reset())
-        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         controller.overlayChanged.connect(self._reset)   # other runs compared: the scale covers them
+
+    def _make_view(self, bottom: str, title: str) -> tuple[LayoutView, pg.PlotItem]:
+        """An image with a colour bar beside it: a layout, not a PlotWidget; rows top-down from the input."""
+        widget = LayoutView()
+        widget.setBackground(palette_colors()[0])
+        plot = widget.addPlot()
+        plot.setMenuEnabled(False)
+        style_plot(plot, "", bottom, title)
+        plot.invertY(True)
+        plot.showGrid(x=False, y=False)
+        plot.getViewBox().setMouseEnabled(x=True, y=True)
+        return widget, plot
 
     def _bar_labels(self) -> list[str]:
         return [f"log₁₀ {LAYER_QUANTITIES[self.quantity]}", f"log₁₀ {QUANTITY_SYMBOLS.get(self.quantity, '')}",
@@ -154,10 +146,6 @@ class GradHeatmap(QWidget):
             if self.image.image is not None:
                 self.image.setLevels(scale.levels)
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.throttle.shown()
-
     def redraw(self) -> None:
         feed, s = self._series()
         if s is None or not len(s):
@@ -219,6 +207,13 @@ class GradHeatmap(QWidget):
     def frozen_rows(self) -> list[str]:
         """The layer names drawn as frozen."""
         return [self._keys[r] for a, b in self.frozen.shown for r in range(a, b) if r < len(self._keys)]
+
+    def write_csv(self, path: Path) -> int:
+        """One row per step, one column per layer (log10) of the run shown."""
+        _, s = self._series()
+        if s is None or not len(s):
+            return write_matrix_csv(path, "step", [], [], [])
+        return write_matrix_csv(path, f"step \\ log10 {self.quantity}", s.keys, s.steps, s.log10)
 
     def image_array(self) -> np.ndarray | None:
         """What is shown: (samples × layers) log10 values (tests, CSV)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from explorer.runs.feed import LAYER_QUANTITIES, node_of_key
 from explorer.ui.training.plots.frozen_marks import frozen_rows
-from explorer.ui.training.plots.ranges import RangeKeeper
-from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, LegendRow, fast_curve, fit_axis_label,
-                                              fmt_value, new_plot_widget, pen, run_color)
+from explorer.ui.training.plots.plot_base import TrainingPlot
+from explorer.ui.training.plots.style import (LINE, QUANTITY_SYMBOLS, fast_curve, fit_axis_label, fmt_value, pen,
+                                              run_color)
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
 MAX_CURVES = 6
@@ -33,19 +33,14 @@ def pick_rows(keys: list[str], node_id: str) -> list[int]:
     return rows
 
 
-class LayerCurves(QWidget):
+class LayerCurves(TrainingPlot):
     def __init__(self, controller, parent: QWidget | None = None, throttle: Throttle | None = None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent, throttle, bottom="step", title="Selected layers", hz=GRADIENT_HZ,
+                         log_y=True)
         self.quantity = "grad_norm"
         self.node = ""
         self.rows: list[int] = []
-        self.widget = new_plot_widget("", "step", "Selected layers")
-        self.plot = self.widget.getPlotItem()
-        self.plot.setLogMode(y=True)
-        self.plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a log axis only confuses
         self.label_fit = fit_axis_label(self.plot, "left", self._labels())
-        self.legend = LegendRow(self)
         self.pool = []
         for i in range(MAX_CURVES):
             c = fast_curve(pg.PlotDataItem(pen=pen(i + 3, 1.0)))  # colours apart from the first runs'
@@ -53,21 +48,8 @@ class LayerCurves(QWidget):
             self.plot.addItem(c)
             self.pool.append(c)
         self._legend_names: list[str] = []
-        self.readout = QLabel(" ", self)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.widget, 1)
-        lay.addWidget(self.legend)
-        lay.addWidget(self.readout)
-        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, GRADIENT_HZ, parent=self,
-                                                                                   visible=self.isVisible)
-        self.widget.on_paint = self.throttle.note_paint
-        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
-        self.widget.scene().sigMouseMoved.connect(self._hover)
         controller.dataArrived.connect(lambda rid: self.throttle.request() if rid == controller.focus else None)
         controller.focusChanged.connect(lambda _id: self._restart())
-        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
 
     def _labels(self) -> list[str]:
         return [LAYER_QUANTITIES[self.quantity], QUANTITY_SYMBOLS.get(self.quantity, "")]
@@ -83,10 +65,6 @@ class LayerCurves(QWidget):
 
     def _restart(self) -> None:
         self.ranges.reset()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.throttle.shown()
 
     def _series(self):
         feed = self.controller.feed(self.controller.focus)
@@ -119,6 +97,9 @@ class LayerCurves(QWidget):
                 self.ranges.update(0.0, end, float(logs.min()), float(logs.max()))
                 return
         self.ranges.empty()   # nothing to show: no stale axes from an earlier run
+
+    def csv_names(self) -> tuple[str, str]:
+        return "x", self.quantity
 
     def curve_data(self):
         s = self._series()

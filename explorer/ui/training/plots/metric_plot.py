@@ -18,12 +18,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from explorer.runs.smoothing import ema
-from explorer.ui.training.plots.ranges import RangeKeeper, spike_limit
-from explorer.ui.training.plots.style import (DASHED, LINE, LegendRow, fast_curve, fit_axis_label, fmt_value,
-                                              neutral_color, new_plot_widget, pen, run_color)
+from explorer.ui.training.plots.plot_base import TrainingPlot
+from explorer.ui.training.plots.ranges import spike_limit
+from explorer.ui.training.plots.style import (DASHED, LINE, fast_curve, fit_axis_label, fmt_value, neutral_color, pen,
+                                              run_color)
 from explorer.ui.training.throttle import Throttle
 
 METRICS = {  # metric -> (train series, validation series, y label, scale)
@@ -60,14 +61,13 @@ def spike_text(name: str, tail: str, metrics: QFontMetrics, room: float) -> str:
     return "▲" + tail
 
 
-class MetricPlot(QWidget):
+class MetricPlot(TrainingPlot):
     """``runs()`` says which runs to draw (default: the controller's visible runs); call ``refresh()``
     when its answer changes for a reason the controller does not announce."""
 
     def __init__(self, controller, metric: str, parent: QWidget | None = None, throttle: Throttle | None = None,
                  runs: Callable[[], list[str]] | None = None):
-        super().__init__(parent)
-        self.controller = controller
+        super().__init__(controller, parent, throttle, bottom="step", title="Loss" if metric == "loss" else "Accuracy")
         self.runs = runs or controller.visible_ids
         self.metric_name = metric  # not "metric": that would hide QWidget.metric(), which painting calls
         self.train_key, self.val_key, ylabel, self.scale = METRICS[metric]
@@ -75,10 +75,7 @@ class MetricPlot(QWidget):
         self.smoothing = 0.6
         self.show_raw = True
         self.log_y = False
-        self.widget = new_plot_widget("", "step", "Loss" if metric == "loss" else "Accuracy")
-        self.plot = self.widget.getPlotItem()
         self.label_fit = fit_axis_label(self.plot, "left", [ylabel, SHORT_LABELS.get(metric, "")])
-        self.legend = LegendRow(self)
         # Spikes above the view: one triangle each at the top edge, the largest one's value beside it.
         self.spike_marks = pg.ScatterPlotItem(symbol="t1", size=11, pen=None)
         self.spike_marks.setZValue(20)
@@ -90,25 +87,11 @@ class MetricPlot(QWidget):
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128, 120)))
         self.crosshair.setVisible(False)
         self.plot.addItem(self.crosshair, ignoreBounds=True)
-        self.readout = QLabel(" ", self)
-        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.widget, 1)
-        lay.addWidget(self.legend)
-        lay.addWidget(self.readout)
         self.curves: dict[str, _RunCurves] = {}
-        self.throttle = throttle.add(self.redraw) if throttle else Throttle(self.redraw, parent=self,
-                                                                                   visible=self.isVisible)
-        self.widget.on_paint = self.throttle.note_paint
-        self.ranges = RangeKeeper(self.plot, on_reset=self.throttle.request)
-        self.widget.scene().sigMouseMoved.connect(self._hover)
         controller.dataArrived.connect(self._on_data)
         controller.overlayChanged.connect(self._sync)
         controller.runChanged.connect(self._on_run_changed)
         controller.runRemoved.connect(lambda _id: self._sync())
-        controller.runRemoved.connect(lambda _id: self.readout.setText(" "))   # a hover's words about a run gone
         controller.runStarted.connect(lambda _id: self._sync())
         controller.trainingChanged.connect(lambda _on: self._sync())
         controller.focusChanged.connect(lambda _id: self._sync())
@@ -134,8 +117,7 @@ class MetricPlot(QWidget):
 
     def set_log_y(self, on: bool) -> None:
         self.log_y = on
-        self.plot.setLogMode(y=on)
-        self.plot.getAxis("left").enableAutoSIPrefix(not on)
+        self.set_log_axis(on)
         self.ranges.reset()
 
     # -- keeping the curve set in step with the visible runs ----------------------------------------
@@ -170,10 +152,6 @@ class MetricPlot(QWidget):
         key = [(neutral_color(), LINE, "training (smoothed" + (", raw faint)" if self.show_raw else ")")),
                (neutral_color(), DASHED, "validation (per epoch)")]
         self.legend.set_entries(runs + key if runs else [])
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.throttle.shown()
 
     # -- drawing ----------------------------------------------------------------------------------
     def _xy(self, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +228,9 @@ class MetricPlot(QWidget):
                                             self.plot.getViewBox().width() - 12))
         self.spike_label.setToolTip(whole)
         self.spike_label.setPos(x1 - 0.01 * (x1 - x0), y1)
+
+    def csv_names(self) -> tuple[str, str]:
+        return self.x_mode, self.metric_name
 
     def curve_data(self):
         """(run name, series name, x, y) of everything drawn: the CSV export."""
