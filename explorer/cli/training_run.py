@@ -241,17 +241,12 @@ def result_line(final) -> str:
 
 
 def _data_options(items: list[str]) -> dict:
-    options = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--data-option '{item}' must look like KEY=VALUE, e.g. size=8000")
-        value = value.strip()
-        try:
-            options[key.strip()] = int(value)
-        except ValueError:
-            options[key.strip()] = value
-    return options
+    from explorer.data.errors import DatasetError
+    from explorer.data.options import parse_key_values
+    try:
+        return parse_key_values(items)
+    except DatasetError as e:
+        raise UserError(str(e)) from None
 
 
 class _CtrlC:

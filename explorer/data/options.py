@@ -18,3 +18,15 @@ def int_option(dataset: str, name: str, value: object, low: int, high: int) -> i
     if not low <= number <= high:
         raise DatasetError(f"{dataset}: {name} must be in {low}..{high}, got {number}")
     return number
+
+
+def parse_key_values(items: list[str]) -> dict[str, int | str]:
+    """``["size=8000", "root=x"]`` -> ``{"size": 8000, "root": "x"}``: the --data-option flags of train and study."""
+    options: dict[str, int | str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DatasetError(f"--data-option '{item}' must look like KEY=VALUE, e.g. size=8000")
+        value = value.strip()
+        options[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
+    return options

@@ -113,12 +113,10 @@ def seed_list(first: int, count: int) -> tuple[int, ...]:
 
 
 def parse_data_options(items: list[str]) -> dict[str, int | str]:
-    """``["size=8000", "root=x"]`` -> ``{"size": 8000, "root": "x"}`` (--data-option, as `train` reads it)."""
-    options: dict[str, int | str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise SpecError(f"--data-option '{item}' must look like KEY=VALUE, e.g. size=8000")
-        value = value.strip()
-        options[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
-    return options
+    """--data-option as `train` reads it; a malformed one is a SpecError."""
+    from explorer.data.options import parse_key_values
+    from explorer.data.errors import DatasetError
+    try:
+        return parse_key_values(items)
+    except DatasetError as e:
+        raise SpecError(str(e)) from None
