@@ -315,3 +315,22 @@ def test_ctrl_c_cancels_a_lesson_run_and_exits_130(tmp_path, monkeypatch):
     rc, out, err = _main(["lesson", "run", "42", "--lessons", str(folder), "--json", "--out", str(tmp_path / "o")])
     assert rc == 130 and err.strip().splitlines()[-1] == "error: interrupted" and out == ""
     assert signal.getsignal(signal.SIGINT) is handler and not (tmp_path / "o" / RESULT_FILE).exists()
+
+
+def test_every_built_in_lesson_and_variation_builds_its_networks():
+    """Each distinct network once (a teacher's typo in a variation shows here, not mid-lesson)."""
+    from explorer.analysis.depth_sweep import family_graph
+    from explorer.lessons.networks import build_network
+
+    specs, depths = {}, set()
+    for lesson in load_lessons():
+        for variation in (None, *lesson.try_next):
+            for spec in (variation.networks if variation and variation.networks else lesson.networks):
+                specs[repr(spec)] = spec
+            for full in (False, True):
+                s = lesson.settings_for(full, variation.settings if variation else None)
+                depths |= {(s["family"], d) for d in s.get("depths", [])} if "family" in s else set()
+    for spec in specs.values():
+        assert build_network(spec).name == spec.name
+    for family, depth in depths:
+        family_graph(family, depth)
