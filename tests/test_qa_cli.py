@@ -103,3 +103,14 @@ def test_a_preset_named_where_a_run_is_needed_says_how_to_get_one(capsys):
     assert main(["analyze", "lesion", "resnet20"]) == 2
     line = _one_error(capsys)
     assert "no such run folder" in line and "train ARCH --out DIR" in line
+
+
+@pytest.mark.parametrize("seed", ["-1", "99999999999999999999"])
+def test_a_seed_out_of_range_is_one_error_everywhere(seed, tmp_path, capsys):
+    """Was: train and study 'could not load digits (ValueError: Overflow ...)', export a traceback."""
+    for argv in (["train", "--max-steps", "1", "--out", str(tmp_path / "run")],
+                 ["study", "depth", "resnet", "--depths", "8", "--out", str(tmp_path / "study")],
+                 ["export", "resnet20", "--format", "py", "-o", str(tmp_path / "net.py")]):
+        assert main([*argv, "--seed", seed]) == 2
+        assert "seed must be a whole number 0..4,294,967,295" in _one_error(capsys)
+    assert not any(tmp_path.iterdir())

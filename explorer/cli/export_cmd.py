@@ -50,10 +50,13 @@ def run(args) -> int:
     from explorer.export import torchvision_names
     from explorer.export.formats import check_target, export, plan, with_default_seed
     from explorer.export.source import load_source
+    from explorer.train.config import SEED_MAX
 
     if export_script.unused(args):
         raise UserError(export_script.unused(args))
     script = args.format == "train-script"
+    if args.seed is not None and not 0 <= args.seed <= SEED_MAX:
+        raise UserError(f"--seed must be a whole number 0..{SEED_MAX:,}, as for train (got {args.seed})")
     if args.names != "ours" and args.format != "py":
         raise UserError(f"--names {args.names} renames the layers of the .py module; use it with --format py")
     try:

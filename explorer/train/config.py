@@ -13,6 +13,7 @@ from typing import Any
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle", "linear", "warmup")
 AMP_MODES = ("off", "bf16", "fp16")
+SEED_MAX = 2**32 - 1  # the largest seed: numpy's generators take 0..2**32-1
 
 
 class ConfigError(ValueError):
@@ -95,7 +96,8 @@ class TrainConfig:
         need(_is_num(self.grad_clip) and self.grad_clip >= 0, f"gradient clip must be ≥ 0 (0 = off), got {self.grad_clip!r}")
         need(_is_int(self.crop_padding) and 0 <= self.crop_padding <= 64,
              f"crop padding must be 0..64 pixels, got {self.crop_padding!r}")
-        need(_is_int(self.seed), f"seed must be a whole number, got {self.seed!r}")
+        need(_is_int(self.seed) and 0 <= self.seed <= SEED_MAX,  # torch and numpy generators take this range
+             f"seed must be a whole number 0..{SEED_MAX:,}, got {self.seed!r}")
         need(isinstance(self.compile, bool), f"compile must be true or false, got {self.compile!r}")
         need(_is_int(self.threads) and 0 <= self.threads <= 1024, f"threads must be ≥ 0 (0 = default), got {self.threads!r}")
         need(_is_int(self.log_every) and self.log_every >= 1, f"log_every must be ≥ 1, got {self.log_every!r}")
