@@ -6,6 +6,9 @@ instead of running through the nodes they skip. A long edge between rows (into a
 shortcut) changes rows in the gap next to its end on the upper row and runs along the lower one, so it
 goes around the main branch instead of slanting under its nodes into the wrong one.
 
+An edge that would run through a node placed freely on its way (not one of its ends) arcs over it instead,
+just clear of the highest such node (``arc_over``).
+
 Shape labels sit where nothing covers them: in the gap between two nodes, on the long run of a row
 change, or, on an edge that wraps to the next band, along the run between the bands.
 
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyle
 from explorer.ui.canvas.port_item import RADIUS
 
 NEIGHBOUR = {"LR": 300.0, "TB": 160.0}  # beyond this (along the flow) an edge skips a layer
+CLEARANCE = 24.0       # how far an edge arcing over a node stays above it
 TURN = 60.0            # how far along the flow a long row change turns: inside the gap between columns
 LABELS_FROM = 0.45     # zoom below which shape labels are not drawn (unreadable)
 _FONT: QFont | None = None
@@ -91,6 +95,24 @@ def edge_path(p1: QPointF, p2: QPointF, direction: str = "LR") -> tuple[QPainter
     return path, label, skip
 
 
+def arc_over(p1: QPointF, p2: QPointF, top: float, direction: str = "LR") -> tuple[QPainterPath, QPointF]:
+    """A curve from ``p1`` to ``p2`` whose apex clears ``top`` (across the flow: y for LR, x for TB), and
+    where its label goes (at the apex)."""
+    if direction == "LR":
+        a1, b1, a2, b2 = p1.x(), p1.y(), p2.x(), p2.y()
+    else:
+        a1, b1, a2, b2 = p1.y(), p1.x(), p2.y(), p2.x()
+
+    def pt(a, b):
+        return QPointF(a, b) if direction == "LR" else QPointF(b, a)
+
+    apex = min(top - CLEARANCE, b1 - CLEARANCE, b2 - CLEARANCE)
+    c = (apex - (b1 + b2) / 8) / 0.75   # both controls at c: the middle of the cubic is at the apex
+    path = QPainterPath(p1)
+    path.cubicTo(pt(a1 + 40, c), pt(a2 - 40, c), p2)
+    return path, pt((a1 + a2) / 2, apex)
+
+
 class _Pens:
     """Pens for one theme, made once and shared by every edge."""
     theme = None
@@ -147,12 +169,38 @@ class EdgeItem(QGraphicsItem):
     def text(self) -> str:
         return self._text
 
-    def update_path(self) -> None:
-        path, self._label_at, self._skip = edge_path(self.src_item.out_anchor(), self.dst_item.in_anchor(),
-                                                     self.style.direction)
+    def update_path(self, moved=()) -> None:
+        """Recompute the curve; ``moved``: nodes that just moved (the scene's index may not have them where
+        they are yet)."""
+        p1, p2 = self.src_item.out_anchor(), self.dst_item.in_anchor()
+        path, self._label_at, self._skip = edge_path(p1, p2, self.style.direction)
+        top = self._top_of_nodes_in_the_way(path, moved)
+        if top is not None:   # a node placed freely on the way: over it, not through it
+            path, self._label_at = arc_over(p1, p2, top, self.style.direction)
+            self._skip = True
         self._shape = None
         self._path = path
         self._place_label()
+
+    def _top_of_nodes_in_the_way(self, path: QPainterPath, moved=()) -> float | None:
+        """The highest edge (across the flow) of the nodes other than its ends that ``path`` runs through;
+        None when it crosses none. Asks the scene's index for the items near the path only."""
+        scene = self.scene()
+        if scene is None or self._skip is None:   # not shown yet, or a wrap between bands (runs in the gap)
+            return None
+        ends = (self.src_item, self.dst_item)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(4)
+        line = stroker.createStroke(path)   # the drawn line: a bare path would count the area it encloses
+        tops = []
+        for item in set(scene.items(path.boundingRect())) | set(moved):
+            body = getattr(item, "body_rect", None)
+            if body is None or item in ends:
+                continue
+            rect = item.mapRectToScene(body())
+            if line.intersects(rect):
+                tops.append(rect.top() if self.style.direction == "LR" else rect.left())
+        return min(tops) if tops else None
 
     def _place_label(self) -> None:
         label_font()

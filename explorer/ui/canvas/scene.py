@@ -179,8 +179,18 @@ class GraphScene(QGraphicsScene):
                 item.setPos(QPointF(*ev.new))
                 for e in item.edges:
                     e.update_path()
+            # Edges of other nodes that run where it now stands go over it (or back, once it moved away).
+            for e in self._edges_near(item.sceneBoundingRect(), ev.old):
+                e.update_path(moved=(item,))
         self._rect_timer.start()
         self.contentChanged.emit()
+
+    def _edges_near(self, rect: QRectF, old) -> set:
+        near = set(self.items(rect))
+        if old is not None:   # an edge that arced over it there (its bounds, since the arc itself is above)
+            near |= set(self.items(rect.translated(QPointF(*old) - rect.center()),
+                                   Qt.ItemSelectionMode.IntersectsItemBoundingRect))
+        return {e for e in near if isinstance(e, EdgeItem)}
 
     def apply_analysis(self, analysis) -> None:
         infos = analysis.nodes
