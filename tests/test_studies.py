@@ -221,6 +221,7 @@ def test_the_verdict_claims_degradation_only_when_the_numbers_show_it():
     assert shown.startswith("plain: training error rises from 2.1 % at depth 20 to 9.8 % at depth 56; residual: "
                             "training error falls from 1.9 % at depth 20 to 1.2 % at depth 56")
     assert "He et al. 2015" in shown and "degradation problem" in shown and "one seed" in shown
+    assert "--" not in shown  # the window shows this verdict too: no command-line option in it
     flat = verdict(_finished({(20, True): [0.021], (56, True): [0.022], (20, False): [0.02], (56, False): [0.02]}))
     assert "do not show the degradation problem" in flat
     noisy = verdict(_finished({(20, True): [0.02, 0.10, 0.05], (56, True): [0.03, 0.12, 0.07],

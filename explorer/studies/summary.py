@@ -66,7 +66,7 @@ def verdict(study: Study) -> str:
                 "far too short to show or refute the degradation problem; train for a few epochs.")
     shown = plain_rise > 0 and residual_rise <= 0 and p1["train_err_mean"] > r1["train_err_mean"]
     seeds = min(r["n"] for r in (p0, p1, r0, r1))
-    caveat = "" if seeds > 1 else " (one seed per point: no spread to judge the noise by; --seeds 3 would)"
+    caveat = "" if seeds > 1 else " (one seed per point: no spread to judge the noise by; three seeds would show it)"
     if shown:
         return (f"{numbers} ({PAPER}): the deeper plain network trains worse and the residual one does not, "
                 f"the degradation problem{caveat}.")
