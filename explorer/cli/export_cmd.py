@@ -41,7 +41,8 @@ def add_arguments(p) -> None:
                    help="py: the layers' names: ours (the node ids, default) or torchvision (conv1, bn1, layer1 … "
                         "layer4, fc, downsample: torchvision's state_dict loads; torchvision's ResNets only)")
     p.add_argument("--force", action="store_true",
-                   help="replace existing output files (never a checkpoint, a read-only file or the file exported)")
+                   help="replace existing output files (never a checkpoint or other file of a run folder, a "
+                        "read-only file or the file exported)")
     export_script.add_arguments(p)
 
 
