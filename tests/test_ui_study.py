@@ -156,3 +156,17 @@ def test_a_bad_setting_is_said_in_the_view_and_nothing_starts(study_view, qtbot,
     QTest.keyClicks(panel.depths, "eight")
     QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert "whole numbers" in panel.status.text() and panel.state != "running"
+
+
+def test_an_opened_study_shows_its_own_settings_in_the_form(study_view, qtbot):
+    w, panel, _ = study_view
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "finished")
+    folder = panel.folder.text()
+    panel.depths.selectAll()
+    QTest.keyClicks(panel.depths, "20,56")
+    panel.twin.click()
+    QTest.keyClick(panel.seeds, Qt.Key.Key_Up)
+    assert panel.seeds.value() == 2 and not panel.twin.isChecked()
+    assert panel.open_folder(folder)   # as Open… or a lesson's "Open the runs in their view" does
+    assert panel.depths.text() == "8,14" and panel.twin.isChecked() and panel.seeds.value() == 1

@@ -230,6 +230,7 @@ class StudyPanel(QWidget):
             return False
         self.folder.setText(str(path))
         self.shown = Path(path)
+        self._show_spec(study.spec)
         result = result_object(study)
         self.losses.clear_curves()
         self.losses.set_trials(result["trials"])
@@ -240,6 +241,17 @@ class StudyPanel(QWidget):
         self._set_state("finished" if study.finished else "stopped")
         self._say(self._counts_text(study.counts(), None))
         return True
+
+    def _show_spec(self, spec: StudySpec) -> None:
+        """The form shows the opened study's own settings (Start resumes that study, not what the form said)."""
+        self.kind.setCurrentIndex(max(0, self.kind.findData(spec.kind)))
+        if spec.kind == DEPTH:
+            self.family.setCurrentText(spec.family)
+            self.depths.setText(",".join(str(d) for d in spec.depths))
+        else:
+            self.archs.setText(",".join(spec.archs))
+        self.seeds.setValue(len(spec.seeds))
+        self.twin.setChecked(spec.twin)
 
     def browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a study folder", self.folder.text())
