@@ -33,18 +33,6 @@ def compute(target: Target, control) -> dict:
     return result
 
 
-class AnatomyTool(Tool):
-    name = "anatomy"
-    title = "Block anatomy"
-    summary = "Each block's share of parameters and MACs; what a block is made of, layer by layer"
-
-    def job(self, target: Target):
-        return lambda control: compute(target, control)
-
-    def make_view(self) -> ToolView:
-        return AnatomyView()
-
-
 class AnatomyView(ToolView):
     def __init__(self):
         super().__init__()
@@ -121,3 +109,11 @@ class AnatomyView(ToolView):
             out.append([b.get("node"), b.get("title"), b.get("repeat"), b.get("params"), b.get("macs"),
                         b.get("params_share"), b.get("macs_share")])
         return ["node", "block", "repeat", "params", "macs", "params_share", "macs_share"], out
+
+
+class AnatomyTool(Tool):
+    name = "anatomy"
+    title = "Block anatomy"
+    summary = "Each block's share of parameters and MACs; what a block is made of, layer by layer"
+    compute = staticmethod(compute)
+    view = AnatomyView

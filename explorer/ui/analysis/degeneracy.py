@@ -12,13 +12,11 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.lesion import offer_twin, twin_of
 from explorer.ui.analysis.results_file import column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.analysis.tool import Tool, ToolView, check, offer_twin, spin, twin_of
 from explorer.ui.training.plots.style import LINE, run_color
 from explorer.util.untrusted import UntrustedInputError
 
@@ -29,7 +27,7 @@ HELP = ("Effective rank = exp(entropy of the normalised singular values) of each
         "|correlation| between two live channels (near 1: duplicated units).")
 
 
-def compute(graph, folder, dataset: str, batch: int, twin, control) -> dict:
+def compute(target: Target, control, batch: int, twin) -> dict:
     """``twin``: for a run, its plain twin's run folder (or None); for the current graph, whether to build
     and measure its plain twin."""
     from explorer.analysis.degeneracy import graph_plan, run_plan, study
@@ -38,51 +36,18 @@ def compute(graph, folder, dataset: str, batch: int, twin, control) -> dict:
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
-    if folder is not None:
-        first, plan = run_plan(comparison_paths(folder)[0], dev)
+    if target.folder is not None:
+        first, plan = run_plan(comparison_paths(target.folder)[0], dev)
         twin_plan = run_plan(twin, dev)[1] if twin is not None else None
         ds, name = run_data(first), first.label
     else:
-        ds = jobs.dataset(dataset)
-        graph = jobs.fitted(graph, ds)
+        ds = jobs.dataset(target.dataset)
+        graph = jobs.fitted(target.load_graph(), ds)
         name = graph.name or "the network"
         plan = graph_plan(graph, 0, dev)
         twin_plan = graph_plan(plain_twin(graph)[0], 0, dev) if twin else None
     x = ds.x_val[:batch].to(dev)
     return study(name, plan, twin_plan, x, control).to_json() | {"dataset": ds.name}
-
-
-class DegeneracyTool(Tool):
-    name = "degeneracy"
-    title = "Degeneracy"
-    summary = ("Effective rank (exp of the entropy of the normalised singular values), dead and duplicated units "
-               "by depth, network vs plain twin")
-
-    def build_options(self, form) -> None:
-        self.batch = QSpinBox(minimum=2, maximum=4096, value=256)
-        self.batch.setToolTip("Validation samples in the fixed batch (the effective rank is at most one less)")
-        self.twin = QCheckBox("Also the plain twin")
-        form.addRow("Batch", self.batch)
-        form.addRow("", self.twin)
-        self.options.setToolTip(HELP)
-        self.target_changed(None)
-
-    def target_changed(self, target: Target | None) -> None:
-        if target is not None and target.folder is None:   # the current graph: its twin is built from it
-            self.twin.setEnabled(True)
-            self.twin.setChecked(True)
-            self.twin.setToolTip("The current graph's plain twin, initialised with the same seed")
-        else:
-            offer_twin(self.twin, target)
-
-    def job(self, target: Target):
-        graph = None if target.folder is not None else target.load_graph()
-        twin = self.twin.isChecked() if target.folder is None else twin_of(self.twin, target)
-        args = (graph, target.folder, target.dataset, self.batch.value(), twin)
-        return lambda control: compute(*args, control)
-
-    def make_view(self) -> ToolView:
-        return DegeneracyView()
 
 
 class LayerClicks:
@@ -216,3 +181,31 @@ class DegeneracyView(ToolView):
                     out.append([net, p["label"], ckpt, unit, node, p["grid"][li, ci],
                                 p["corr"][li] if last else "", p["dead"][li] if last else ""])
         return ["network", "label", "checkpoint", "unit", "node", "effective_rank", "max_corr", "dead_fraction"], out
+
+
+class DegeneracyTool(Tool):
+    name = "degeneracy"
+    title = "Degeneracy"
+    summary = ("Effective rank (exp of the entropy of the normalised singular values), dead and duplicated units "
+               "by depth, network vs plain twin")
+    fields = (spin("batch", "Batch", 2, 4096, 256, "Validation samples in the fixed batch (the effective rank is at "
+                   "most one less)"), check("twin", "Also the plain twin"))
+    compute = staticmethod(compute)
+    view = DegeneracyView
+
+    def build_options(self, form) -> None:
+        super().build_options(form)
+        self.options.setToolTip(HELP)
+
+    def target_changed(self, target: Target | None) -> None:
+        if target is not None and target.folder is None:   # the current graph: its twin is built from it
+            self.twin.setEnabled(True)
+            self.twin.setChecked(True)
+            self.twin.setToolTip("The current graph's plain twin, initialised with the same seed")
+        else:
+            offer_twin(self.twin, target)
+
+    def arguments(self, target: Target) -> dict:
+        """For a run, its plain twin's run folder (or None); for the current graph, whether to build its twin."""
+        values = super().arguments(target)
+        return values if target.folder is None else values | {"twin": twin_of(self.twin, target)}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
+from PySide6.QtWidgets import QComboBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.results_file import column, items, label
+from explorer.ui.analysis.results_file import column, items, label, table_rows
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolError, ToolView
+from explorer.ui.analysis.tool import Option, Tool, ToolError, ToolView, check, line
 from explorer.ui.training.plots.style import LINE, run_color
 
 CURRENT = "the current graph"
@@ -53,36 +53,18 @@ def compute(family: str, base, depths: list[int], dataset: str, bn: bool, contro
             "verdict": sweep_verdict(points)}
 
 
-class DepthSweepTool(Tool):
-    name = "depth_sweep"
-    title = "Depth sweep"
-    summary = "First layer's gradient at initialisation against depth, network vs plain twin"
+def measure(target: Target, control, family: str, depths: list[int], no_bn: bool) -> dict:
+    """``compute`` for a preset family, or with the target's graph (loaded here, in the worker) as the template."""
+    base = target.load_graph() if family == CURRENT else None
+    return compute((base.name or "network") if base else family, base, depths, target.dataset, not no_bn, control)
 
-    def build_options(self, form) -> None:
-        self.family = QComboBox(editable=True)
-        self.family.addItems([CURRENT, *families()])
-        self.family.setCurrentText("resnet" if "resnet" in families() else CURRENT)
-        self.family.setToolTip("A preset family (name without the depth) or the current graph as the template")
-        self.depths = QLineEdit(DEFAULT_DEPTHS)
-        self.depths.setToolTip("Total weight layers, separated by commas")
-        self.no_bn = QCheckBox("Bypass normalisation")
-        form.addRow("Family", self.family)
-        form.addRow("Depths", self.depths)
-        form.addRow("", self.no_bn)
 
-    def job(self, target: Target):
-        depths = parse_depths(self.depths.text())
-        family, bn, dataset = self.family.currentText().strip(), not self.no_bn.isChecked(), target.dataset
-        if not family:
-            raise ToolError("name a family (for example resnet) or choose the current graph")
-
-        def run(control):
-            base = target.load_graph() if family == CURRENT else None
-            return compute((base.name or "network") if base else family, base, depths, dataset, bn, control)
-        return run
-
-    def make_view(self) -> ToolView:
-        return DepthSweepView()
+def family_box() -> QComboBox:
+    box = QComboBox(editable=True)
+    box.addItems([CURRENT, *families()])
+    box.setCurrentText("resnet" if "resnet" in families() else CURRENT)
+    box.setToolTip("A preset family (name without the depth) or the current graph as the template")
+    return box
 
 
 class DepthSweepView(ToolView):
@@ -117,5 +99,22 @@ class DepthSweepView(ToolView):
     def table(self):
         keys = ["depth", "residual_first_grad", "plain_first_grad", "residual_first_over_last",
                 "plain_first_over_last", "residual_spread_orders", "plain_spread_orders"]
-        cols = [column(self.rows, k, "a depth") for k in keys]
-        return keys, [list(r) for r in zip(*cols)]
+        return keys, table_rows(self.rows, keys, "a depth")
+
+
+class DepthSweepTool(Tool):
+    name = "depth_sweep"
+    title = "Depth sweep"
+    summary = "First layer's gradient at initialisation against depth, network vs plain twin"
+    fields = (Option("family", "Family", family_box),
+              line("depths", "Depths", DEFAULT_DEPTHS, "Total weight layers, separated by commas"),
+              check("no_bn", "Bypass normalisation"))
+    compute = staticmethod(measure)
+    view = DepthSweepView
+
+    def arguments(self, target: Target) -> dict:
+        values = super().arguments(target)
+        values["family"] = values["family"].strip()
+        if not values["family"]:
+            raise ToolError("name a family (for example resnet) or choose the current graph")
+        return values | {"depths": parse_depths(values["depths"])}

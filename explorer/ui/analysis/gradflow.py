@@ -5,12 +5,11 @@ small (the Branch start option: zero-γ, SkipInit, Fixup)."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QSpinBox
 
 from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.analysis.tool import Tool, ToolView, choice, spin
 from explorer.ui.training.plots.style import LINE, run_color
 
 REGIMES = (("with_bn", "with BatchNorm"), ("without_bn", "normalisation bypassed"))
@@ -65,31 +64,9 @@ def profile(graph, x, y, seed: int, bn: bool, control):
         return gradient_by_depth(module, x, y)
 
 
-class GradFlowTool(Tool):
-    name = "gradflow"
-    title = "Gradient flow"
-    summary = "Gradient reaching each layer at initialisation, network vs plain twin, with and without BN"
-
-    def build_options(self, form) -> None:
-        self.batch = QSpinBox(minimum=2, maximum=4096, value=128)
-        self.batch.setToolTip("Samples in the one batch measured")
-        form.addRow("Batch", self.batch)
-        self.init = QComboBox()
-        for key, text in INITS:
-            self.init.addItem(text, key)
-        self.init.setToolTip("How the network's residual branches start (the plain twin keeps the default). "
-                             "Without BN a residual net's gradient explodes toward the input at the default "
-                             "start; these three keep it level: "
-                             "zero-γ = the branch's last BN γ = 0; SkipInit = a branch scale α = 0; Fixup = no BN in "
-                             "the blocks, scalar biases, last conv at 0 (its classifier keeps its default start)")
-        form.addRow("Branch start", self.init)
-
-    def job(self, target: Target):
-        batch, dataset, init = self.batch.value(), target.dataset, self.init.currentData()
-        return lambda control: compute(target.load_graph(), dataset, batch, 0, control, init)
-
-    def make_view(self) -> ToolView:
-        return GradFlowView()
+def measure(target: Target, control, batch: int, init: str) -> dict:
+    """``compute`` on the target's graph (loaded here, in the worker) with its data set, seed 0."""
+    return compute(target.load_graph(), target.dataset, batch, 0, control, init)
 
 
 class GradFlowView(ToolView):
@@ -138,3 +115,17 @@ class GradFlowView(ToolView):
                                       column(rs, "weight_grad_norm", "a layer")):
                 out.append([r, n, u, nd, int(d), g, w])
         return header, out
+
+
+class GradFlowTool(Tool):
+    name = "gradflow"
+    title = "Gradient flow"
+    summary = "Gradient reaching each layer at initialisation, network vs plain twin, with and without BN"
+    fields = (spin("batch", "Batch", 2, 4096, 128, "Samples in the one batch measured"),
+              choice("init", "Branch start", INITS,
+                     "How the network's residual branches start (the plain twin keeps the default). Without BN a "
+                     "residual net's gradient explodes toward the input at the default start; these three keep it "
+                     "level: zero-γ = the branch's last BN γ = 0; SkipInit = a branch scale α = 0; Fixup = no BN in "
+                     "the blocks, scalar biases, last conv at 0 (its classifier keeps its default start)"))
+    compute = staticmethod(measure)
+    view = GradFlowView

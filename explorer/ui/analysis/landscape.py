@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.lesion import offer_twin, twin_of
 from explorer.ui.analysis.results_file import items, label, number, numbers, obj
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.analysis.tool import TWIN, Option, Tool, ToolView, check, spin
 from explorer.ui.training.plots.style import LINE, run_color
 from explorer.util.untrusted import UntrustedInputError
 
@@ -19,16 +17,17 @@ NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 SUBSET = 256
 
 
-def compute(folder, twin_folder, grid: int, span: float, two_d: bool, control) -> dict:
+def compute(target: Target, control, grid: int, span: float, two_d: bool, twin) -> dict:
+    """``twin``: the plain twin's run folder to measure beside the target's run (None: none)."""
     from explorer.analysis.evaluate import evaluate
     from explorer.analysis.landscape import landscape_verdict, loss_landscape
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
-    net, twin, ds = jobs.trained_runs(folder, twin_folder, dev)
+    net, plain, ds = jobs.trained_runs(target.folder, twin, dev)
     x, y = ds.x_train[:SUBSET].to(dev), ds.y_train[:SUBSET].to(dev)
     out, lands = {"two_d": two_d, "dataset": ds.name, "subset": len(x)}, {}
-    for role, r in (("residual", net), ("plain", twin)):
+    for role, r in (("residual", net), ("plain", plain)):
         if r is None:
             out[role] = None
             continue
@@ -38,48 +37,6 @@ def compute(folder, twin_folder, grid: int, span: float, two_d: bool, control) -
         out[role] = land.to_json() | {"trained_loss": trained, "label": r.label, "run": r.path}
     out["verdict"] = landscape_verdict(*lands["residual"], *lands.get("plain", (None, None)))
     return out
-
-
-class LandscapeTool(Tool):
-    name = "landscape"
-    title = "Loss landscape"
-    summary = "Loss around a trained run's weights along filter-normalised random directions"
-    needs_weights = True
-
-    def build_options(self, form) -> None:
-        from explorer.analysis.landscape import GRID_MAX, GRID_MIN
-
-        self.grid = QSpinBox(minimum=GRID_MIN, maximum=GRID_MAX, singleStep=2, value=11)
-        self.grid.setToolTip("Points per axis: odd, so the centre is exactly the run's weights")
-        self.span = QDoubleSpinBox(minimum=0.05, maximum=100.0, singleStep=0.25, value=1.0, decimals=2)
-        self.span.setToolTip("Largest step along a direction")
-        self.two_d = QCheckBox("Two directions (heat map)")
-        self.twin = QCheckBox("Also the plain twin's run")
-        form.addRow("Grid", self.grid)
-        form.addRow("Span", self.span)
-        form.addRow("", self.two_d)
-        form.addRow("", self.twin)
-        self.grid.editingFinished.connect(self._odd)
-        self.target_changed(None)
-
-    def _odd(self) -> None:
-        if self.grid.value() % 2 == 0:   # typed: an even grid has no centre point
-            self.grid.setValue(self.grid.value() + 1)
-
-    def target_changed(self, target: Target | None) -> None:
-        offer_twin(self.twin, target)
-
-    def job(self, target: Target):
-        from explorer.analysis.landscape import check_grid
-
-        self.check_target(target)
-        self._odd()
-        args = (target.folder, twin_of(self.twin, target), check_grid(self.grid.value()), self.span.value(),
-                self.two_d.isChecked())
-        return lambda control: compute(*args, control)
-
-    def make_view(self) -> ToolView:
-        return LandscapeView()
 
 
 class LandscapeView(ToolView):
@@ -179,3 +136,36 @@ class LandscapeView(ToolView):
                         for j, b in enumerate(r["betas"])]
         return ["network", "run", "alpha", "beta", "loss"], out
 
+
+def grid_box():
+    """Points per axis, odd: made with the tool, since the core's limits come with torch."""
+    from explorer.analysis.landscape import GRID_MAX, GRID_MIN
+
+    return spin("grid", "Grid", GRID_MIN, GRID_MAX, 11, "Points per axis: odd, so the centre is exactly the run's "
+                "weights", step=2).make()
+
+
+class LandscapeTool(Tool):
+    name = "landscape"
+    title = "Loss landscape"
+    summary = "Loss around a trained run's weights along filter-normalised random directions"
+    needs_weights = True
+    fields = (Option("grid", "Grid", grid_box),
+              spin("span", "Span", 0.05, 100.0, 1.0, "Largest step along a direction", step=0.25, decimals=2),
+              check("two_d", "Two directions (heat map)"), TWIN)
+    compute = staticmethod(compute)
+    view = LandscapeView
+
+    def build_options(self, form) -> None:
+        super().build_options(form)
+        self.grid.editingFinished.connect(self._odd)
+
+    def _odd(self) -> None:
+        if self.grid.value() % 2 == 0:   # typed: an even grid has no centre point
+            self.grid.setValue(self.grid.value() + 1)
+
+    def arguments(self, target: Target) -> dict:
+        from explorer.analysis.landscape import check_grid
+
+        self._odd()
+        return super().arguments(target) | {"grid": check_grid(self.grid.value())}

@@ -7,76 +7,30 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import finite_column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.analysis.tool import TWIN, Tool, ToolView, check, spin
 from explorer.ui.training.plots.style import run_color
 
 NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 
 
-def compute(folder, twin_folder, random_k: bool, draws: int, control) -> dict:
+def compute(target: Target, control, twin, random_k: bool, draws: int) -> dict:
+    """``twin``: the plain twin's run folder to study beside the target's run (None: none)."""
     from explorer.analysis.lesion import lesion_study, lesion_verdict, split_name
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
-    net, twin, ds = jobs.trained_runs(folder, twin_folder, dev)
+    net, plain, ds = jobs.trained_runs(target.folder, twin, dev)
     x, y = ds.x_val.to(dev), ds.y_val.to(dev)
     kwargs = {"random_k": random_k, "draws": draws, "control": control}
     study = lesion_study(net.module, net.graph, x, y, label=net.label, **kwargs)
-    twin_study = lesion_study(twin.module, twin.graph, x, y, label=twin.label, **kwargs) if twin else None
+    twin_study = lesion_study(plain.module, plain.graph, x, y, label=plain.label, **kwargs) if plain else None
     return {"residual": study.to_json() | {"run": net.path},
-            "plain": twin_study.to_json() | {"run": twin.path} if twin_study else None,
+            "plain": twin_study.to_json() | {"run": plain.path} if twin_study else None,
             "dataset": ds.name, "split": split_name(ds.name), "verdict": lesion_verdict(study, twin_study)}
-
-
-class LesionTool(Tool):
-    name = "lesion"
-    title = "Lesion study"
-    summary = "Accuracy of a trained run with blocks deleted at test time (their shortcut kept)"
-    needs_weights = True
-
-    def build_options(self, form) -> None:
-        self.twin = QCheckBox("Also the plain twin's run")
-        self.random_k = QCheckBox("Also k random blocks at once")
-        self.random_k.setChecked(True)
-        self.random_k.setToolTip("Delete k random blocks together, for k = 1…n, several draws each")
-        self.draws = QSpinBox(minimum=1, maximum=100, value=5)
-        self.draws.setToolTip("Random draws for each k")
-        form.addRow("", self.twin)
-        form.addRow("", self.random_k)
-        form.addRow("Draws per k", self.draws)
-        self.target_changed(None)
-
-    def target_changed(self, target: Target | None) -> None:
-        offer_twin(self.twin, target)
-
-    def job(self, target: Target):
-        self.check_target(target)
-        args = (target.folder, twin_of(self.twin, target), self.random_k.isChecked(), self.draws.value())
-        return lambda control: compute(*args, control)
-
-    def make_view(self) -> ToolView:
-        return LesionView()
-
-
-def offer_twin(box: QCheckBox, target: Target | None) -> None:
-    """Enable (and tick) "the plain twin's run" when the target has one: a Plain vs residual pair trained in
-    the window, or a folder ``compare --out`` wrote."""
-    twin = target.twin_folder() if target is not None else None
-    box.setEnabled(twin is not None)
-    box.setChecked(twin is not None)
-    box.setToolTip(f"The plain twin's run: {twin}" if twin else
-                   "This run has no plain twin's run: train both with Plain vs residual (Training panel), then "
-                   "pick either run")
-
-
-def twin_of(box: QCheckBox, target: Target):
-    """The plain twin's run folder to analyse beside the target (None: unticked, or there is none)."""
-    return target.twin_folder() if box.isEnabled() and box.isChecked() else None
 
 
 class LesionView(ToolView):
@@ -194,3 +148,15 @@ class LesionView(ToolView):
                     for k, n, a, d in zip(keys, nodes, acc, down)]
             out += [[net, name, "random", int(k), "", m, s] for k, m, s in zip(ks, mean, std)]
         return ["network", "run", "lesion", "unit_or_k", "node", "accuracy", "std"], out
+
+
+class LesionTool(Tool):
+    name = "lesion"
+    title = "Lesion study"
+    summary = "Accuracy of a trained run with blocks deleted at test time (their shortcut kept)"
+    needs_weights = True
+    fields = (TWIN, check("random_k", "Also k random blocks at once",
+                          "Delete k random blocks together, for k = 1…n, several draws each", on=True),
+              spin("draws", "Draws per k", 1, 100, 5, "Random draws for each k"))
+    compute = staticmethod(compute)
+    view = LesionView

@@ -5,19 +5,18 @@ the per-path plot."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QCheckBox, QSpinBox
 
 from explorer.ui.analysis import plots
-from explorer.ui.analysis.lesion import offer_twin, twin_of
-from explorer.ui.analysis.results_file import column, items, label, number, obj
+from explorer.ui.analysis.results_file import column, items, label, number, obj, table_rows
 from explorer.ui.analysis.targets import Target
-from explorer.ui.analysis.tool import Tool, ToolView
+from explorer.ui.analysis.tool import TWIN, Tool, ToolView, spin
 from explorer.ui.training.plots.style import LINE, run_color
 
 BATCH = 256
 
 
-def compute(target: Target, samples: int, twin_folder, control) -> dict:
+def compute(target: Target, control, samples: int, twin) -> dict:
+    """``twin``: the plain twin's run folder to measure beside a trained run (None: none)."""
     import torch
 
     from explorer.analysis.paths import path_gradients, paths_verdict
@@ -26,48 +25,24 @@ def compute(target: Target, samples: int, twin_folder, control) -> dict:
 
     dev = jobs.device()
     if target.folder is not None:
-        net, twin, ds = jobs.trained_runs(target.folder, twin_folder, dev)
+        net, plain, ds = jobs.trained_runs(target.folder, twin, dev)
         module, graph, name = net.module, net.graph, net.label
     else:
         ds = jobs.dataset(target.dataset)
         graph = jobs.fitted(target.load_graph(), ds)
         torch.manual_seed(0)
         module, name = compile_graph(graph).to(dev), f"{graph.name or 'the network'} (at initialisation)"
-        twin = None
+        plain = None
     x, y = ds.x_train[:BATCH].to(dev), ds.y_train[:BATCH].to(dev)
     prof = path_gradients(module, graph, x, y, samples=samples, control=control)
     out = prof.to_json() | {"label": name, "verdict": paths_verdict(prof, name)}
-    if twin is not None:   # one path, through every branch: the longest path of the network, alone
-        one = path_gradients(twin.module, twin.graph, x, y, samples=1, control=control).grad_per_path[0]
+    if plain is not None:   # one path, through every branch: the longest path of the network, alone
+        one = path_gradients(plain.module, plain.graph, x, y, samples=1, control=control).grad_per_path[0]
         longest = prof.grad_per_path[-1]
-        out["plain"] = {"label": twin.label, "length": prof.blocks, "grad_per_path": float(one)}
-        out["verdict"] += (f"; {twin.label} has one path only, of length {prof.blocks}, and its gradient is "
+        out["plain"] = {"label": plain.label, "length": prof.blocks, "grad_per_path": float(one)}
+        out["verdict"] += (f"; {plain.label} has one path only, of length {prof.blocks}, and its gradient is "
                            f"{one:.3g} against {longest:.3g} for the network's path of that length")
     return out
-
-
-class PathsTool(Tool):
-    name = "paths"
-    title = "Path lengths"
-    summary = "The 2ⁿ paths of n residual blocks by length, and the gradient each length carries"
-
-    def build_options(self, form) -> None:
-        self.samples = QSpinBox(minimum=1, maximum=1000, value=16)
-        self.samples.setToolTip("Paths sampled for each length")
-        self.twin = QCheckBox("Also the plain twin's run")
-        form.addRow("Samples", self.samples)
-        form.addRow("", self.twin)
-        self.target_changed(None)
-
-    def target_changed(self, target: Target | None) -> None:
-        offer_twin(self.twin, target)
-
-    def job(self, target: Target):
-        samples, twin = self.samples.value(), twin_of(self.twin, target)
-        return lambda control: compute(target, samples, twin, control)
-
-    def make_view(self) -> ToolView:
-        return PathsView()
 
 
 class PathsView(ToolView):
@@ -136,5 +111,13 @@ class PathsView(ToolView):
 
     def table(self):
         keys = ["length", "paths", "share_of_paths", "grad_per_path", "grad_spread", "grad_total", "share_of_gradient"]
-        cols = [column(self.rows, k, "a length") for k in keys]
-        return keys, [list(r) for r in zip(*cols)]
+        return keys, table_rows(self.rows, keys, "a length")
+
+
+class PathsTool(Tool):
+    name = "paths"
+    title = "Path lengths"
+    summary = "The 2ⁿ paths of n residual blocks by length, and the gradient each length carries"
+    fields = (spin("samples", "Samples", 1, 1000, 16, "Paths sampled for each length"), TWIN)
+    compute = staticmethod(compute)
+    view = PathsView

@@ -100,6 +100,11 @@ def column(rows: list, key: str, what: str) -> list[float]:
     return [number(obj(r, what).get(key), f"{what} '{key}'") for r in rows]
 
 
+def table_rows(rows: list, keys: list[str], what: str) -> list[list[float]]:
+    """``rows`` as a table: one list of the ``keys``' checked numbers per row (a view's CSV)."""
+    return [list(r) for r in zip(*(column(rows, k, what) for k in keys))]
+
+
 def finite_column(rows: list, key: str, what: str) -> list[float]:
     """Like ``column``, but every value must be there and finite (what a plot needs to place a mark)."""
     return [finite_number(obj(r, what).get(key), f"{what} '{key}'") for r in rows]
