@@ -114,3 +114,11 @@ def test_a_seed_out_of_range_is_one_error_everywhere(seed, tmp_path, capsys):
         assert main([*argv, "--seed", seed]) == 2
         assert "seed must be a whole number 0..4,294,967,295" in _one_error(capsys)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_mistyped_family_gets_a_suggestion(tmp_path, capsys):
+    assert main(["study", "depth", "resnt", "--depths", "8", "--out", str(tmp_path / "s")]) == 2
+    assert _one_error(capsys).endswith("did you mean resnet, se_resnet?")
+    assert main(["analyze", "depth-sweep", "plian"]) == 2
+    assert "did you mean plain?" in _one_error(capsys)
+    assert not (tmp_path / "s").exists()

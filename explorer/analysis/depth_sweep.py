@@ -75,8 +75,12 @@ def family_graph(family: str, depth: int, base: Graph | None = None) -> Graph:
         members = sorted((int(m.group(1)), name) for name in presets
                          if (m := re.fullmatch(re.escape(family) + r"(\d+)", name)))
         if not members:
+            import difflib
+            families = sorted({m.group(1) for name in presets if (m := re.fullmatch(r"(\D\w*?)(\d+)", name))})
+            close = difflib.get_close_matches(family, families, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise DepthError(f"no preset family '{family}' (a family is a preset-name prefix such as resnet or "
-                             "plain, or one preset or graph file used as the template)")
+                             f"plain, or one preset or graph file used as the template){hint}")
         candidates = [build(name) for _, name in members]
     templates = [t for t in map(template, candidates) if t is not None]
     for t in templates:
