@@ -170,3 +170,15 @@ def test_an_opened_study_shows_its_own_settings_in_the_form(study_view, qtbot):
     assert panel.seeds.value() == 2 and not panel.twin.isChecked()
     assert panel.open_folder(folder)   # as Open… or a lesson's "Open the runs in their view" does
     assert panel.depths.text() == "8,14" and panel.twin.isChecked() and panel.seeds.value() == 1
+
+
+def test_new_study_after_a_finished_one_starts_from_an_empty_figure_and_a_fresh_folder(study_view, qtbot):
+    w, panel, _ = study_view
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "finished")
+    old = panel.folder.text()
+    w.activateWindow()
+    QTest.keyClick(w, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert panel.folder.text() != old and panel.verdict.text() == "" and panel.status.text() == ""
+    assert len(panel.figure.points[True].points()) == 0 and not panel.losses.curves
+    assert panel.start_button.text() == "&Start" and panel.depths.text() == "8,14"   # the form is kept

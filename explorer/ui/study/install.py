@@ -41,7 +41,7 @@ def install_study(mw: QMainWindow, panel: StudyPanel | None = None) -> QDockWidg
     action = QAction("&New Study…", mw)
     action.setShortcut(QKeySequence("Ctrl+Shift+Y"))
     action.setStatusTip("Train many networks as one study: depth over a family with plain twins, or a grid")
-    action.triggered.connect(show)
+    action.triggered.connect(lambda: (panel.new_study(), show()))
     open_action = QAction("&Open Study Folder…", mw)
     open_action.setStatusTip("See a study's results, or resume it after a restart")
     open_action.triggered.connect(lambda: (show(), panel.browse()))

@@ -49,7 +49,8 @@ class StudyPanel(QWidget):
         self.worker: StudyWorker | None = None
         self.shown: Path | None = None   # the study the figure shows (its points open its trials)
         self.state = "idle"              # idle | running | pausing | cancelling | stopped | finished
-        self._build(studies_home or Path.home() / "residual-explorer-studies")
+        self.home = studies_home or Path.home() / "residual-explorer-studies"
+        self._build(self.home)
         self._kind_changed()
         self._set_state("idle")
 
@@ -241,6 +242,21 @@ class StudyPanel(QWidget):
         self._set_state("finished" if study.finished else "stopped")
         self._say(self._counts_text(study.counts(), None))
         return True
+
+    def new_study(self) -> None:
+        """Study ▸ New Study…: a study on show (finished, or opened) gives way to an empty figure and a fresh
+        folder, so Start begins a new study instead of resuming the old one. A running study stays."""
+        if self.worker is not None and self.worker.running:
+            return
+        if self.shown is None and not StudyFolder(Path(self.folder.text().strip())).exists():
+            return   # nothing shown yet: keep what the person typed
+        self.shown = None
+        self.folder.setText(str(_next_free(self.home)))
+        self.losses.clear_curves()
+        self.figure.set_results([], [])
+        self.verdict.setText("")
+        self._say("")
+        self._set_state("idle")
 
     def _show_spec(self, spec: StudySpec) -> None:
         """The form shows the opened study's own settings (Start resumes that study, not what the form said)."""
