@@ -103,7 +103,7 @@ class RecordsError(GraphError):
         self.problems = problems
 
 
-@dataclass
+@dataclass(eq=False)  # a graph is a document: equal when it is the same one (``same_as`` compares content)
 class Graph:
     """A directed acyclic graph of blocks; edit only through the methods."""
 
