@@ -122,3 +122,18 @@ def test_a_mistyped_family_gets_a_suggestion(tmp_path, capsys):
     assert main(["analyze", "depth-sweep", "plian"]) == 2
     assert "did you mean plain?" in _one_error(capsys)
     assert not (tmp_path / "s").exists()
+
+
+def test_train_and_compare_never_write_into_a_study_or_lesson_folder(tmp_path, capsys):
+    """Was: a run's files landed among the study's, and `study status` then refused its own folder."""
+    study = tmp_path / "s"
+    open_study(SPEC, study)
+    lesson = tmp_path / "l"
+    lesson.mkdir()
+    (lesson / "lesson.json").write_text("{}")
+    for command, folder, what in (("train", study, "a study's"), ("compare", lesson, "a lesson's")):
+        before = sorted(p.name for p in folder.iterdir())
+        assert main([command, "--max-steps", "1", "--out", str(folder)]) == 2
+        assert f"is {what} folder" in _one_error(capsys)
+        assert sorted(p.name for p in folder.iterdir()) == before
+    assert main(["study", "status", str(study)]) == 0

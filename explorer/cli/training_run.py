@@ -146,10 +146,22 @@ def checked(cfg: TrainConfig) -> TrainConfig:
         cfg = cfg.check()
     except ConfigError as e:
         raise UserError(str(e)) from None
+    _refuse_other_folders(cfg.out_dir)
     if cfg.threads:
         import torch
         torch.set_num_threads(cfg.threads)
     return cfg
+
+
+# Folders another command owns: a run's files written among them make that command refuse its own folder.
+OTHER_FOLDERS = {"study.json": "a study's", "lesson.json": "a lesson's"}
+
+
+def _refuse_other_folders(out_dir: str | None) -> None:
+    from pathlib import Path
+    for name, what in OTHER_FOLDERS.items():
+        if out_dir and (Path(out_dir) / name).is_file():
+            raise UserError(f"{out_dir} is {what} folder ({name}), not a run's: choose another --out folder")
 
 
 def load_graph(arch: str):
