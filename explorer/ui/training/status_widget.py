@@ -59,6 +59,18 @@ class ElidedLabel(QLabel):
     def text(self) -> str:
         return self.full
 
+    def sizeHint(self):   # noqa: N802 (Qt's name)
+        # As wide as it may be, whatever it says now: the status bar gives it that where there is room,
+        # less (down to its minimum) where there is not, and never re-lays out as the text changes.
+        hint = super().sizeHint()
+        hint.setWidth(self.maximumWidth())
+        return hint
+
+    def minimumSizeHint(self):   # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.minimumWidth())
+        return hint
+
     def resizeEvent(self, event) -> None:   # noqa: N802
         super().resizeEvent(event)
         self._elide()
@@ -84,7 +96,7 @@ class TrainingStatus(QWidget):
         # elided, whole in the tooltip).
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("x" * 30))
         self.label.setMaximumWidth(self.label.fontMetrics().horizontalAdvance("x" * 84))
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.addWidget(self.label)
