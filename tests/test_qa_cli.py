@@ -137,3 +137,19 @@ def test_train_and_compare_never_write_into_a_study_or_lesson_folder(tmp_path, c
         assert f"is {what} folder" in _one_error(capsys)
         assert sorted(p.name for p in folder.iterdir()) == before
     assert main(["study", "status", str(study)]) == 0
+
+
+def test_lesson_run_never_replaces_another_lessons_result_or_writes_into_a_study(tmp_path, capsys):
+    """Was: `lesson run 2 --out DIR` replaced any DIR/lesson.json (a user's own, or lesson 3's) and wrote
+    lesson.json into a study's folder, which `study status` then refused."""
+    mine, other, study = tmp_path / "mine", tmp_path / "other", tmp_path / "s"
+    mine.mkdir()
+    (mine / "lesson.json").write_text("my notes")
+    other.mkdir()
+    (other / "lesson.json").write_text('{"lesson": 3}')
+    open_study(SPEC, study)
+    for folder, words in ((mine, "no lesson result"), (other, "lesson 3's"), (study, "a study's folder")):
+        before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        assert main(["lesson", "run", "2", "--out", str(folder)]) == 2
+        assert words in _one_error(capsys)
+        assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before

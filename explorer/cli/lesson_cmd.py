@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from explorer.cli import UserError
 from explorer.util import strict_json
@@ -72,6 +73,7 @@ def _run(lesson, args) -> int:
     from explorer.train.progress import Progress
 
     variation = variation_of(lesson, args.variation) if args.variation is not None else None
+    _check_out(Path(args.out), lesson.number)
     progress = Progress(sys.stderr)
     control = LessonControl(on_progress=progress.count)
     print(f"lesson {lesson.number}: {lesson.title}" + (f" — {variation.label}" if variation else ""),
@@ -91,6 +93,27 @@ def _run(lesson, args) -> int:
     else:
         print(page(result))
     return 0
+
+
+def _check_out(out: Path, number: int) -> None:
+    """Run again into a lesson's own folder, else into a new or unrelated one: never over another lesson's
+    lesson.json, into a study's folder or a run's (their commands would then refuse or misread them)."""
+    import json
+
+    from explorer.lessons.runner import RESULT_FILE
+    if (out / "study.json").is_file() or (out / "last.pt").is_file():
+        what = "a study's" if (out / "study.json").is_file() else "a run's"
+        raise UserError(f"{out} is {what} folder, not a lesson's: choose another --out folder")
+    result = out / RESULT_FILE
+    if result.exists():
+        try:  # a result is a few kB: anything far larger, or no regular file, is no lesson's
+            small = result.is_file() and result.stat().st_size < (1 << 20)
+            theirs = json.loads(result.read_text(encoding="utf-8")).get("lesson") if small else None
+        except (OSError, ValueError, AttributeError):
+            theirs = None
+        if theirs != number:
+            whose = f"lesson {theirs}'s" if isinstance(theirs, int) else "a file that is no lesson result"
+            raise UserError(f"{result} is {whose}; lesson {number} would replace it: choose another --out folder")
 
 
 def page(result) -> str:
