@@ -59,12 +59,39 @@ def test_every_command_with_json_has_a_row():
     assert {f"analyze {t}" for t in TOOLS} <= set(RUNS)
 
 
+def in_process_pool():
+    """The local pool with its one trial trained in this process: the JSON is the study command's, and a
+    worker process would only import torch again (tests/test_studies.py runs the real pool)."""
+    from explorer.studies import LocalExecutor
+    from explorer.studies.task import run_trial
+
+    class InProcess(LocalExecutor):
+        def open(self, events):
+            self.events, self.tasks = events, []
+
+        def submit(self, task):
+            self.tasks.append(task)
+
+        def poll(self, timeout):
+            return [run_trial(self.tasks.pop(0), self.events)] if self.tasks else []
+
+        def stop_running(self):
+            pass
+
+        def close(self):
+            pass
+    return InProcess
+
+
 @pytest.mark.parametrize("key", list(RUNS))
-def test_json_output_is_strict(key, run_dir, tmp_path, capsys):
+def test_json_output_is_strict(key, run_dir, tmp_path, capsys, monkeypatch):
     places = {"RUN": str(run_dir), "NEW": str(tmp_path / "new")}
     argv = [*key.split(), *(places.get(a, a) for a in RUNS[key]), "--json"]
     if argv[0] not in available_commands():
         pytest.skip(f"{argv[0]} is not in this build")
+    if argv[0] == "study":
+        import explorer.studies
+        monkeypatch.setattr(explorer.studies, "LocalExecutor", in_process_pool())
     assert main(argv) == 0, capsys.readouterr().err
     out = capsys.readouterr().out.strip()
     assert out, "no JSON on stdout"
