@@ -211,3 +211,11 @@ def test_anatomy_shares_add_up_and_a_block_shows_its_layers():
     assert sum(b.macs_share for b in blocks) == pytest.approx(1.0)
     (stage2,) = anatomy(build_preset("resnet20"), "stage2")
     assert [la.type for la in stage2.layers if la.params] == ["conv2d", "batchnorm", "conv2d", "batchnorm"]
+
+
+def test_a_lesion_that_costs_nothing_reads_0_000_not_minus_0_000():
+    from explorer.analysis.lesion import BlockLesion, LesionStudy
+    net = LesionStudy("net", 0.3, [BlockLesion("stage1[0]", "a", 0.2)], [])
+    twin = LesionStudy("twin", 0.1, [BlockLesion("stage1[0]", "a", 0.1000001)], [])
+    verdict = lesion_verdict(net, twin)
+    assert "-0.000" not in verdict and "twin 0.000 accuracy" in verdict and "net 0.100" in verdict

@@ -224,14 +224,19 @@ def lesion_study(module: nn.Module, graph: Graph, x: torch.Tensor, y: torch.Tens
 def _summary(study: LesionStudy) -> str:
     if not study.blocks:
         return f"{study.label} has no block that can be deleted ({len(study.skipped)} have no shortcut to keep)"
-    return (f"deleting one block of {study.label} costs {study.drops.mean():.3f} accuracy on average "
+    return (f"deleting one block of {study.label} costs {_acc(study.drops.mean())} accuracy on average "
             f"(baseline {study.baseline_acc:.3f}); the worst block, {_worst(study)}")
+
+
+def _acc(x: float) -> str:
+    """An accuracy change to 3 places; a change that rounds to nothing reads 0.000, never -0.000."""
+    return f"{round(float(x), 3) + 0.0:.3f}"
 
 
 def _worst(study: LesionStudy) -> str:
     """What the worst deletion measures, in the plot's words: 'stage1[0], drops accuracy by 0.538 (to 0.434)'."""
     i = int(np.argmax(study.drops))
-    return (f"{study.blocks[i].key}, drops accuracy by {study.drops[i]:.3f} "
+    return (f"{study.blocks[i].key}, drops accuracy by {_acc(study.drops[i])} "
             f"(to {study.baseline_acc - study.drops[i]:.3f})")
 
 
@@ -243,7 +248,7 @@ def lesion_verdict(net: LesionStudy, twin: LesionStudy | None = None) -> str:
         return f"{_summary(net)}; {_summary(twin)}"
     a, b = float(net.drops.mean()), float(twin.drops.mean())
     ratio = f"{b / a:.3g}× " if a > 1e-9 else ""
-    return (f"deleting one block costs {twin.label} {b:.3f} accuracy on average and {net.label} {a:.3f}: "
+    return (f"deleting one block costs {twin.label} {_acc(b)} accuracy on average and {net.label} {_acc(a)}: "
             f"{'a plain network has one path, so a missing block is ' + ratio + 'worse there' if b > a else 'no larger cost without shortcuts'}"
             f" (baselines {twin.baseline_acc:.3f} and {net.baseline_acc:.3f}); the worst block of {twin.label}, "
             f"{_worst(twin)}; of {net.label}, {_worst(net)}")
