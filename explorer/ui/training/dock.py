@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QInputDialog, QLabel, QPushButton, QScrollArea, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QInputDialog, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from explorer.graph.fileio import FileFormatError, loads_graph
 from explorer.graph.model import Graph
@@ -31,6 +31,7 @@ from explorer.ui.training.freeze_set import FreezeSet
 from explorer.ui.training.notice_banner import NoticeBanner
 from explorer.ui.training.plots.gradient_panel import GradientPanel
 from explorer.ui.training.plots.metrics_panel import MetricsPanel
+from explorer.ui.training.run_buttons import RunButtons
 from explorer.ui.training.run_controller import RunController
 from explorer.ui.training.run_list import RunList
 from explorer.ui.training.settings_form import BUILT_IN, SettingsForm
@@ -38,10 +39,7 @@ from explorer.ui.training.status_widget import TrainingStatus
 from explorer.ui.wheel_guard import guard_wheel
 
 FROZEN_NOTE = "Training works on a copy of the graph taken when you press Train: edits apply to the next run."
-TRAIN_TIP = "Train the network on the canvas with these settings"
 FINE_TUNE_SAMPLES = 200   # the small-data case, unless the form limits the samples already
-COMPARE_TIP = ("Train this network's plain twin (shortcuts removed) and then the network itself with the same "
-               "settings and seed, overlaid")
 
 
 class TrainingDock(QDockWidget):
@@ -58,40 +56,45 @@ class TrainingDock(QDockWidget):
         self.setObjectName("TrainingDock")
         self.graph_provider = graph_provider
         self.arch_name_provider = arch_name_provider or (lambda: "")
-        self.controller = controller or RunController(self)
-        c = self.controller
-
+        self.controller = c = controller or RunController(self)
+        self.blocker = ""   # the graph's first error: nothing trains until it is fixed
+        self.comparison_notice = ""   # the banner's text while a comparison trains
         self.freeze_set = FreezeSet(self)
         self.form = SettingsForm(freeze=self.freeze_set)
         self.form.tensorboardChanged.connect(c.session.set_tensorboard_dir)  # the runs' TensorBoard logs
-        self.train_button = QPushButton("Train")
-        self.train_button.setToolTip(TRAIN_TIP)
-        self.blocker = ""   # the graph's first error: nothing trains until it is fixed
-        self.comparison_notice = ""   # the banner's text while a comparison trains
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.stop_button = QPushButton("Stop")
-        self.compare_button = QPushButton("Plain vs residual")
-        self.compare_button.setToolTip(COMPARE_TIP)
+        self.buttons = RunButtons()
         self.banner = NoticeBanner()
         self.runs = RunList(c)
-        self.metrics = MetricsPanel(c, on_error=lambda t: self.banner.show_message(t, "error"))
-        self.gradients = GradientPanel(c, on_error=lambda t: self.banner.show_message(t, "error"))
-        self.comparison = ComparisonView(c, on_error=lambda t: self.banner.show_message(t, "error"))
+        self.metrics = MetricsPanel(c, on_error=self._error)
+        self.gradients = GradientPanel(c, on_error=self._error)
+        self.comparison = ComparisonView(c, on_error=self._error)
         self.status = TrainingStatus(c)
+        self.status_in_dock = True
         self.note = QLabel(FROZEN_NOTE)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: palette(placeholder-text);")
         self.note.setVisible(False)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.metrics, "Loss && accuracy")
+        self.tabs.addTab(self.gradients, "Gradients")
+        self.tabs.addTab(self.comparison, "Plain vs residual")
+        self.setWidget(self._body(self._controls()))
+        self._connect()
+        self._training_changed(False)
+        self.attach_canvas(getattr(parent, "scene", None), getattr(parent, "inspector", None))
 
-        # One fixed row under the form: Train, Pause, Stop and Plain vs residual stay in view while the form
-        # scrolls, also while training (Stop is never to be found by scrolling).
-        self.button_row = QWidget()
-        buttons = QHBoxLayout(self.button_row)
-        buttons.setContentsMargins(0, 0, 0, 0)
-        buttons.setSpacing(4)
-        for b in (self.train_button, self.pause_button, self.stop_button, self.compare_button):
-            buttons.addWidget(b, 3 if b is self.compare_button else 2)
+    # The run controls, kept in one RunButtons row; these names are the dock's interface.
+    train_button = property(lambda self: self.buttons.train)
+    pause_button = property(lambda self: self.buttons.pause)
+    stop_button = property(lambda self: self.buttons.stop)
+    compare_button = property(lambda self: self.buttons.compare)
+    button_row = property(lambda self: self.buttons)
+
+    def _error(self, text: str) -> None:
+        self.banner.show_message(text, "error")
+
+    def _controls(self) -> QWidget:
+        """The left column: the scrolling form, the fixed row of run buttons, the run list."""
         # The form scrolls up and down only, at least as wide as its labels and fields (Tab never scrolls it
         # sideways), and the wheel scrolls it without changing a field the user has not clicked into.
         form_column = QWidget()
@@ -112,18 +115,17 @@ class TrainingDock(QDockWidget):
         ll.setContentsMargins(4, 2, 4, 2)
         ll.setSpacing(3)   # on a 768 px screen every pixel of this column is the form's
         ll.addWidget(scroll, 1)
-        ll.addWidget(self.button_row)
+        ll.addWidget(self.buttons)
         ll.addWidget(QLabel("Runs (tick to overlay)"))
         ll.addWidget(self.runs)
         # The form takes the height the run list does not need (three to five rows; more rows scroll).
         self.runs.setMaximumHeight(self.runs.minimumHeight() + 2 * self.runs.verticalHeader().defaultSectionSize())
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.metrics, "Loss && accuracy")
-        self.tabs.addTab(self.gradients, "Gradients")
-        self.tabs.addTab(self.comparison, "Plain vs residual")
-        controls = left
-        controls.setMinimumWidth(max(self.button_row.minimumSizeHint().width(), form_column.minimumSizeHint().width()
-                                     + scroll.verticalScrollBar().sizeHint().width()) + 8)
+        left.setMinimumWidth(max(self.buttons.minimumSizeHint().width(), form_column.minimumSizeHint().width()
+                                 + scroll.verticalScrollBar().sizeHint().width()) + 8)
+        return left
+
+    def _body(self, controls: QWidget) -> QWidget:
+        """The banner over the controls and the plot tabs side by side, the status line under them."""
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(controls)
         split.addWidget(self.tabs)
@@ -136,10 +138,11 @@ class TrainingDock(QDockWidget):
         bl.setSpacing(2)
         bl.addWidget(self.banner)
         bl.addWidget(split, 1)
-        self.status_in_dock = True
         bl.addWidget(self.status)
-        self.setWidget(body)
+        return body
 
+    def _connect(self) -> None:
+        c = self.controller
         self.train_button.clicked.connect(self.train)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.stop_button.clicked.connect(self.stop)
@@ -155,8 +158,6 @@ class TrainingDock(QDockWidget):
         c.trainingChanged.connect(self._training_changed)
         c.runChanged.connect(self._run_changed)
         c.notice.connect(self._notice)
-        self._training_changed(False)
-        self.attach_canvas(getattr(parent, "scene", None), getattr(parent, "inspector", None))
 
     def attach_canvas(self, scene, inspector=None) -> None:
         """Show the frozen nodes on ``scene`` and offer Freeze for Training in its node menu and in
@@ -225,7 +226,6 @@ class TrainingDock(QDockWidget):
 
     def _pause_toggled(self, on: bool) -> None:
         (self.controller.pause if on else self.controller.resume)()
-        self.pause_button.setText("Resume" if on else "Pause")
 
     @Slot(str)
     def highlightNode(self, node_id: str) -> None:
@@ -243,8 +243,7 @@ class TrainingDock(QDockWidget):
         if problem == self.blocker:
             return
         self.blocker = problem
-        for button, tip in ((self.train_button, TRAIN_TIP), (self.compare_button, COMPARE_TIP)):
-            button.setToolTip(f"Fix the graph first: {problem}" if problem else tip)
+        self.buttons.set_blocker(problem)
         self._training_changed(self.controller.is_training())
 
     def document_changed(self) -> None:
@@ -255,21 +254,13 @@ class TrainingDock(QDockWidget):
 
     # -- reactions --------------------------------------------------------------------------------
     def _training_changed(self, on: bool) -> None:
-        self.train_button.setEnabled(not on and not self.blocker)
-        self.compare_button.setEnabled(not on and not self.blocker)
-        self.pause_button.setEnabled(on)
-        self.stop_button.setEnabled(on)
+        self.buttons.set_training(on, bool(self.blocker))
         self.form.setEnabled(not on)
         self.note.setVisible(on)
         if not on and self.comparison_notice and self.banner.text() == self.comparison_notice:
             self.banner.hide()   # both runs have finished: the Plain vs residual tab has the verdict now
         if not on:
             self.comparison_notice = ""
-        if not on and self.pause_button.isChecked():
-            self.pause_button.blockSignals(True)
-            self.pause_button.setChecked(False)
-            self.pause_button.setText("Pause")
-            self.pause_button.blockSignals(False)
         self.trainingActiveChanged.emit(on)
 
     def _run_changed(self, run_id: str) -> None:
