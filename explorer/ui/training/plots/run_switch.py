@@ -39,7 +39,7 @@ class RunSwitch(QWidget):
         self.box.clear()
         for rid in c.run_ids():
             rec = c.record(rid)
-            self.box.addItem(f"{rec.name} ({rec.status})", rid)
+            self.box.addItem(rec.name if rec.status == "finished" else f"{rec.name} ({rec.status})", rid)
         self.box.setCurrentIndex(self.box.findData(c.focus) if c.focus else -1)
         self.box.setToolTip(self.box.currentText() or "no run selected")
         self.box.blockSignals(False)
