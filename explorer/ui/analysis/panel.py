@@ -56,6 +56,22 @@ class AnalysisPanel(QWidget):
 
     # -- layout -------------------------------------------------------------------------------------
     def _build(self, controller) -> None:
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self._control_column(controller))
+        row.addWidget(self._result_column(), 1)
+        self.tool_box.currentIndexChanged.connect(self._tool_changed)
+        self.picker.targetChanged.connect(self._target_changed)
+        self.picker.folderAdded.connect(self._folder_added)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.clicked.connect(lambda: self._say("cancelling: the tool stops at its next batch…"))
+        self.png_button.clicked.connect(self._export_png)
+        self.csv_button.clicked.connect(self._export_csv)
+        self._tool_changed()
+
+    def _control_column(self, controller) -> QWidget:
+        """Left: tool, target, the tool's options, Run and Cancel, progress (scrolled), the status line."""
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(4, 4, 4, 4)
@@ -88,14 +104,18 @@ class AnalysisPanel(QWidget):
         self.progress_bar.hide()
         col.addWidget(self.progress_bar)
         col.addStretch(1)
+        return self._with_status(left)
+
+    def _with_status(self, controls: QWidget) -> QWidget:
+        """``controls`` scrolled, at the panel's left width, with the status line under them."""
         scroll = QScrollArea()
-        scroll.setWidget(left)
+        scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self._controls = left
+        self._controls = controls
         scroll.viewport().installEventFilter(self)
-        left.installEventFilter(self)
+        controls.installEventFilter(self)
         # The status line (where failures are told) sits under the scrolled controls, not inside them: a
         # scroll area sizes its widget without the wrapped label's height for its width, and cut it off.
         self.status = QLabel(wordWrap=True)
@@ -109,7 +129,10 @@ class AnalysisPanel(QWidget):
         outer.setSpacing(0)
         outer.addWidget(scroll, 1)
         outer.addWidget(self.status)
+        return column
 
+    def _result_column(self) -> QWidget:
+        """Right: the verdict over the tool's view, then when it was computed and the export buttons."""
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(4, 4, 4, 4)
@@ -134,21 +157,7 @@ class AnalysisPanel(QWidget):
         exports.addWidget(self.png_button)
         exports.addWidget(self.csv_button)
         rcol.addLayout(exports)
-
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(column)
-        row.addWidget(right, 1)
-
-        self.tool_box.currentIndexChanged.connect(self._tool_changed)
-        self.picker.targetChanged.connect(self._target_changed)
-        self.picker.folderAdded.connect(self._folder_added)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self.runner.cancel)
-        self.cancel_button.clicked.connect(lambda: self._say("cancelling: the tool stops at its next batch…"))
-        self.png_button.clicked.connect(self._export_png)
-        self.csv_button.clicked.connect(self._export_csv)
-        self._tool_changed()
+        return right
 
     def eventFilter(self, watched, event) -> bool:
         # A scroll area gives its widget the height of its size hint, which counts a wrapped label (the
