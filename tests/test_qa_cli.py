@@ -153,3 +153,12 @@ def test_lesson_run_never_replaces_another_lessons_result_or_writes_into_a_study
         assert main(["lesson", "run", "2", "--out", str(folder)]) == 2
         assert words in _one_error(capsys)
         assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+def test_gradflow_verdict_spans_read_as_numbers_with_a_decimal(capsys):
+    """Was '(1 orders)': the spans are printed to one decimal, '(1.0 orders)'."""
+    import re
+    assert main(["analyze", "gradflow", "resnet20_digits", "--batch-size", "8"]) == 0
+    out = capsys.readouterr().out
+    spans = re.findall(r"([\d.]+) orders", out)
+    assert spans and all(re.fullmatch(r"\d+\.\d", s) for s in spans), spans

@@ -148,7 +148,7 @@ def compare_verdict(name: str, net: DepthProfile, twin_name: str, twin: DepthPro
     rn, rt = net.ratio_first_last(), twin.ratio_first_last()
     sn, st = net.spread_orders(), twin.spread_orders()
     head = (f"{regime}: the gradient at {twin_name}'s first layer is {_times(rt)} that at its last "
-            f"(norms span {st:.2g} orders of magnitude); {name}'s is {_times(rn)} ({sn:.2g} orders)")
+            f"(norms span {st:.1f} orders of magnitude); {name}'s is {_times(rn)} ({sn:.1f} orders)")
     if not (math.isfinite(rn) and math.isfinite(rt)) or rn <= 0 or rt <= 0:
         return head
     gap = math.log10(rt) - math.log10(rn)
