@@ -90,6 +90,9 @@ def test_try_next_runs_a_variation_and_the_runs_open_in_the_training_view(lesson
     QTest.mouseClick(win.page.open_runs, Qt.MouseButton.LeftButton)
     controller = mw.training_dock.controller
     assert len(controller.run_ids()) == before + 4 and controller.focus in controller.run_ids()
+    assert not win.isVisible() and mw.training_dock.isVisible()   # the view is not left behind the lessons
+    _click_toolbar(mw, "Lessons")
+    assert win.isVisible() and win.page.verdict.text().startswith("Reproduced")
 
 
 def test_cancel_stops_a_running_lesson(lessons_window, qtbot):

@@ -66,16 +66,24 @@ class Lessons:
         if dock is None or not feeds:
             return
         dock.controller.show_runs(feeds)
-        dock.show()
-        dock.raise_()
+        self._bring_forward(dock)
 
     def _open_study(self, folder: str) -> None:
         dock = self.mw.findChild(QDockWidget, "dock_study")
         if dock is None:
             return
         dock.panel.open_folder(folder)
+        self._bring_forward(dock)
+
+    def _bring_forward(self, dock: QDockWidget) -> None:
+        """Show the result's view in front. The lessons window stays above the main window (it is its child
+        window), so it steps aside; the Lessons button brings it back on the same page."""
         dock.show()
         dock.raise_()
+        if self.window is not None:
+            self.window.hide()
+        self.mw.raise_()
+        self.mw.activateWindow()
 
     def shutdown(self) -> bool:
         return self.window.shutdown() if self.window is not None else True
