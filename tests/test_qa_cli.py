@@ -162,3 +162,12 @@ def test_gradflow_verdict_spans_read_as_numbers_with_a_decimal(capsys):
     out = capsys.readouterr().out
     spans = re.findall(r"([\d.]+) orders", out)
     assert spans and all(re.fullmatch(r"\d+\.\d", s) for s in spans), spans
+
+
+def test_study_refuses_the_other_kinds_option(tmp_path, capsys):
+    """Was: `study depth resnet --depths 8 --archs x` ignored --archs and trained a full study."""
+    assert main(["study", "depth", "resnet", "--depths", "8", "--archs", "x", "--out", str(tmp_path / "d")]) == 2
+    assert "--archs is for `study grid`" in _one_error(capsys)
+    assert main(["study", "grid", "--archs", "resnet8", "--depths", "8", "--out", str(tmp_path / "g")]) == 2
+    assert "--depths is for `study depth`" in _one_error(capsys)
+    assert not any(tmp_path.iterdir())

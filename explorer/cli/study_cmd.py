@@ -81,6 +81,10 @@ def _check_options(args) -> None:
             raise UserError(f"study {args.action} takes only STUDY_DIR (and --json / -o), not --{used[0]}")
     elif args.output:
         raise UserError("-o/--output is for `study report`")
+    if args.action == "depth" and args.archs:
+        raise UserError("--archs is for `study grid`; study depth builds FAMILY at each of --depths")
+    if args.action == "grid" and args.depths:
+        raise UserError("--depths is for `study depth`; study grid trains the networks named by --archs")
     if args.action == "depth" and not args.depths and not args.resume:
         raise UserError("study depth needs --depths, e.g. --depths 20,32,56")
     if args.action == "grid" and not args.archs and not args.resume:
