@@ -2,8 +2,9 @@
 failing trials, the verdict's wording, the report, and damaged or foreign study folders.
 
 One tiny study (resnet at depths 8 and 14 with plain twins, 5 steps on digits) is run once through the
-command line on the local pool and once on Ray (a local instance with 2 CPUs, started once); the runner's
-own rules are checked with an in-process fake executor that trains nothing.
+command line on the local pool and once on Ray (a local instance started once), each with one worker process
+(one more would only import torch again on two cores); the runner's own rules, two trials at once among them,
+are checked with an in-process fake executor that trains nothing.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def ray_local():
     ray = pytest.importorskip("ray")
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     if started:
         ray.shutdown()
@@ -49,7 +50,7 @@ def local_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("local") / "study"
     buf, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        code = main(["study", "depth", "resnet", *TINY, "--json", "--out", str(out), "--workers", "2"])
+        code = main(["study", "depth", "resnet", *TINY, "--json", "--out", str(out), "--workers", "1"])
     assert code == 0, err.getvalue()
     return out, strict_json.loads(buf.getvalue()), err.getvalue()
 
