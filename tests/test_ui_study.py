@@ -172,13 +172,19 @@ def test_an_opened_study_shows_its_own_settings_in_the_form(study_view, qtbot):
     assert panel.depths.text() == "8,14" and panel.twin.isChecked() and panel.seeds.value() == 1
 
 
+def _frame(panel):
+    (x0, x1), (y0, y1) = panel.figure.getPlotItem().getViewBox().viewRange()
+    return -5 < x0 < 1 and 40 < x1 < 100 and -10 < y0 < 1 and 90 < y1 < 110
+
+
 def test_new_study_after_a_finished_one_starts_from_an_empty_figure_and_a_fresh_folder(study_view, qtbot):
     w, panel, _ = study_view
+    assert _frame(panel)   # an empty figure frames depths and percentages, not -0.4..0.4 "(x0.001)"
     QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     _finished(qtbot, panel, "finished")
     old = panel.folder.text()
     w.activateWindow()
     QTest.keyClick(w, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert panel.folder.text() != old and panel.verdict.text() == "" and panel.status.text() == ""
-    assert len(panel.figure.points[True].points()) == 0 and not panel.losses.curves
+    assert len(panel.figure.points[True].points()) == 0 and not panel.losses.curves and _frame(panel)
     assert panel.start_button.text() == "&Start" and panel.depths.text() == "8,14"   # the form is kept

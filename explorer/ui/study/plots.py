@@ -40,11 +40,24 @@ class DepthPlot(pg.PlotWidget):
                                                     hoverable=True, tip=self.tip)
             self.points[plain].sigClicked.connect(self._clicked)
             self.addItem(self.points[plain])
+        for side in ("left", "bottom"):
+            self.getAxis(side).enableAutoSIPrefix(False)   # no "(x0.001)" beside a depth or a percentage
+        self._empty_range()
+
+    def _empty_range(self) -> None:
+        """Before any trial finishes: a plausible frame (depths 0-60, errors 0-100 %), not the
+        -400..400 that empty items autorange to."""
+        self.setXRange(0, 60, padding=0.05)
+        self.setYRange(0, 100, padding=0.05)
 
     def set_results(self, summary: list[dict], trials: list[dict]) -> None:
         self.trials = {}
         depths = sorted({r["depth"] for r in summary})
         self.getAxis("bottom").setTicks([[(d, str(d)) for d in depths]] if depths else None)  # whole depths only
+        if depths:
+            self.enableAutoRange()
+        else:
+            self._empty_range()
         for t in trials:
             self.trials.setdefault((t["depth"], t["plain"]), []).append(t)
         for plain, _, _ in KINDS:
