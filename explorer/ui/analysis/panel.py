@@ -11,9 +11,10 @@ import re
 import time
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
+from explorer.ui.analysis.panel_rows import ExportRow, RunRow
 from explorer.ui.analysis.results_file import Results, load_results
 from explorer.ui.analysis.target_picker import TargetPicker
 from explorer.ui.analysis.targets import GRAPH_KEY, GRAPH_RESULTS
@@ -41,7 +42,7 @@ class AnalysisPanel(QWidget):
         self._results: dict[str, Results] = {}     # target key -> its results (loaded once)
         self._running: tuple[str, str, Results] | None = None   # tool name, target key, where it goes
         self._build(controller)
-        self.runner.progress.connect(self._progress)
+        self.runner.progress.connect(self.run_row.progress)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
         self.runner.cancelled.connect(self._cancelled)
@@ -91,18 +92,8 @@ class AnalysisPanel(QWidget):
         for t in self.tools:
             self.options.addWidget(t.options)
         col.addWidget(self.options)
-        buttons = QHBoxLayout()
-        self.run_button = QPushButton("Run")
-        self.run_button.setDefault(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        buttons.addWidget(self.run_button)
-        buttons.addWidget(self.cancel_button)
-        col.addLayout(buttons)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setTextVisible(True)
-        self.progress_bar.hide()
-        col.addWidget(self.progress_bar)
+        self.run_row = RunRow()
+        col.addWidget(self.run_row)
         col.addStretch(1)
         return self._with_status(left)
 
@@ -148,16 +139,15 @@ class AnalysisPanel(QWidget):
             self.stack.addWidget(self.views[t.name])
         rcol.addWidget(self.stack, 1)
         rcol.addStretch(0)   # takes the room only while the stack is hidden (no result yet)
-        exports = QHBoxLayout()
-        self.png_button = QPushButton()
-        self.csv_button = QPushButton()
-        self.saved_label = QLabel()
-        self.saved_label.setStyleSheet("color: palette(placeholder-text);")
-        exports.addWidget(self.saved_label, 1)
-        exports.addWidget(self.png_button)
-        exports.addWidget(self.csv_button)
-        rcol.addLayout(exports)
+        self.export_row = ExportRow()
+        rcol.addWidget(self.export_row)
         return right
+
+    # The rows' buttons under the names the window's tests and menus use.
+    run_button = property(lambda self: self.run_row.run_button)
+    cancel_button = property(lambda self: self.run_row.cancel_button)
+    png_button = property(lambda self: self.export_row.png_button)
+    csv_button = property(lambda self: self.export_row.csv_button)
 
     def eventFilter(self, watched, event) -> bool:
         # A scroll area gives its widget the height of its size hint, which counts a wrapped label (the
@@ -194,10 +184,7 @@ class AnalysisPanel(QWidget):
         self.options.updateGeometry()
         self.stack.setCurrentWidget(self.views[t.name])
         self.summary.setText(t.summary)
-        self.png_button.setText(f"Save {t.title.lower()} picture (PNG)…")
-        self.csv_button.setText(f"Save {t.title.lower()} data (CSV)…")
-        self.png_button.setToolTip(f"The {t.title.lower()} plots as shown, with the legend and verdict line")
-        self.csv_button.setToolTip(f"The numbers the {t.title.lower()} plots draw, one row per point")
+        self.export_row.set_tool(t.title)
         self._show_saved()
 
     def _target_changed(self) -> None:
@@ -243,8 +230,7 @@ class AnalysisPanel(QWidget):
                 self.verdict.setText(f"{t.title} is running on {where}…")
             else:
                 self.verdict.setText(f"{t.title} has not run on {where} yet: press Run.")
-            self.saved_label.setText("")
-            self._exports(False)
+            self.export_row.set_result(None)
             return
         try:
             view.show_result(result)
@@ -253,20 +239,15 @@ class AnalysisPanel(QWidget):
             view.clear()
             self.stack.hide()
             self.verdict.setText(f"the saved {t.title.lower()} result could not be shown ({e}); run it again")
-            self._exports(False)
+            self.export_row.set_result(None)
             return
         when = result.get("computed")
-        self.saved_label.setText(f"{target.label}, computed {time.strftime('%Y-%m-%d %H:%M', time.localtime(when))}"
-                                 if isinstance(when, (int, float)) else target.label)
-        self._exports(True)
+        self.export_row.set_result(f"{target.label}, computed {time.strftime('%Y-%m-%d %H:%M', time.localtime(when))}"
+                                   if isinstance(when, (int, float)) else target.label)
         # Lay the view out now (plots shown or hidden by this result), so whoever hears resultShown finds
         # the plots where they will be drawn.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.resultShown.emit(t.name)
-
-    def _exports(self, on: bool) -> None:
-        self.png_button.setEnabled(on)
-        self.csv_button.setEnabled(on)
 
     # -- running --------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -291,18 +272,9 @@ class AnalysisPanel(QWidget):
         self.runner.cancel()
 
     def _busy(self, busy: bool) -> None:
-        self.run_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
+        self.run_row.set_busy(busy)
         self.tool_box.setEnabled(not busy)
         self.picker.setEnabled(not busy)
-        self.progress_bar.setVisible(busy)
-        if busy:
-            self.progress_bar.setRange(0, 0)   # busy until the first progress report
-
-    def _progress(self, what: str, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, max(1, total))
-        self.progress_bar.setValue(done)
-        self.progress_bar.setFormat(f"{what}: {done} of {total}")
 
     def _finished(self, result: dict) -> None:
         if self._running is None:
