@@ -171,3 +171,16 @@ def test_study_refuses_the_other_kinds_option(tmp_path, capsys):
     assert main(["study", "grid", "--archs", "resnet8", "--depths", "8", "--out", str(tmp_path / "g")]) == 2
     assert "--depths is for `study depth`" in _one_error(capsys)
     assert not any(tmp_path.iterdir())
+
+
+def test_two_pt2_exports_of_one_seed_hold_the_same_records(tmp_path):
+    """Was: the archive kept a random example batch, so two exports of one seed differed in it."""
+    import zipfile
+    records = []
+    for name in ("a", "b"):
+        assert main(["export", "resnet20_digits", "--format", "pt2", "-o", str(tmp_path / f"{name}.pt2")]) == 0
+        with zipfile.ZipFile(tmp_path / f"{name}.pt2") as z:
+            records.append({i.filename.split("/", 1)[1]: z.read(i) for i in z.infolist()
+                            if "/data/" in i.filename})  # the example batch, the weights (graph names vary)
+    assert any("sample_inputs" in name for name in records[0])
+    assert records[0] == records[1]
