@@ -188,3 +188,4 @@ def test_new_study_after_a_finished_one_starts_from_an_empty_figure_and_a_fresh_
     assert panel.folder.text() != old and panel.verdict.text() == "" and panel.status.text() == ""
     assert len(panel.figure.points[True].points()) == 0 and not panel.losses.curves and _frame(panel)
     assert panel.start_button.text() == "&Start" and panel.depths.text() == "8,14"   # the form is kept
+    assert "analyze" not in panel.family.toolTip()   # the window names no command to run

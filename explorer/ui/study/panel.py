@@ -64,8 +64,8 @@ class StudyPanel(QWidget):
         self.family = QComboBox()
         self.family.setEditable(True)
         self.family.addItems(FAMILIES)
-        self.family.setToolTip("a preset-name prefix (resnet, preact_resnet, …) or one preset or graph file as "
-                               "the template, as `analyze depth-sweep` takes it")
+        self.family.setToolTip("a preset-name prefix (resnet, preact_resnet, …), or one preset or graph file "
+                               "used as the template for every depth")
         self.depths = QLineEdit("8,14")
         self.depths.setToolTip("total weight layers, comma-separated, e.g. 20,32,56")
         self.archs = QLineEdit("resnet20,preact_resnet20")
