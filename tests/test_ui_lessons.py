@@ -70,7 +70,7 @@ def test_two_clicks_from_the_start_screen_to_lesson_1s_verdict(lessons_window, q
     assert shown.args == [1, "reproduced"] and fake.calls == [(1, None, False)]
     assert win.page.result.isVisible() and win.page.verdict.text() == "Reproduced"
     assert "✔" in win.page.got.text() and "plain.deepest.train_err" in win.page.got.text()
-    assert win.list.item(0).text().endswith("✔")
+    assert win.list.item(0).text().endswith("✔") and win.page.history.text().startswith("Run once; the last on")
     # the lessons document remembers it: a new book over the same folder has the run and its result
     book = LessonBook(tmp_path / "lessons")
     assert [e.verdict for e in book.runs_of(1)] == ["reproduced"]

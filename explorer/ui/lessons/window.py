@@ -100,7 +100,8 @@ class LessonsWindow(QWidget):
         if not runs:
             return "Not run yet."
         when = time.strftime("%d %b %H:%M", time.localtime(runs[-1].when))
-        return f"Run {len(runs)} time(s); the last on {when}, kept in {self.book.folder / runs[-1].folder}."
+        times = "once" if len(runs) == 1 else f"{len(runs)} times"
+        return f"Run {times}; the last on {when}, kept in {self.book.folder / runs[-1].folder}."
 
     # -- running ------------------------------------------------------------------------------------------
     def run(self, variation: int = 0, full: bool = False) -> None:
