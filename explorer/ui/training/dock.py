@@ -21,12 +21,12 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QDockWidget, QInputDialog, QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDockWidget, QInputDialog, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from explorer.graph.fileio import FileFormatError, loads_graph
 from explorer.graph.model import Graph
 from explorer.ui.training.comparison_view import ComparisonView
+from explorer.ui.training.form_scroll import FormScroll
 from explorer.ui.training.freeze_set import FreezeSet
 from explorer.ui.training.notice_banner import NoticeBanner
 from explorer.ui.training.plots.gradient_panel import GradientPanel
@@ -36,9 +36,7 @@ from explorer.ui.training.run_controller import RunController
 from explorer.ui.training.run_list import RunList
 from explorer.ui.training.settings_form import BUILT_IN, SettingsForm
 from explorer.ui.training.status_widget import TrainingStatus
-from explorer.ui.wheel_guard import guard_wheel
 
-FROZEN_NOTE = "Training works on a copy of the graph taken when you press Train: edits apply to the next run."
 FINE_TUNE_SAMPLES = 200   # the small-data case, unless the form limits the samples already
 
 
@@ -69,11 +67,7 @@ class TrainingDock(QDockWidget):
         self.gradients = GradientPanel(c, on_error=self._error)
         self.comparison = ComparisonView(c, on_error=self._error)
         self.status = TrainingStatus(c)
-        self.status_in_dock = True
-        self.note = QLabel(FROZEN_NOTE)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: palette(placeholder-text);")
-        self.note.setVisible(False)
+        self.form_scroll = FormScroll(self.form)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.metrics, "Loss && accuracy")
         self.tabs.addTab(self.gradients, "Gradients")
@@ -89,39 +83,24 @@ class TrainingDock(QDockWidget):
     stop_button = property(lambda self: self.buttons.stop)
     compare_button = property(lambda self: self.buttons.compare)
     button_row = property(lambda self: self.buttons)
+    note = property(lambda self: self.form_scroll.note)   # "works on a copy": shown while a run trains
 
     def _error(self, text: str) -> None:
         self.banner.show_message(text, "error")
 
     def _controls(self) -> QWidget:
         """The left column: the scrolling form, the fixed row of run buttons, the run list."""
-        # The form scrolls up and down only, at least as wide as its labels and fields (Tab never scrolls it
-        # sideways), and the wheel scrolls it without changing a field the user has not clicked into.
-        form_column = QWidget()
-        fl = QVBoxLayout(form_column)
-        fl.setContentsMargins(0, 0, 0, 0)
-        fl.addWidget(self.note)
-        fl.addWidget(self.form)
-        fl.addStretch(1)
-        guard_wheel(self.form)
-        self.form_scroll = scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(form_column)
-        scroll.setMinimumHeight(60)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(4, 2, 4, 2)
         ll.setSpacing(3)   # on a 768 px screen every pixel of this column is the form's
-        ll.addWidget(scroll, 1)
+        ll.addWidget(self.form_scroll, 1)
         ll.addWidget(self.buttons)
         ll.addWidget(QLabel("Runs (tick to overlay)"))
         ll.addWidget(self.runs)
         # The form takes the height the run list does not need (three to five rows; more rows scroll).
         self.runs.setMaximumHeight(self.runs.minimumHeight() + 2 * self.runs.verticalHeader().defaultSectionSize())
-        left.setMinimumWidth(max(self.buttons.minimumSizeHint().width(), form_column.minimumSizeHint().width()
-                                 + scroll.verticalScrollBar().sizeHint().width()) + 8)
+        left.setMinimumWidth(max(self.buttons.minimumSizeHint().width(), self.form_scroll.needed_width()) + 8)
         return left
 
     def _body(self, controls: QWidget) -> QWidget:

@@ -108,7 +108,6 @@ def install_training(mw: QMainWindow, area=Qt.DockWidgetArea.BottomDockWidgetAre
     dock.tabs.setMinimumHeight(160)
     # The progress goes to the status bar, the one place that is always on screen.
     dock.widget().layout().removeWidget(dock.status)
-    dock.status_in_dock = False
     mw.statusBar().addPermanentWidget(dock.status)
     dock.statusMessage.connect(lambda text: mw.statusBar().showMessage(text, 8000))
 
