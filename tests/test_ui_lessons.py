@@ -105,6 +105,7 @@ def test_cancel_stops_a_running_lesson(lessons_window, qtbot):
     assert win.page.cancel_button.isEnabled() and not win.page.run_button.isEnabled()
     with qtbot.waitSignal(win.runner.cancelled, timeout=10_000):
         QTest.mouseClick(win.page.cancel_button, Qt.MouseButton.LeftButton)
+        assert "cancelling" in win.page.status.text() and not win.page.cancel_button.isEnabled()
         fake.gate.set()
     qtbot.waitUntil(lambda: win.page.run_button.isEnabled(), timeout=10_000)
     assert "cancelled" in win.page.status.text() and not win.book.runs_of(1)

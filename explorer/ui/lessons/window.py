@@ -57,7 +57,7 @@ class LessonsWindow(QWidget):
             self._label_item(item, lesson)
         self.list.currentRowChanged.connect(self._chosen)
         self.page.runRequested.connect(self.run)
-        self.page.cancelRequested.connect(self.runner.cancel)
+        self.page.cancelRequested.connect(self.cancel)
         self.page.openRunsRequested.connect(self.open_runs)
         self.runner.progress.connect(self.page.show_progress)
         self.runner.finished.connect(self._finished)
@@ -144,6 +144,9 @@ class LessonsWindow(QWidget):
 
     def cancel(self) -> None:
         self.runner.cancel()
+        # The trainings stop at their next step, which can take seconds: say so, and take no second click.
+        self.page.cancel_button.setEnabled(False)
+        self.page.show_status("cancelling: the running trainings stop at their next step…")
 
     def shutdown(self) -> bool:
         return self.runner.shutdown()
