@@ -184,3 +184,15 @@ def test_two_pt2_exports_of_one_seed_hold_the_same_records(tmp_path):
                             if "/data/" in i.filename})  # the example batch, the weights (graph names vary)
     assert any("sample_inputs" in name for name in records[0])
     assert records[0] == records[1]
+
+
+def test_import_weights_never_writes_into_a_study_folder(run, tmp_path, capsys):
+    """Was: a study's folder holds no run's files, so import-weights (even without --force) wrote its run there
+    and `study status` then refused the folder."""
+    study = tmp_path / "s"
+    open_study(SPEC, study)
+    before = sorted(p.name for p in study.iterdir())
+    for force in ([], ["--force"]):
+        assert main(["import-weights", "resnet20_digits", str(run / "last.pt"), "-o", str(study), *force]) == 2
+        assert "is a study's folder (study.json)" in _one_error(capsys)
+    assert sorted(p.name for p in study.iterdir()) == before

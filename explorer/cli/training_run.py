@@ -153,15 +153,12 @@ def checked(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
-# Folders another command owns: a run's files written among them make that command refuse its own folder.
-OTHER_FOLDERS = {"study.json": "a study's", "lesson.json": "a lesson's"}
-
-
 def _refuse_other_folders(out_dir: str | None) -> None:
-    from pathlib import Path
-    for name, what in OTHER_FOLDERS.items():
-        if out_dir and (Path(out_dir) / name).is_file():
-            raise UserError(f"{out_dir} is {what} folder ({name}), not a run's: choose another --out folder")
+    """A study's or a lesson's folder takes no run's files (their commands would then refuse it)."""
+    from explorer.train.run_dir import owned_elsewhere
+    problem = owned_elsewhere(out_dir) if out_dir else None
+    if problem:
+        raise UserError(problem.replace("another folder", "another --out folder"))
 
 
 def load_graph(arch: str):

@@ -19,6 +19,11 @@ RUN_FILES = ("graph.json", "config.json", "last.pt", "best.pt", "metrics.csv", "
              PROVENANCE)
 
 
+# Folders another command owns, by the file that marks them: a run written among their files makes that
+# command refuse its own folder (`study status`: "not a file a study writes").
+OTHER_OWNERS = {"study.json": "a study's", "lesson.json": "a lesson's"}
+
+
 class RunDirError(ValueError):
     """The folder cannot take the new run; the message names the folder, what is in the way and the fix."""
 
@@ -29,12 +34,22 @@ def run_files(folder: str | os.PathLike) -> list[str]:
     return [name for name in RUN_FILES if (folder / name).exists()] if folder.is_dir() else []
 
 
+def owned_elsewhere(folder: str | os.PathLike) -> str | None:
+    """Why ``folder`` may take no run (a study's or a lesson's folder), else None."""
+    for name, whose in OTHER_OWNERS.items():
+        if (Path(folder) / name).is_file():
+            return f"{folder} is {whose} folder ({name}), not a run's: choose another folder"
+    return None
+
+
 def check_target(folder: str | os.PathLike, replace: bool = False) -> bool:
     """Whether ``folder`` holds a run (then ``replace`` must be given); raises RunDirError when it may not
     take one. Cheap: callers ask before slow work."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise RunDirError(f"{folder} is a file, not a run folder: choose a folder")
+    if owned_elsewhere(folder):
+        raise RunDirError(owned_elsewhere(folder))
     held = run_files(folder)
     if held and not replace:
         raise RunDirError(f"{folder} already holds a run ({', '.join(held)}): add --force to replace it whole, "
