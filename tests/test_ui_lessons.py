@@ -127,3 +127,20 @@ def test_the_family_lesson_plots_accuracy_against_cost(lessons_window, qtbot):
         QTest.mouseClick(win.page.run_button, Qt.MouseButton.LeftButton)
     assert win.page.family.isVisible() and len(win.page.family.points) == 8
     assert win.page.family.points[0][:2] == ("basic", 1000.0)
+
+
+def test_a_long_lesson_shows_how_long_is_left(lessons_window, qtbot):
+    mw, _ = lessons_window()
+    mw.lessons.show(1)
+    win = mw.lessons.window
+    now = [100.0]
+    win.page.clock = lambda: now[0]
+    win.page.set_running(True)
+    win.runner.progress.emit("study trials done", 0, 4)
+    assert win.page.progress.format() == "study trials done: 0/4"      # no pace yet, no guess
+    now[0] += 30
+    win.runner.progress.emit("study trials done", 1, 4)
+    assert win.page.progress.format() == "study trials done: 1/4, about 1:30 left"
+    now[0] += 30
+    win.runner.progress.emit("study trials done", 4, 4)
+    assert win.page.progress.format() == "study trials done: 4/4"

@@ -7,6 +7,7 @@ from the lessons document), and says what the person asked for through its signa
 from __future__ import annotations
 
 import html
+import time
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
@@ -168,6 +169,7 @@ class LessonPage(QScrollArea):
         self.result.show()
 
     def set_running(self, running: bool) -> None:
+        self._pace = None   # a new run's ETA knows nothing of the last one's pace
         self.run_button.setEnabled(not running)
         self.full.setEnabled(not running)
         for b in self.try_buttons:
@@ -178,10 +180,23 @@ class LessonPage(QScrollArea):
             self.progress.setRange(0, 0)
             self.result.hide()
 
+    clock = staticmethod(time.monotonic)   # a test puts a fake clock here
+
     def show_progress(self, what: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(done, total))
-        self.progress.setFormat(f"{what}: {done:,}/{total:,}")
+        self.progress.setFormat(f"{what}: {done:,}/{total:,}{self._eta(what, done, total)}")
+
+    def _eta(self, what: str, done: int, total: int) -> str:
+        """', about 2:10 left' from this stage's pace so far; nothing until one unit of it has finished."""
+        now = self.clock()
+        if getattr(self, "_pace", None) is None or self._pace[0] != what or done < self._pace[2]:
+            self._pace = (what, now, done)
+        _, start, first = self._pace
+        if done <= first or done >= total:
+            return ""
+        left = (now - start) / (done - first) * (total - done)
+        return f", about {int(left) // 60}:{int(left) % 60:02d} left"
 
     def show_status(self, text: str) -> None:
         self.status.setText(text)
