@@ -42,16 +42,33 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
         self.dialogs = dialogs or Dialogs(self)
-
         self.edit = EditActions(self.document, self.scene, self.view, self)
         self.files = FileActions(self.document, self.scene, self.dialogs, self)
         self.files.layout_hint = self.edit.layout_hint
+        self._build_panels(theme)
+        self.menus = build_menus(self)
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self._install_actions()
+        self._connect()
+        self._install_panels()
+        self.setAcceptDrops(True)
+        self._update_title()
+        self.placement = WindowPlacement(self, self.settings)
+        self.placement.restore()
+
+    # Kept by the menus; later panels add their docks' toggles to View ▸ Panels.
+    fit_action = property(lambda self: self.menus.fit_action)
+    panels_menu = property(lambda self: self.menus.panels_menu)
+
+    # -- composition ----------------------------------------------------------------------------
+    def _build_panels(self, theme) -> None:
+        """The palette, inspector and problems list in their docks, the summary in the status bar."""
         self.palette = Palette(theme.dark)
         self.inspector = Inspector(self.document.graph, self.document.stack, self.analysis,
                                    (self.edit.open_inside, self.edit.expand, self.edit.split))
         self.problems = ProblemsList(self.analysis)
         self.summary = SummaryBar(self.analysis, self.document.dataset)
-
         self.palette_dock = self.add_panel(self.palette, "Palette", Qt.LeftDockWidgetArea)
         self.inspector_dock = self.add_panel(self.inspector, "Inspector", Qt.RightDockWidgetArea)
         self.problems_dock = self.add_panel(self.problems, "Problems", Qt.BottomDockWidgetArea)
@@ -59,16 +76,18 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 300], Qt.Horizontal)
         self.resizeDocks([self.problems_dock], [90], Qt.Vertical)
         self.statusBar().addPermanentWidget(self.summary, 1)
-        self.menus = build_menus(self)
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
-            self.panels_menu.addAction(dock.toggleViewAction())
+
+    def _install_actions(self) -> None:
+        """Import and code export, each installed by its own module (which adds its menu entries)."""
+        from explorer.ui.export_code_dialog import install_export_code
         from explorer.ui.import_actions import install_import_actions
 
         self.imports = install_import_actions(self)
-        from explorer.ui.export_code_dialog import install_export_code
-
         self.export_code = install_export_code(self)
-        self._connect()
+
+    def _install_panels(self) -> None:
+        """The training, analysis, lessons and study panels, each installed by its own package (which adds its
+        menus and docks)."""
         from explorer.ui.training import install_training
 
         self.training_dock = install_training(self)
@@ -81,16 +100,7 @@ class MainWindow(QMainWindow):
         from explorer.ui.study import install_study
 
         self.study_dock = install_study(self)
-        self.setAcceptDrops(True)
-        self._update_title()
-        self.placement = WindowPlacement(self, self.settings)
-        self.placement.restore()
 
-    # Kept by the menus; later panels add their docks' toggles to View ▸ Panels.
-    fit_action = property(lambda self: self.menus.fit_action)
-    panels_menu = property(lambda self: self.menus.panels_menu)
-
-    # -- composition ----------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str, area=Qt.RightDockWidgetArea) -> QDockWidget:
         """Dock ``widget`` under ``title`` and list it in View ▸ Panels."""
         dock = QDockWidget(title, self)
