@@ -10,12 +10,15 @@ from __future__ import annotations
 from explorer.graph.model import DIRECTIONS, Graph
 from explorer.util.gc_pause import gc_paused
 
-COLUMN = 260.0  # node width (180) plus room for a shape label on the edge between two nodes
+# Node width (180) plus room for a shape label on the edge between two nodes ("16×8×8"; a wider one is
+# lifted above the gap), narrow enough that the 11 layers of the startup ResNet fit one row of a
+# 1920-pixel window at a zoom that still draws each node's parameter line.
+COLUMN = 230.0
 ROW = 120.0  # the tallest node (three lines of parameters, 92) plus a gap
 BAND_GAP = 150.0  # between wrapped bands: room for skip arcs above a band and the edges that wrap
 # Top-down, columns become rows: nodes are wider than tall, so a layer step gets the node height plus
 # a label's room (ALONG) and a row step the node width plus a gap (ACROSS).
-TB_ALONG, TB_ACROSS = 0.55, 1.8
+TB_ALONG, TB_ACROSS = 0.62, 1.8   # along: 143 px per layer, as before COLUMN narrowed
 MAX_FIT_BANDS = 24
 
 

@@ -19,6 +19,7 @@ from explorer.network.transforms import (collapse_to_stage, expand_all, expand_i
 from explorer.ui import commands
 from explorer.ui.canvas.node_item import MAX_NODE_H, NODE_W
 from explorer.ui.canvas.scene import layers_fit
+from explorer.ui.document import DEFAULT_PRESET
 from explorer.ui.mime import GRAPH_MIME
 
 
@@ -204,6 +205,15 @@ class EditActions(QObject):
             steps.append(commands.MoveNodes(self.graph, moves, "Auto-layout"))
         self._run_steps("Auto-layout", steps)
         self.view.fit()
+
+    def arrange_startup(self) -> None:
+        """The window's own startup network, untouched (no file, no edits), laid out again once the view
+        has its real size: in as few bands as keep each node's parameter line at fitted zoom, one row
+        where the window is wide enough. Not an edit: nothing to undo or save."""
+        if self.doc.path is not None or self.doc.stack.count() or self.graph.name != DEFAULT_PRESET:
+            return
+        direction, aspect = self.layout_hint(self.direction)
+        layered_layout(self.graph, direction, suggest_wrap(self.graph, aspect, fits=self.view_layers(direction)))
 
     def view_layers(self, direction: str) -> int:
         """How many layers fit across the view while node text stays readable."""

@@ -7,6 +7,15 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QMainWindow
 
 
+MAX_W, MAX_H = 1920, 1040   # a 1920×1080 screen, less a panel: the startup network fits one row of the canvas there
+
+
+def opening_size(screen_w: int, screen_h: int) -> tuple[int, int]:
+    """The window's first size on a screen whose free area is ``screen_w``×``screen_h``: never beyond it
+    (40 px left for a panel's height), at most ``MAX_W``×``MAX_H``."""
+    return min(MAX_W, screen_w), min(MAX_H, screen_h - 40)
+
+
 class WindowPlacement:
     def __init__(self, window: QMainWindow, settings: QSettings):
         self.window, self.settings = window, settings
@@ -14,10 +23,10 @@ class WindowPlacement:
         self.restored = False
 
     def restore(self) -> None:
-        """1500×940 where it fits, else the screen's free area; then the saved size and docks, if any."""
+        """The screen's free area up to 1920×1040 (``opening_size``); then the saved size and docks, if any."""
         w = self.window
         screen = w.screen().availableGeometry() if w.screen() is not None else None
-        w.resize(*((1500, 940) if screen is None else (min(1500, screen.width()), min(940, screen.height() - 40))))
+        w.resize(*((1500, 940) if screen is None else opening_size(screen.width(), screen.height())))
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if isinstance(geometry, QByteArray):
             w.restoreGeometry(geometry)   # size, position and whether it was maximised
@@ -36,6 +45,7 @@ class WindowPlacement:
     def _first_layout(self) -> None:
         if not self.restored:
             self.share_height()
+        self.window.edit.arrange_startup()   # the startup network laid out for the canvas it really has
         self.window.view.fit_or_start()
 
     def share_height(self) -> None:

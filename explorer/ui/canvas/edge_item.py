@@ -21,11 +21,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyle
 
+from explorer.graph.layout import COLUMN
 from explorer.ui.canvas.port_item import RADIUS
 
-NEIGHBOUR = {"LR": 300.0, "TB": 160.0}  # beyond this (along the flow) an edge skips a layer
+# Beyond this (along the flow) an edge skips a layer: port to port, neighbours are a column less a node
+# width apart (50 in LR), one layer further a whole column more (280).
+NEIGHBOUR = {"LR": COLUMN + 40.0, "TB": 160.0}
 CLEARANCE = 24.0       # how far an edge arcing over a node stays above it
-TURN = 60.0            # how far along the flow a long row change turns: inside the gap between columns
+TURN = 50.0            # how far along the flow a long row change turns: inside the gap between columns
 LABELS_FROM = 0.45     # zoom below which shape labels are not drawn (unreadable)
 _FONT: QFont | None = None
 _METRICS: QFontMetricsF | None = None

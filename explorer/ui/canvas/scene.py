@@ -21,12 +21,12 @@ from explorer.graph import Edge, Graph, fmt_shape
 from explorer.graph.layout import COLUMN, TB_ALONG
 from explorer.ui.canvas.edge_item import EdgeItem
 from explorer.ui.canvas.interactions import DropInteraction, MoveInteraction, NewLinkInteraction
-from explorer.ui.canvas.node_item import NODE_H, NODE_W, NodeItem
+from explorer.ui.canvas.node_item import FULL_DETAIL, NODE_H, NODE_W, NodeItem
 from explorer.ui.mime import graph_file_urls, read_palette_mime
 from explorer.ui.theme import LIGHT, Theme
 
 MARGIN = 3000.0  # room to pan past the content; keeps the scene larger than the view
-READABLE_ZOOM = 0.5  # nodes' titles are still legible; further out auto-layout wraps into bands
+READABLE_ZOOM = FULL_DETAIL  # nodes still show their parameter line; further out auto-layout wraps into bands
 
 
 def layers_fit(length: float, direction: str = "LR", zoom: float = READABLE_ZOOM) -> int:
