@@ -80,3 +80,23 @@ def test_plain_count_line():
     p = Progress(stream, every_s=0, clock=clock)
     p.count("landscape points", 120, 441)
     assert stream.text == "progress: landscape points 120/441 (27%)\n"
+
+
+def test_a_count_gives_an_eta_once_it_moves():
+    """lesson run, study trials in a lesson, lesion and landscape counts: an ETA at the pace so far."""
+    clock, stream = FakeClock(), FakeStream(tty=False)
+    p = Progress(stream, every_s=0, clock=clock)
+    p.count("study trials done", 0, 4)
+    clock.now = 30.0
+    p.count("study trials done", 1, 4)
+    clock.now = 60.0
+    p.count("study trials done", 4, 4)
+    clock.now = 100.0
+    p.count("study trials done", 0, 4)  # the same loop again: its own pace
+    clock.now = 110.0
+    p.count("study trials done", 2, 4)
+    assert stream.text.splitlines() == ["progress: study trials done 0/4 (0%)",
+                                        "progress: study trials done 1/4 (25%) ETA 1:30",
+                                        "progress: study trials done 4/4 (100%)",
+                                        "progress: study trials done 0/4 (0%)",
+                                        "progress: study trials done 2/4 (50%) ETA 0:10"]

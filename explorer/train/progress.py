@@ -72,6 +72,8 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self._throttle = Throttle(PLAIN_EVERY_S if every_s is None else every_s, clock)
+        self._clock = clock
+        self._counted: dict[str, tuple[float, int, int]] = {}  # per count: (since, done then, done last)
 
     def step(self, r: StepReport) -> None:
         """A training StepReport."""
@@ -80,8 +82,20 @@ class Progress:
     def count(self, what: str, done: int, total: int) -> None:
         """Any other long loop: ``landscape 120/441 points``."""
         frac = done / total if total else 0.0
-        self._show(lambda: f"{what} |{bar(frac)}| {frac:4.0%} {done:,}/{total:,}",
-                   lambda: f"progress: {what} {done:,}/{total:,} ({frac:.0%})")
+        eta = self._eta(what, done, total)
+        self._show(lambda: f"{what} |{bar(frac)}| {frac:4.0%} {done:,}/{total:,}{eta}",
+                   lambda: f"progress: {what} {done:,}/{total:,} ({frac:.0%}){eta}")
+
+    def _eta(self, what: str, done: int, total: int) -> str:
+        """`` ETA 1:12`` at the pace since this count's first report, once it has moved ('' before)."""
+        now = self._clock()
+        since, first, last = self._counted.get(what, (now, done, done))
+        if done < last:  # the same loop again (e.g. for the plain twin): a fresh pace
+            since, first = now, done
+        self._counted[what] = (since, first, done)
+        if done <= first or now <= since or done >= total:
+            return ""
+        return f" ETA {format_duration((total - done) * (now - since) / (done - first))}"
 
     def clear(self) -> None:
         """Remove the redrawn line before other output (nothing to do off a terminal)."""
