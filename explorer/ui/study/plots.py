@@ -10,8 +10,18 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 
 from explorer.studies.figure import PLAIN_COLOR, RESIDUAL_COLOR, depth_color
+from explorer.ui.training.plots.style import palette_colors, style_plot
 
 KINDS = ((True, "plain", PLAIN_COLOR), (False, "residual", RESIDUAL_COLOR))
+
+
+def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str, min_height: int) -> None:
+    """The training plots' look (``style``: the app palette's background and axes, a faint grid), with the
+    Study view's smaller title."""
+    widget.setBackground(palette_colors()[0])
+    widget.setMinimumHeight(min_height)
+    style_plot(widget.getPlotItem(), left, bottom)
+    widget.setTitle(title, color=palette_colors()[1].name(), size="9pt")
 
 
 class DepthPlot(pg.PlotWidget):
@@ -19,15 +29,10 @@ class DepthPlot(pg.PlotWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
-        self.setMinimumHeight(160)
-        self.setLabel("bottom", "depth (weight layers)")
-        self.setLabel("left", "error (%)")
         # The key in the title, not a legend: a legend inside the plot would hide points.
         key = " / ".join(f"<span style='color:#{''.join(f'{c:02x}' for c in color)}'>{label}</span>"
                          for _, label, color in KINDS)
-        self.setTitle(f"{key}: training error solid, validation dashed", size="9pt")
-        self.showGrid(x=True, y=True, alpha=0.2)
+        set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed", 160)
         self.trials: dict[tuple[int, bool], list[dict]] = {}
         self.train, self.val, self.points, self.bars = {}, {}, {}, {}
         for plain, label, color in KINDS:
@@ -89,12 +94,7 @@ class DepthPlot(pg.PlotWidget):
 class LossPlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
-        self.setMinimumHeight(140)
-        self.setLabel("bottom", "step")
-        self.setLabel("left", "training loss")
-        self.setTitle("every trial, coloured by depth", size="9pt")
-        self.showGrid(x=True, y=True, alpha=0.2)
+        set_up(self, "step", "training loss", "every trial, coloured by depth", 140)
         self.addLegend(offset=(-10, 10), colCount=2)  # top right, where falling losses leave room
         self.named: set[tuple[int, bool]] = set()
         self.curves: dict[str, pg.PlotDataItem] = {}
