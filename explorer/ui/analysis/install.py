@@ -3,25 +3,12 @@ menu (one action per tool: show the panel on that tool), and the canvas link (a 
 anatomy bar selects the node; selecting a node marks its bars). The window keeps the returned dock."""
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 from explorer.ui.analysis.panel import AnalysisPanel
-
-
-class _CloseWatcher(QObject):
-    """Cancels a running analysis and waits for its thread when the window closes (hides without being
-    minimised: a close that "Cancel" in the save question stopped never gets this far)."""
-
-    def __init__(self, panel: AnalysisPanel, parent: QObject):
-        super().__init__(parent)
-        self.panel = panel
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Hide and not event.spontaneous():
-            self.panel.shutdown()
-        return False
+from explorer.ui.close_watch import shutdown_on_close
 
 
 def install_analysis(mw: QMainWindow) -> QDockWidget:
@@ -71,7 +58,7 @@ def install_analysis(mw: QMainWindow) -> QDockWidget:
                 view.show_node(node_id)
         panel.nodeClicked.connect(select)
     panel.message.connect(lambda text: mw.statusBar().showMessage(text, 8000))
-    mw.installEventFilter(_CloseWatcher(panel, dock))
+    shutdown_on_close(mw, panel, dock)
     app = QApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(panel.shutdown)

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+from explorer.ui.close_watch import shutdown_on_close
 from explorer.ui.study.panel import StudyPanel
-
-
-class _CloseWatcher(QObject):
-    def __init__(self, panel: StudyPanel, parent: QObject):
-        super().__init__(parent)
-        self.panel = panel
-
-    def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Hide and not event.spontaneous():
-            self.panel.shutdown()
-        return False
 
 
 def install_study(mw: QMainWindow, panel: StudyPanel | None = None) -> QDockWidget:
@@ -66,5 +56,5 @@ def install_study(mw: QMainWindow, panel: StudyPanel | None = None) -> QDockWidg
             training.raise_()
 
     panel.openTrial.connect(open_trial)
-    mw.installEventFilter(_CloseWatcher(panel, mw))
+    shutdown_on_close(mw, panel)
     return dock
