@@ -189,3 +189,16 @@ def test_new_study_after_a_finished_one_starts_from_an_empty_figure_and_a_fresh_
     assert len(panel.figure.points[True].points()) == 0 and not panel.losses.curves and _frame(panel)
     assert panel.start_button.text() == "&Start" and panel.depths.text() == "8,14"   # the form is kept
     assert "analyze" not in panel.family.toolTip()   # the window names no command to run
+
+
+def test_start_on_a_finished_study_runs_the_form_in_a_fresh_folder(study_view, qtbot, tmp_path):
+    w, panel, _ = study_view
+    panel.home = tmp_path / "studies"
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    _finished(qtbot, panel, "finished")
+    old = panel.folder.text()
+    panel.depths.selectAll()
+    QTest.keyClicks(panel.depths, "8")
+    QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)   # not a silent no-op "resume"
+    _finished(qtbot, panel, "finished")
+    assert panel.folder.text() != old and "2 of 2 trials done" in panel.status.text()

@@ -189,6 +189,9 @@ class StudyPanel(QWidget):
             return
         folder = Path(self.folder.text().strip())
         try:
+            if self._finished_study(folder):
+                folder = _next_free(self.home)   # nothing is left to resume there: Start runs the form anew
+                self.folder.setText(str(folder))
             spec = None if StudyFolder(folder).exists() else self.spec()
             executor = self.executor_factory(self.executor.currentData(), self.workers.value(),
                                              self.address.text().strip(), self.settings.config().device)
@@ -204,6 +207,13 @@ class StudyPanel(QWidget):
         self.worker.ended.connect(self._ended)
         self._set_state("running")
         self.worker.start()
+
+    @staticmethod
+    def _finished_study(folder: Path) -> bool:
+        try:
+            return StudyFolder(folder).exists() and StudyFolder(folder).load().finished
+        except StudyError:
+            return False   # a damaged folder: resuming it says what is wrong
 
     def pause(self) -> None:
         if self.worker is not None and self.worker.running:
