@@ -196,3 +196,12 @@ def test_import_weights_never_writes_into_a_study_folder(run, tmp_path, capsys):
         assert main(["import-weights", "resnet20_digits", str(run / "last.pt"), "-o", str(study), *force]) == 2
         assert "is a study's folder (study.json)" in _one_error(capsys)
     assert sorted(p.name for p in study.iterdir()) == before
+
+
+@pytest.mark.parametrize("fmt,name,fix", [("torchscript", "net.py", "net.pt"), ("py", "net.onnx", "net.py"),
+                                          ("pt2", "net.onnx", "net.pt2"), ("train-script", "net.pt2", "net.py")])
+def test_an_export_named_as_another_format_is_refused(fmt, name, fix, tmp_path, capsys):
+    """Was: `export --format torchscript -o net.py` wrote a binary archive named as source code."""
+    assert main(["export", "resnet20", "--format", fmt, "-o", str(tmp_path / name)]) == 2
+    assert _one_error(capsys).endswith(f"name it {fix}")
+    assert not any(tmp_path.iterdir())

@@ -50,6 +50,10 @@ def check_target(fmt: str, path: str | Path) -> Path:
         raise ExportError(f"{path} is a folder; name the file to write, e.g. {path / ('model' + SUFFIX[fmt])}")
     if not path.parent.is_dir():
         raise ExportError(f"folder {path.parent} does not exist; create it or choose another output path")
+    theirs = [f for f, suffix in SUFFIX.items() if suffix == path.suffix and suffix != ".pt"]
+    if theirs and theirs[0] != fmt:  # e.g. a TorchScript archive named .py would pass for source code
+        raise ExportError(f"{path}: {path.suffix} is the name of --format {theirs[0]}, not {fmt}; name it "
+                          f"{path.stem}{SUFFIX[fmt]}")
     if fmt == "onnx" and (importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxscript") is None):
         raise ExportError(ONNX_MISSING)
     return path
