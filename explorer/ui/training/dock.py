@@ -67,6 +67,7 @@ class TrainingDock(QDockWidget):
         self.gradients = GradientPanel(c, on_error=self._error)
         self.comparison = ComparisonView(c, on_error=self._error)
         self.status = TrainingStatus(c)
+        self.status.keep_step_with(self.metrics.throttle, self.metrics.draws)   # one step in the line and the plots
         self.form_scroll = FormScroll(self.form)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.metrics, "Loss && accuracy")

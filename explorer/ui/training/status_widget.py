@@ -3,9 +3,12 @@ after the network that trains as it trains (fitted to its data set: "in 1×8×8,
 differ from the canvas's network that the summary beside it describes.
 
 Redrawn at most ``STATUS_HZ`` times a second: reports can come dozens of times a second, and each
-label or bar change repaints part of the window.
+label or bar change repaints part of the window. While the loss plots draw the training run, the line
+changes in their redraw pass instead (``keep_step_with``), so it names the step of their last point.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QWidget
@@ -105,7 +108,8 @@ class TrainingStatus(QWidget):
         self.setAutoFillBackground(True)  # opaque: an update repaints this strip, not the window behind it
         self._latest = None
         self._network = ("", "")   # (run id, what it trains), worked out once per run
-        self.throttle = Throttle(self._show_progress, STATUS_HZ, parent=self, duty=1.0)
+        self.throttle = Throttle(self._own_pace, STATUS_HZ, parent=self, duty=1.0)
+        self._plotted: Callable[[str], bool] = lambda run_id: False
         controller.progress.connect(self._progress)
         controller.runChanged.connect(self._changed)
         controller.runStarted.connect(self._started)
@@ -120,6 +124,21 @@ class TrainingStatus(QWidget):
         if run_id == self.c.training_id:
             self._latest = (run_id, r)
             self.throttle.request()
+
+    def keep_step_with(self, plots: Throttle, plotted: Callable[[str], bool]) -> None:
+        """Change in the same pass as the plots that ``plots`` redraws whenever ``plotted(run_id)`` (the run
+        is on screen in them): they and this line then show the same newest report, so the same step,
+        instead of two clocks each showing what had arrived by their own tick."""
+        self._plotted = plotted
+        plots.add(self._with_plots)
+
+    def _with_plots(self) -> None:
+        if self._latest is not None and self._plotted(self._latest[0]):
+            self._show_progress()
+
+    def _own_pace(self) -> None:
+        if self._latest is not None and not self._plotted(self._latest[0]):
+            self._show_progress()
 
     def _show_progress(self) -> None:
         if self._latest is None or self._latest[0] != self.c.training_id:

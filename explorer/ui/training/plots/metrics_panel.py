@@ -61,6 +61,10 @@ class MetricsPanel(QWidget):
         super().showEvent(event)
         self.throttle.shown()
 
+    def draws(self, run_id: str) -> bool:
+        """The run's curves are on screen: the next redraw pass (``throttle``) draws its newest points."""
+        return self.isVisible() and run_id in self.loss.curves
+
     def _x_mode(self) -> None:
         mode = self.x_axis.currentData()
         for p in (self.loss, self.acc):
