@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu
 
 from explorer.ui.analysis.panel import AnalysisPanel
 from explorer.ui.close_watch import shutdown_on_close
@@ -21,6 +21,27 @@ def install_analysis(mw: QMainWindow) -> QDockWidget:
         training.raise_()
     dock.panel = panel
 
+    mw.analyze_menu = analyze_menu(mw, panel, dock)
+
+    scene, view = getattr(mw, "scene", None), getattr(mw, "view", None)
+    if scene is not None:
+        scene.nodeSelected.connect(panel.highlight)
+
+        def select(node_id: str) -> None:
+            scene.select_node(node_id)
+            if view is not None and hasattr(view, "show_node"):
+                view.show_node(node_id)
+        panel.nodeClicked.connect(select)
+    panel.message.connect(lambda text: mw.statusBar().showMessage(text, 8000))
+    shutdown_on_close(mw, panel, dock)
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(panel.shutdown)
+    return dock
+
+
+def analyze_menu(mw: QMainWindow, panel: AnalysisPanel, dock: QDockWidget) -> QMenu:
+    """Analyze, before Help: one entry per tool (the panel shown on it), Run Analysis and Cancel Analysis."""
     menu = mw.menuBar().addMenu("&Analyze")
     help_menu = next((a for a in mw.menuBar().actions() if a.text().replace("&", "") == "Help"), None)
     if help_menu is not None:
@@ -46,20 +67,4 @@ def install_analysis(mw: QMainWindow) -> QDockWidget:
     cancel.setEnabled(False)
     menu.addAction(run)
     menu.addAction(cancel)
-    mw.analyze_menu = menu
-
-    scene, view = getattr(mw, "scene", None), getattr(mw, "view", None)
-    if scene is not None:
-        scene.nodeSelected.connect(panel.highlight)
-
-        def select(node_id: str) -> None:
-            scene.select_node(node_id)
-            if view is not None and hasattr(view, "show_node"):
-                view.show_node(node_id)
-        panel.nodeClicked.connect(select)
-    panel.message.connect(lambda text: mw.statusBar().showMessage(text, 8000))
-    shutdown_on_close(mw, panel, dock)
-    app = QApplication.instance()
-    if app is not None:
-        app.aboutToQuit.connect(panel.shutdown)
-    return dock
+    return menu
