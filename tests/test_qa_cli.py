@@ -205,3 +205,10 @@ def test_an_export_named_as_another_format_is_refused(fmt, name, fix, tmp_path, 
     assert main(["export", "resnet20", "--format", fmt, "-o", str(tmp_path / name)]) == 2
     assert _one_error(capsys).endswith(f"name it {fix}")
     assert not any(tmp_path.iterdir())
+
+
+def test_info_on_a_checkpoint_names_its_run_folder(run, capsys):
+    """Was: 'last.pt: not a text file (expected a JSON graph)'."""
+    assert main(["info", str(run / "last.pt")]) == 2
+    assert _one_error(capsys).endswith(f"name its run folder, {run}, a preset or a .json file")
+    assert main(["info", str(run)]) == 0

@@ -35,6 +35,11 @@ def run(args) -> int:
     run_dir = Path(args.arch) if Path(args.arch).is_dir() else None
     if run_dir is not None and not (run_dir / "graph.json").is_file():
         raise UserError(f"{args.arch} is a folder without graph.json; name a run folder, a preset or a .json file")
+    if Path(args.arch).suffix in (".pt", ".pth") and Path(args.arch).is_file():
+        # a checkpoint is a torch archive; its run folder says the same torch-free (graph.json, provenance.json)
+        folder = Path(args.arch).parent
+        where = f"name its run folder, {folder}" if (folder / "graph.json").is_file() else "name a run folder"
+        raise UserError(f"{args.arch} is a weights file; info reads graphs: {where}, a preset or a .json file")
     damaged = None
     try:
         provenance = read_provenance(run_dir) if run_dir is not None else None
