@@ -212,3 +212,18 @@ def test_info_on_a_checkpoint_names_its_run_folder(run, capsys):
     assert main(["info", str(run / "last.pt")]) == 2
     assert _one_error(capsys).endswith(f"name its run folder, {run}, a preset or a .json file")
     assert main(["info", str(run)]) == 0
+
+
+def test_landscape_of_a_run_works_in_a_fresh_process(run):
+    """Was: `analyze landscape RUN` in its own process said "unknown block type 'input' (no block types are
+    loaded ...)": nothing on its path had registered the block types. In-process tests never saw it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    main_py = Path(__file__).resolve().parent.parent / "main.py"
+    done = subprocess.run([sys.executable, str(main_py), "analyze", "landscape", str(run), "--grid", "3",
+                           "--batch-size", "8", "--json"], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr
+    from explorer.util import strict_json
+    assert strict_json.loads(done.stdout)

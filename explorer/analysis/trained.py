@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+import explorer.blocks  # noqa: F401  the block types a checkpoint's graph names (`analyze landscape` loaded none)
 from explorer.graph.fileio import FileFormatError, load_graph
 from explorer.graph.model import Graph
 from explorer.train.checkpoint import CheckpointError, load_checkpoint
