@@ -49,7 +49,26 @@ class ComparisonView(QWidget):
                          GradHeatmap(controller, throttle=self.throttle, run=lambda: self._run("residual"),
                                      compared=runs, scale=self.scale))
         self.captions = (QLabel(), QLabel())
+        self.verdict = QLabel(" ")
+        self.verdict.setWordWrap(True)
+        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verdict.setStyleSheet("font-weight: 600;")
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self._body())
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addLayout(self._bar())
+        lay.addWidget(self.verdict)
+        lay.addLayout(self.stack, 1)
+        self._connect()
+        self._find_pairs()
 
+    def _bar(self) -> QHBoxLayout:
+        """Which comparison, which quantity, one colour scale or two, and the picture export."""
         self.pair_box = QComboBox()
         self.pair_box.setToolTip("Which comparison to show: a plain twin's run and its network's run")
         self.pair_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -66,11 +85,6 @@ class ComparisonView(QWidget):
                                   "heatmap to its own run)")
         self.export = QPushButton("Export plot…")
         self.export.setToolTip("Save this comparison (verdict, curves and heatmaps) as a PNG picture")
-        self.verdict = QLabel(" ")
-        self.verdict.setWordWrap(True)
-        self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verdict.setStyleSheet("font-weight: 600;")
-
         bar = QHBoxLayout()
         bar.addWidget(QLabel("compare"))
         bar.addWidget(self.pair_box, 1)
@@ -78,6 +92,10 @@ class ComparisonView(QWidget):
         bar.addWidget(self.quantity)
         bar.addWidget(self.one_scale)
         bar.addWidget(self.export)
+        return bar
+
+    def _body(self) -> PagedPlots:
+        """The curves side by side over the two heatmaps, each under its caption."""
         curves = QSplitter()
         for w in (self.loss, self.acc, self.by_depth):
             curves.addWidget(w)
@@ -92,18 +110,10 @@ class ComparisonView(QWidget):
             maps.addWidget(box)
         # A short dock pages through the curves and the heatmaps: each seen whole, x axis included.
         self.body = PagedPlots([(curves, PLOT_MIN_HEIGHT), (maps, PLOT_MIN_HEIGHT)])
-        self.empty = QLabel(EMPTY_TEXT)
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QStackedLayout()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.body)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
-        lay.addLayout(bar)
-        lay.addWidget(self.verdict)
-        lay.addLayout(self.stack, 1)
+        return self.body
 
+    def _connect(self) -> None:
+        controller = self.controller
         self.pair_box.currentIndexChanged.connect(self._picked)
         self.quantity.currentIndexChanged.connect(self._quantity)
         self.one_scale.toggled.connect(lambda on: [h.set_shared_scale(on) for h in self.heatmaps])
@@ -114,7 +124,6 @@ class ComparisonView(QWidget):
             sig.connect(lambda _id: self._find_pairs())
         controller.focusChanged.connect(self._follow_focus)
         controller.dataArrived.connect(lambda rid: self.throttle.request() if rid in self.pair_ids() else None)
-        self._find_pairs()
 
     # -- which runs -------------------------------------------------------------------------------
     def pair_ids(self) -> list[str]:
