@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QStackedLayout, QVBoxLayout, QWidget)
 
-from explorer.runs.feed import LAYER_QUANTITIES
 from explorer.runs.verdict import Pair, find_pairs, verdict
 from explorer.ui.training.plots.color_scale import ColorScale
 from explorer.ui.training.plots.depth_profile import DepthProfile
@@ -20,6 +19,7 @@ from explorer.ui.training.plots.export import ExportError, export_png
 from explorer.ui.training.plots.grad_heatmap import GradHeatmap
 from explorer.ui.training.plots.metric_plot import MetricPlot
 from explorer.ui.training.plots.paged import PagedPlots
+from explorer.ui.training.plots.quantity_box import quantity_box
 from explorer.ui.training.plots.style import run_color
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
@@ -73,12 +73,7 @@ class ComparisonView(QWidget):
         self.pair_box.setToolTip("Which comparison to show: a plain twin's run and its network's run")
         self.pair_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.pair_box.setMinimumContentsLength(18)
-        self.quantity = QComboBox()
-        for key, label in LAYER_QUANTITIES.items():
-            self.quantity.addItem(label, key)
-        self.quantity.setToolTip("Which per-layer statistic the gradient views show")
-        self.quantity.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.quantity.setMinimumContentsLength(14)   # never wider than a laptop screen has room for
+        self.quantity = quantity_box("Which per-layer statistic the gradient views show")
         self.one_scale = QCheckBox("one colour scale")
         self.one_scale.setChecked(True)
         self.one_scale.setToolTip("Both heatmaps use the same colours for the same values (untick to fit each "

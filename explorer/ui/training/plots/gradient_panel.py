@@ -4,14 +4,14 @@ runs, or its own), and node highlighting passed to each."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from explorer.runs.feed import LAYER_QUANTITIES
 from explorer.ui.training.plots.depth_profile import DepthProfile
 from explorer.ui.training.plots.export import ExportButton
 from explorer.ui.training.plots.grad_heatmap import GradHeatmap
 from explorer.ui.training.plots.layer_curves import LayerCurves
 from explorer.ui.training.plots.paged import PagedPlots
+from explorer.ui.training.plots.quantity_box import quantity_box
 from explorer.ui.training.plots.run_switch import RunSwitch
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
@@ -30,13 +30,7 @@ class GradientPanel(QWidget):
         self.heatmap = GradHeatmap(controller, throttle=self.throttle)
         self.by_depth = DepthProfile(controller, throttle=self.throttle)
         self.curves = LayerCurves(controller, throttle=self.throttle)
-        self.quantity = QComboBox()
-        for key, label in LAYER_QUANTITIES.items():
-            self.quantity.addItem(label, key)
-        self.quantity.setToolTip("Which per-layer statistic the three views show")
-        # Its longest entry must not widen the window on a laptop screen (the entries start alike).
-        self.quantity.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.quantity.setMinimumContentsLength(14)
+        self.quantity = quantity_box("Which per-layer statistic the three views show")
         self.run_switch = RunSwitch(controller)   # both runs of a comparison, one click apart
         self.own_scale = QCheckBox("own colour scale")
         self.own_scale.setToolTip("Off: the heatmap's colours cover this run and the ticked runs, so switching "
