@@ -36,7 +36,7 @@ def test_plan_trains_the_twin_first_with_the_same_settings():
     assert plan.run(PLAIN).graph.node("stage1").params["shortcut"] == "none"
     assert plan.run(RESIDUAL).graph.node("stage1").params["shortcut"] != "none"
     assert g.node("stage1").params["shortcut"] != "none"        # the caller's graph is untouched
-    assert "1 shortcut(s) removed" in plan.describe()
+    assert "shortcuts removed from 1 node: " in plan.describe()
 
 
 def test_plan_gives_each_run_its_own_folder(tmp_path):
@@ -69,7 +69,7 @@ def test_json_is_one_object_with_both_train_summaries(tiny_file, tmp_path, capsy
     assert configs[0] == configs[1] and configs[0]["seed"] == 3
     assert load_graph(out / "plain" / "graph.json").node("stage1").params["shortcut"] == "none"
     assert load_graph(out / "residual" / "graph.json").node("stage1").params["shortcut"] != "none"
-    assert "training tiny (plain twin)" in captured.err and "shortcut(s) removed" in captured.err
+    assert "training tiny (plain twin)" in captured.err and "shortcuts removed from 1 node" in captured.err
 
 
 def test_text_output_puts_the_summaries_side_by_side(tiny_file, capsys):

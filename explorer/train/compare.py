@@ -54,7 +54,8 @@ class ComparisonPlan:
                     "and the comparison would train it twice")
         texts = [c.text for c in self.changes]
         shown = "; ".join(texts[:limit]) + ("; …" if len(texts) > limit else "")
-        return f"comparing {self.arch} with its plain twin ({len(self.removed)} shortcut(s) removed: {shown})"
+        n = len(self.removed)   # nodes (a stage of blocks counts once), not single shortcuts
+        return f"comparing {self.arch} with its plain twin (shortcuts removed from {n} node{'s' * (n != 1)}: {shown})"
 
 
 def plan_comparison(graph: Graph, config: TrainConfig, arch: str | None = None) -> ComparisonPlan:
