@@ -39,6 +39,10 @@ def load_arch(arch: str, num_classes: int | None = None, input_shape: tuple[int,
         try:
             return build_preset(arch, num_classes=num_classes, input_shape=input_shape)
         except PresetError as e:
+            if Path(arch).is_dir():  # a run folder (`train --out`) is no preset: its network is its graph.json
+                hint = f"name its graph, {Path(arch) / 'graph.json'}" if (Path(arch) / "graph.json").is_file() \
+                    else "name a preset or a graph .json file"
+                raise ArchError(f"{arch} is a folder, not a preset or graph file; {hint}") from None
             raise ArchError(str(e)) from None
         except ShapeError:
             # The preset cannot be built for this input. Adapt the published one as a file would be, so

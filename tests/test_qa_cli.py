@@ -227,3 +227,10 @@ def test_landscape_of_a_run_works_in_a_fresh_process(run):
     assert done.returncode == 0, done.stderr
     from explorer.util import strict_json
     assert strict_json.loads(done.stdout)
+
+
+def test_a_run_folder_named_as_arch_says_to_name_its_graph(run, monkeypatch, capsys):
+    """Was: `analyze gradflow RUN_DIR` said "unknown preset 'RUN_DIR'"."""
+    monkeypatch.chdir(run.parent)
+    assert main(["analyze", "gradflow", run.name]) == 2
+    assert _one_error(capsys).endswith(f"name its graph, {run.name}/graph.json")
