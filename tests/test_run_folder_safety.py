@@ -149,3 +149,32 @@ def test_clean_up_deletes_only_temporaries_of_processes_that_are_gone(pids, tmp_
             assert name in removed
     write_atomic(folder / "last.pt", b"new")  # and a write still works beside them
     assert (folder / "last.pt").read_bytes() == b"new"
+
+
+def test_a_new_train_into_a_trained_run_folder_is_refused_and_force_replaces_it_whole(tmp_path, capsys):
+    """A second `train --out RUN` without --resume once replaced last.pt and kept the old best.pt and metrics.csv."""
+    from explorer.cli import main
+    run = tmp_path / "run"
+    tiny = ["resnet20_digits", "--epochs", "1", "--max-steps", "2", "--batch-size", "16"]
+    assert main(["train", *tiny, "--out", str(run)]) == 0
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(["train", *tiny, "--seed", "1", "--out", str(run)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already holds a run" in err[0] and "--resume" in err[0] and "--force" in err[0]
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    (run / "steps.csv").write_text("a stale file of the old run\n")
+    assert main(["train", *tiny, "--seed", "1", "--out", str(run), "--force"]) == 0
+    assert not (run / "steps.csv").exists() or "stale" not in (run / "steps.csv").read_text()
+    assert (run / "last.pt").read_bytes() != before["last.pt"]
+
+
+def test_compare_into_a_folder_holding_its_runs_is_refused(tmp_path, capsys):
+    from explorer.cli import main
+    held = tmp_path / "cmp" / "plain"
+    held.mkdir(parents=True)
+    (held / "last.pt").write_bytes(b"a trained run")
+    assert main(["compare", "resnet20_digits", "--dataset", "digits", "--epochs", "1", "--max-steps", "1",
+                 "--out", str(tmp_path / "cmp")]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (held / "last.pt").read_bytes() == b"a trained run"

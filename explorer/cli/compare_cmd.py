@@ -11,7 +11,7 @@ import sys
 
 from explorer.arch import DEFAULT_ARCH
 from explorer.cli import UserError
-from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_training_arguments, checked,
+from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_training_arguments, checked, clear_old_run,
                                        config_changes, failure, load_data, load_graph, summary,
                                        train_with_progress)
 from explorer.train.config import TrainConfig
@@ -34,6 +34,8 @@ def add_arguments(p) -> None:
     add_training_arguments(p, "training (the same for both networks; unset options keep the defaults)")
     p.add_argument("--out", metavar="DIR", help="write each run's files as `train --out` does, "
                                                 "in DIR/plain and DIR/residual")
+    p.add_argument("--force", action="store_true",
+                   help="replace the runs that DIR/plain and DIR/residual already hold")
     p.add_argument("--json", action="store_true",
                    help='print one JSON object {"residual": {...}, "plain": {...}} on stdout at the end')
 
@@ -48,6 +50,8 @@ def run(args) -> int:
     plan = plan_comparison(graph, cfg)
     if plan.identical:
         raise UserError(f"{plan.describe()}; compare a network with shortcuts, e.g. resnet20 (see `presets`)")
+    for r in plan.runs:
+        clear_old_run(r.config.out_dir, args.force)
     dataset = load_data(args, cfg.seed)
 
     out = sys.stderr if args.json else sys.stdout

@@ -13,7 +13,7 @@ from pathlib import Path
 from explorer.arch import DEFAULT_ARCH
 from explorer.cli import UserError
 from explorer.cli.training_run import (USER_FAILURES, add_data_arguments, add_log_arguments, add_training_arguments,
-                                       checked, config_changes, failure, load_data, load_graph, result_line,
+                                       checked, clear_old_run, config_changes, failure, load_data, load_graph, result_line,
                                        summary, tensorboard_log, train_with_progress)
 from explorer.train.config import TrainConfig
 from explorer.util import strict_json
@@ -32,6 +32,8 @@ def add_arguments(p) -> None:
                                                 "metrics.csv, steps.csv and layer_stats.csv here")
     add_log_arguments(p)
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue a run from its last.pt (or run folder)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a run that --out already holds (without it, such a folder is refused)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object on stdout at the end")
 
 
@@ -60,6 +62,8 @@ def run(args) -> int:
         named = Path(args.resume)
         changes["out_dir"] = str(named if named.is_dir() else named.parent)
     cfg = checked(base.replace(**changes))
+    if ckpt is None:
+        clear_old_run(cfg.out_dir, args.force)
     log = tensorboard_log(args.tensorboard)  # a missing package is said before the slow steps
 
     graph = load_graph(args.arch) if args.arch else None

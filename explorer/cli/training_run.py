@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 
 from explorer.cli import UserError
 from explorer.train.config import TrainConfig
@@ -159,6 +160,27 @@ def _refuse_other_folders(out_dir: str | None) -> None:
     problem = owned_elsewhere(out_dir) if out_dir else None
     if problem:
         raise UserError(problem.replace("another folder", "another --out folder"))
+
+
+def clear_old_run(out_dir: str | None, force: bool) -> None:
+    """A new run (no --resume) into a folder that holds a trained one: refused unless --force, which replaces
+    the old run whole, so the folder never mixes a new last.pt with the old best.pt and metrics.csv."""
+    from explorer.train.run_dir import run_files
+    from explorer.train.run_lock import RunFolderInUse, RunLock
+    held = [name for name in run_files(out_dir) if name not in ("graph.json", "config.json")] if out_dir else []
+    if not held:
+        return
+    if not force:
+        raise UserError(f"{out_dir} already holds a run ({', '.join(held)}): add --resume {out_dir} to continue "
+                        "it, --force to replace it whole, or choose another --out folder")
+    try:
+        with RunLock(out_dir):  # not while another process trains into it
+            for name in run_files(out_dir):
+                Path(out_dir, name).unlink()
+    except RunFolderInUse as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"cannot replace the run in {out_dir}: {e.strerror or e}") from None
 
 
 def load_graph(arch: str):
