@@ -90,7 +90,8 @@ def test_status_and_report(local_run, tmp_path, capsys):
     status = strict_json.loads(capsys.readouterr().out)
     assert status["counts"]["done"] == 4 and status["verdict"] == result["verdict"]
     report = tmp_path / "r.html"
-    assert main(["study", "report", str(out), "-o", str(report)]) == 0
+    assert main(["study", "report", str(out), "-o", str(report), "--json"]) == 0
+    assert strict_json.loads(capsys.readouterr().out) == {"report": str(report)}
 
     class Page(HTMLParser):
         def __init__(self):

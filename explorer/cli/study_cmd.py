@@ -255,6 +255,8 @@ def _report(args) -> int:
     except OSError as e:
         raise UserError(f"cannot write {out}: {e.strerror or e}") from None
     print(f"wrote {out}", file=sys.stderr)
+    if args.json:  # a script gets the page's path like every other --json answer: one object on stdout
+        print(strict_json.dumps({"report": str(out)}))
     return 0
 
 

@@ -54,7 +54,7 @@ def _hint(our_name: str, ours: dict, theirs: dict) -> str:
     if names and our_name == names[0]:
         first = next(iter(theirs.values()))
         if first.dim() == 4:
-            return f"; the file's first convolution takes {first.shape[1]} channels: add --input-shape {first.shape[1]},H,W"
+            return f"; the file's first convolution takes {first.shape[1]} channel{'' if first.shape[1] == 1 else 's'}: add --input-shape {first.shape[1]},H,W"
     return "; the file is another network: pick the preset it was trained as (`python main.py presets`)"
 
 
