@@ -52,14 +52,16 @@ def pair_by_structure(theirs: dict[str, torch.Tensor], ours: dict[str, torch.Ten
         first = (other if len(other) > len(mine) else mine)[min(len(mine), len(other))]
         raise ImporterError(f"the {more} has {max(len(mine), len(other))} tensors and the {fewer} "
                             f"{min(len(mine), len(other))}; the first without a partner is '{first}'")
+    # No copy: the file's tensors become ours (same storage), so an import holds the weights about twice at its
+    # peak (the preset's own start and the file's), not three times.
     out = dict(ours)
     for a, b in zip(mine, other):
-        out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape).clone()
+        out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape)
     counters = [k for k in ours if k.endswith(_BOOKKEEPING)]
     theirs_counters = [k for k in theirs if k.endswith(_BOOKKEEPING)]
     if len(counters) == len(theirs_counters):
         for a, b in zip(counters, theirs_counters):
-            out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape).clone()
+            out[a] = theirs[b].detach().to(ours[a].dtype).reshape(ours[a].shape)
     return out
 
 
