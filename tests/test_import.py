@@ -322,3 +322,22 @@ def test_window_imports_weights_into_a_run_folder_and_opens_it(make_window, qtbo
     _click_file_menu_item(qtbot, w, "Import Weights…")
     qtbot.waitUntil(lambda: (tmp_path / "run" / "last.pt").exists() and w.document.path is not None)
     assert w.document.path.name == "graph.json" and "stage1" in w.document.graph
+
+
+def test_window_asks_before_it_replaces_a_run_folder_with_imported_weights(make_window, qtbot, tmp_path):
+    src, run = tmp_path / "r20.pth", tmp_path / "run"
+    torch.save(ResNet20(option="A").state_dict(), src)
+    run.mkdir()
+    (run / "last.pt").write_bytes(b"a 40-epoch run")
+    (run / "metrics.csv").write_text("epoch,loss\n")
+    w = make_window()
+    w.imports.dialogs = FakeImportDialogs(weights_file=str(src), preset="resnet20", run_folder=str(run),
+                                          confirm_replace=False)
+    _click_file_menu_item(qtbot, w, "Import Weights…")
+    qtbot.waitUntil(lambda: "confirm_replace" in w.imports.dialogs.asked)
+    assert (run / "last.pt").read_bytes() == b"a 40-epoch run" and "error" not in w.imports.dialogs.asked
+    w.imports.dialogs = FakeImportDialogs(weights_file=str(src), preset="resnet20", run_folder=str(run),
+                                          confirm_replace=True)
+    _click_file_menu_item(qtbot, w, "Import Weights…")
+    qtbot.waitUntil(lambda: w.document.path is not None and w.document.path.parent == run)
+    assert (run / "last.pt").read_bytes() != b"a 40-epoch run" and not (run / "metrics.csv").exists()

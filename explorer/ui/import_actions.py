@@ -59,6 +59,13 @@ class ImportDialogs:
     def run_folder(self, start: str) -> str:
         return QFileDialog.getSaveFileName(self.parent, "Write the run folder", start, "Run folder (*)")[0]
 
+    def confirm_replace(self, folder: str, held: list[str]) -> bool:
+        answer = QMessageBox.warning(self.parent, "Replace the run?",
+                                     f"{folder} already holds a run ({', '.join(held)}).\n\n"
+                                     "Replace it whole with the imported weights? Its checkpoints and metrics "
+                                     "are deleted.", QMessageBox.Yes | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Yes
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.critical(self.parent, title, text)
 
@@ -129,10 +136,14 @@ class ImportActions(QObject):
         if not out:
             return False
         from explorer.importer import import_weights
+        from explorer.train.run_dir import run_files
 
+        held = run_files(out)  # the window asks where the command line wants --force
+        if held and not self.dialogs.confirm_replace(out, held):
+            return False
         try:
             with _busy():
-                folder = import_weights(preset, path, out)
+                folder = import_weights(preset, path, out, force=bool(held))
         except ImporterError as e:
             self.dialogs.error("Cannot import weights", f"{e}\n\nNothing was written.")
             return False
