@@ -12,7 +12,7 @@ from explorer.ui.analysis import plots
 from explorer.ui.analysis.results_file import finite_column, items, label, names, obj
 from explorer.ui.analysis.targets import Target
 from explorer.ui.analysis.tool import TWIN, Tool, ToolView, check, spin
-from explorer.ui.training.plots.style import run_color
+from explorer.ui.training.plots.style import fit_axis_label, run_color
 
 NETS = (("residual", plots.RESIDUAL), ("plain", plots.PLAIN))
 
@@ -44,6 +44,11 @@ class LesionView(ToolView):
         self.bars = {net: plots.Bars(self.block_plots[net], c, on_click=lambda i, n=net: self._clicked(n, i))
                      for net, c in NETS}
         self.ticks = {net: plots.CategoryTicks(w) for net, w in self.block_plots.items()}
+        # Narrow side by side on a laptop: the title cut with "…" (whole in the tooltip), the axis label
+        # the longest wording that fits.
+        self.titles = {net: plots.FittedTitle(w) for net, w in self.block_plots.items()}
+        self.bottom_labels = {net: fit_axis_label(w.getPlotItem(), "bottom", ["block deleted (↓ downsampling)"])
+                              for net, w in self.block_plots.items()}
         self.baselines = {}
         for net, c in NETS:
             line = pg.InfiniteLine(angle=0, pen=plots.pen(c, width=1, dashed=True))
@@ -86,8 +91,9 @@ class LesionView(ToolView):
             self.ticks[net].set([f"{k} ↓" if d else k for k, d in zip(keys, down)])
             at = [i for i, d in enumerate(down) if d]
             self.down_marks[net].setData(x=at, y=[acc[i] + 0.06 for i in at])
-            plots.set_title(w.getPlotItem(), name)   # short: side by side, each plot is a third of the row
-            w.setLabel("bottom", f"block deleted (↓ downsampling), {split} split")
+            axis = f"block deleted (↓ downsampling), {split} split"
+            self.titles[net].set(name, f"{name}: held-out accuracy by {axis}")
+            self.bottom_labels[net].set_texts([axis, "block deleted (↓ downsampling)", "block deleted"])
             w.setYRange(0, 1.02)
             self.k_curves[net].setData(ks, mean)
             self.k_errors[net].setData(x=np.array(ks), y=np.array(mean), height=2 * np.array(std))

@@ -10,11 +10,11 @@ from typing import Callable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from explorer.ui.training.plots.style import LegendRow, new_plot_widget, pen, run_color
-from explorer.ui.training.plots.style import set_title  # noqa: F401  (the views' titles)
+from explorer.ui.training.plots.style import set_title
 
 RESIDUAL, PLAIN = 0, 7          # colour indices: blue for the network, red for its plain twin
 MAX_TICKS = 14
@@ -68,6 +68,32 @@ def category_ticks(widget: pg.PlotWidget, labels: Sequence[str]) -> None:
     if widget not in _ticks:
         _ticks[widget] = CategoryTicks(widget)
     _ticks[widget].set(labels)
+
+
+class FittedTitle:
+    """A plot's title cut to the plot's width with "…" (plots side by side on a laptop are narrow), whole in
+    the plot's tooltip; refitted when the plot is resized."""
+
+    def __init__(self, widget: pg.PlotWidget):
+        self.widget, self.text, self.shown = widget, "", ""
+        widget.getPlotItem().getViewBox().sigResized.connect(self.fit)
+
+    def set(self, text: str, tooltip: str = "") -> None:
+        self.text = text
+        self.widget.setToolTip(tooltip or text)
+        self.fit()
+
+    def fit(self, *_) -> None:
+        font = QFont(self.widget.font())
+        font.setPointSizeF(10.0)   # set_title's size
+        # The title sits over the view box alone, and its text's width is a minimum width of that column:
+        # too long, it pushes the plot wider than its widget (cut off at the row's end).
+        item = self.widget.getPlotItem()
+        room = self.widget.width() - item.getAxis("left").width() - 16
+        shown = QFontMetrics(font).elidedText(self.text, Qt.TextElideMode.ElideRight, max(0, int(room)))
+        if shown != self.shown:
+            self.shown = shown
+            set_title(self.widget.getPlotItem(), shown)
 
 
 class PlotRow(QWidget):

@@ -190,7 +190,8 @@ class MetricPlot(TrainingPlot):
                       (c.name, "validation", xv, yv)]
         drawn = [d for d in drawn if len(d[2])]
         if not drawn:
-            self.ranges.empty()   # no stale axes from runs no longer shown (or a run that failed at once)
+            # no stale axes from runs no longer shown (or a run that failed at once); accuracy in % on 0-100
+            self.ranges.empty((0.0, 100.0) if self.metric_name == "acc" else (0.0, 1.0))
             self._mark_spikes([])
             return
         if self.metric_name == "acc":

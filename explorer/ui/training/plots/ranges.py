@@ -42,6 +42,7 @@ class RangeKeeper:
         self.manual = False
         self._x: tuple[float, float] | None = None
         self._y: tuple[float, float] | None = None
+        self._blank = False   # the view is empty()'s, not the data's: the next data fit it afresh
         self._on_reset = on_reset
         self.vb.disableAutoRange()
         self.vb.sigRangeChangedManually.connect(self._by_hand)
@@ -58,14 +59,17 @@ class RangeKeeper:
         if self._on_reset:
             self._on_reset()
 
-    def empty(self) -> None:
+    def empty(self, y_range: tuple[float, float] = EMPTY[1]) -> None:
         """Nothing to show (no run, or one refused or failed before its first point): a neutral view, not
-        the axes of whatever was shown before."""
+        the axes of whatever was shown before. ``y_range``: its height in the plot's own units (accuracy
+        in % runs 0-100, so the blank axis says what its label says, not 0-1 under "%")."""
         if self.manual:
             self.manual = False
-        if (self._x, self._y) != EMPTY:
-            self._x, self._y = EMPTY
-            self.vb.setRange(xRange=EMPTY[0], yRange=EMPTY[1], padding=0.0, update=True)
+        blank = (EMPTY[0], (float(y_range[0]), float(y_range[1])))
+        if (self._x, self._y) != blank:
+            self._x, self._y = blank
+            self.vb.setRange(xRange=blank[0], yRange=blank[1], padding=0.0, update=True)
+        self._blank = True
 
     def update(self, x0: float, x1: float, y0: float, y1: float) -> None:
         # Python floats: numpy float32 (LayerSeries) compared with pyqtgraph's float64 limits overflows.
@@ -75,7 +79,8 @@ class RangeKeeper:
         if x1 <= x0:
             x1 = x0 + 1.0
         x = (x0, x1 + 0.02 * (x1 - x0))  # room for the last point's marker
-        y = self._y if (self._x, self._y) != EMPTY else None
+        y = None if self._blank else self._y
+        self._blank = False
         if y is None or (y1 - y0) < SHRINK * (y[1] - y[0]):
             span = max(y1 - y0, abs(y1) * 1e-3, 1e-9)
             y = (y0 - PAD * span, y1 + PAD * span)
