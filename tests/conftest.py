@@ -96,6 +96,22 @@ def _none_refcount_guard():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _gc_in_main_thread(request):
+    """Tests with a QApplication collect garbage in the GUI thread only, as the app does
+    (explorer/ui/main_thread_gc.py): a worker thread that collected a closed window's widgets deadlocked
+    the suite. The others keep Python's automatic collector."""
+    import gc
+    if "qapp" not in request.fixturenames:
+        gc.enable()
+        yield
+        return
+    from explorer.ui.main_thread_gc import collect_in_main_thread
+    collect_in_main_thread(request.getfixturevalue("qapp"))
+    gc.disable()
+    yield
+
+
 # -- training panel (tests/test_ui_training_*.py) ------------------------------------------------------
 def build_tiny_graph(block: str = "basic", name: str = "tiny_res"):
     """Input 1×8×8 (the digits) -> conv/BN/ReLU -> a stage of two 8-channel blocks -> classifier: trains

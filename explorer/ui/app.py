@@ -34,6 +34,8 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationDisplayName(APP)
+    from explorer.ui.main_thread_gc import collect_in_main_thread
+    collect_in_main_thread(app)  # a worker thread must never collect (and so delete) Qt objects
     return app
 
 
