@@ -51,3 +51,25 @@ def test_an_empty_accuracy_plot_runs_0_to_100_under_its_percent_label(make_windo
     values = [v for _, vs in axis.tickValues(y0, y1, height) for v in vs]
     labels = [v for v in values if y0 < v < y1 or v in (y0, y1)]
     assert 2 <= len(labels) <= max(2, height // QFontMetrics(axis.font()).height())   # none on top of another
+
+
+def test_degeneracy_heat_maps_side_by_side_at_1366_cut_a_long_title(make_window, qtbot):
+    """The plain twin's heat map was pushed past the window's edge: a title's text is its plot's minimum width."""
+    layer = {"node": "stage1", "unit": "stage1[0]", "depth": 3, "effective_rank": 4.0, "dead_fraction": 0.0,
+             "max_corr": 0.5}
+
+    def part(label):
+        return {"label": label, "layers": [layer], "checkpoints": [{"checkpoint": "init", "layers": [layer]},
+                                                                   {"checkpoint": "last", "layers": [dict(layer)]}]}
+    w = make_window(size=(1366, 728))
+    next(a for a in w.analyze_menu.actions() if a.text() == "Degeneracy…").trigger()
+    panel = w.analysis_dock.panel
+    view = panel.view
+    view.show_result(dict(part("resnet20_digits"), plain=part(LONG), verdict="v"))
+    panel.stack.setVisible(True)
+    qtbot.waitUntil(lambda: view.map_titles["plain"].shown.endswith("…"))
+    row = view.row
+    for net in ("residual", "plain"):
+        plot = view.maps[net]
+        assert plot.isVisible() and plot.geometry().right() <= row.width()   # in view, not past the edge
+    assert LONG in view.maps["plain"].toolTip()

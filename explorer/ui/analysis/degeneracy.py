@@ -74,6 +74,7 @@ class DegeneracyView(ToolView):
         self.rank_plot = plots.plot("effective rank", "layer (input side first)", "effective rank by depth")
         self.corr_plot = plots.plot("max |correlation|", "layer (input side first)", "duplicated units")
         self.maps = {net: plots.plot("checkpoint", "layer (input side first)", "") for net, _ in NETS}
+        self.map_titles = {net: plots.FittedTitle(w) for net, w in self.maps.items()}  # cut to fit, whole on hover
         self.row = plots.PlotRow([self.rank_plot, self.corr_plot, *self.maps.values()])
         self.fill(self.row)
         self.setToolTip(HELP)
@@ -122,7 +123,7 @@ class DegeneracyView(ToolView):
                 self.images[net].set(np.nan_to_num(p["grid"]), self.levels, (-0.5, -0.5, n_layers, n_ckpt))
                 self.maps[net].getAxis("left").setTicks([list(enumerate(p["checkpoints"]))])
                 plots.category_ticks(self.maps[net], p["units"])
-                plots.set_title(self.maps[net].getPlotItem(), f"{p['label']}: effective rank")
+                self.map_titles[net].set(f"{p['label']}: effective rank")
                 self.maps[net].getPlotItem().autoRange()
         if several:
             legend.append(("#777777", "▦", f"colour: effective rank 0 to {self.levels[1]:.3g}, one scale for both"))
