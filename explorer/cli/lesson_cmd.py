@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from explorer.cli import UserError
+from explorer.cli.ctrl_c import cancel_on_ctrl_c
 from explorer.util import strict_json
 
 
@@ -78,7 +78,7 @@ def _run(lesson, args) -> int:
     control = LessonControl(on_progress=progress.count)
     print(f"lesson {lesson.number}: {lesson.title}" + (f" — {variation.label}" if variation else ""),
           file=sys.stderr)
-    previous = _cancel_on_ctrl_c(control)
+    previous = cancel_on_ctrl_c(control, "cancelling the lesson")
     try:
         result = run_lesson(lesson, args.out, full=args.full, variation=variation, control=control)
     except Cancelled:
@@ -126,17 +126,3 @@ def page(result) -> str:
     lines += ["", f"Verdict: {result.verdict.verdict} ({result.size} size, {result.seconds:.0f} s)", "",
               "Try next:"] + [f"  --try {i}: {t.label}" for i, t in enumerate(lesson.try_next, 1)]
     return "\n".join(lines)
-
-
-def _cancel_on_ctrl_c(control):
-    """First Ctrl-C: cancel the lesson within one step (exit 130); a second one aborts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        if control.cancelled:
-            raise KeyboardInterrupt
-        control.cancel()
-        print("\ncancelling the lesson (Ctrl-C again to abort)", file=sys.stderr)
-
-    return signal.signal(signal.SIGINT, handler)

@@ -21,6 +21,7 @@ import sys
 import time
 
 from explorer.cli import UserError
+from explorer.cli.ctrl_c import cancel_on_ctrl_c
 from explorer.cli.training_run import add_data_arguments, add_training_arguments, config_changes, load_data
 from explorer.util import strict_json
 
@@ -146,7 +147,7 @@ def _run(args) -> int:
     executor = _executor(args)
     control = StudyControl()
     show = _Progress(executor)
-    previous = _cancel_on_ctrl_c(control)
+    previous = cancel_on_ctrl_c(control, "stopping the running trials; the study resumes later")
     try:
         study = run_study(spec, args.out, executor, progress=show, control=control)
     except (StudyError, SpecError, ExecutorError) as e:
@@ -201,21 +202,6 @@ class _Progress:
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-def _cancel_on_ctrl_c(control):
-    """First Ctrl-C: running trials save last.pt and stop; second: abort at once (the study still resumes)."""
-    import threading
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        if control.cancelled:
-            raise KeyboardInterrupt
-        control.cancel()
-        print("\nstopping the running trials; the study resumes later (Ctrl-C again to abort)", file=sys.stderr)
-
-    return signal.signal(signal.SIGINT, handler)
 
 
 def _open(folder: str):
