@@ -72,4 +72,5 @@ def test_degeneracy_heat_maps_side_by_side_at_1366_cut_a_long_title(make_window,
     for net in ("residual", "plain"):
         plot = view.maps[net]
         assert plot.isVisible() and plot.geometry().right() <= row.width()   # in view, not past the edge
+        qtbot.waitUntil(lambda: plot.getPlotItem().geometry().width() <= plot.width())  # and its content too
     assert LONG in view.maps["plain"].toolTip()

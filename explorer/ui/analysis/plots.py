@@ -94,6 +94,10 @@ class FittedTitle:
         if shown != self.shown:
             self.shown = shown
             set_title(self.widget.getPlotItem(), shown)
+            # The plot item kept the width the longer title forced on it at the last resize: lay it out in
+            # the view again now that its minimum is smaller (PlotWidget's own setRange is the view box's).
+            view = self.widget
+            pg.GraphicsView.setRange(view, view.range, padding=0, disableAutoPixel=False)
 
 
 class PlotRow(QWidget):
