@@ -81,7 +81,8 @@ class LayerStats:
     def before_step(self) -> None:
         """Call after backward (and unscaling/clipping), before the optimiser step."""
         grads = [p.grad if p.grad is not None else self._zero for p in self.params]
-        self._norms = [_norms(grads), _norms(self.params)]
+        both = _norms(grads + self.params)  # one batched call for the two lists
+        self._norms = [both[:len(grads)], both[len(grads):]]
         if self._before is None:  # one persistent copy of the weights, allocated on the first sample
             self._before = [p.detach().clone() for p in self.params]
         else:
@@ -129,4 +130,4 @@ def _norms(tensors: list[torch.Tensor]) -> torch.Tensor:
     """L2 norm of each tensor, one batched call, as one float32 vector."""
     if not tensors:
         return torch.zeros(0)
-    return torch.stack([n.float() for n in torch._foreach_norm(tensors)])
+    return torch.stack(torch._foreach_norm(tensors)).float()

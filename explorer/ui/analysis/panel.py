@@ -19,6 +19,7 @@ from explorer.ui.analysis.results_file import Results, load_results
 from explorer.ui.analysis.target_picker import TargetPicker
 from explorer.ui.analysis.targets import GRAPH_KEY, GRAPH_RESULTS
 from explorer.ui.analysis.tool import Tool, ToolError
+from explorer.ui.analysis.view_shelf import ViewShelf
 from explorer.ui.analysis.worker import AnalysisRunner
 from explorer.ui.view_export import ExportError, export_csv, export_png
 from explorer.util.untrusted import UntrustedInputError
@@ -37,7 +38,6 @@ class AnalysisPanel(QWidget):
 
         self.doc = document
         self.tools = [cls() for cls in (tools or TOOLS)]
-        self.views = {t.name: t.make_view() for t in self.tools}
         self.runner = AnalysisRunner(self)
         self._results: dict[str, Results] = {}     # target key -> its results (loaded once)
         self._running: tuple[str, str, Results] | None = None   # tool name, target key, where it goes
@@ -47,8 +47,6 @@ class AnalysisPanel(QWidget):
         self.runner.failed.connect(self._failed)
         self.runner.cancelled.connect(self._cancelled)
         self.runner.busyChanged.connect(self._busy)
-        for v in self.views.values():
-            v.nodeClicked.connect(self.nodeClicked)
         if hasattr(document, "opened"):
             document.opened.connect(self.document_opened)
         if hasattr(document, "saved"):
@@ -135,8 +133,7 @@ class AnalysisPanel(QWidget):
         self.verdict.setFont(font)
         rcol.addWidget(self.verdict)
         self.stack = QStackedWidget()
-        for t in self.tools:
-            self.stack.addWidget(self.views[t.name])
+        self.views = ViewShelf(self.tools, self.stack, self.nodeClicked.emit)   # each built when first shown
         rcol.addWidget(self.stack, 1)
         rcol.addStretch(0)   # takes the room only while the stack is hidden (no result yet)
         self.export_row = ExportRow()
@@ -336,8 +333,7 @@ class AnalysisPanel(QWidget):
         self._save(doc_results)
 
     def highlight(self, node_id: str) -> None:
-        for v in self.views.values():
-            v.highlight(node_id)
+        self.views.highlight(node_id)
 
     # -- export ---------------------------------------------------------------------------------------
     def _default_name(self, suffix: str) -> str:
