@@ -142,6 +142,27 @@ def test_lesion_shows_the_run_and_its_plain_twin_and_bars_select_nodes_both_ways
     assert view.bars["residual"].marked == frozenset()
 
 
+def test_a_view_is_built_when_its_tool_is_first_shown_and_knows_the_selection_made_before(qtbot, window, runs,
+                                                                                          monkeypatch):
+    panel = window.analysis_dock.panel
+    first = panel.tool.name
+    assert panel.stack.count() == 1 and panel.stack.currentWidget() is panel.views[first]
+    window.scene.select_node("stage1")            # before the lesion view exists
+    lesion = pick(window, "Lesion study")
+    assert panel.stack.count() == 2 and panel.stack.currentWidget() is lesion.view
+    choose_folder(qtbot, panel, runs / "residual", monkeypatch)
+    lesion.tool.draws.setValue(2)
+    assert run_and_wait(qtbot, panel) == "lesion"
+    assert panel.view.bars["residual"].marked == {0, 1}   # the earlier selection, marked on the late view
+    clicked = []
+    panel.nodeClicked.connect(clicked.append)
+    qtbot.mouseClick(panel.view.block_plots["residual"].viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.view.bars["residual"].centre(0))
+    assert clicked == ["stage1"]                  # the late view's clicks reach the panel
+    pick(window, panel.tools[0].title)
+    assert panel.stack.count() == 2               # shown before: not built again
+
+
 def test_results_reappear_after_reopening_the_document(qtbot, window, runs, monkeypatch, tmp_path):
     path = tmp_path / "net.json"
     window.document.save(path)
