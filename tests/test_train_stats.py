@@ -145,3 +145,28 @@ def test_output_hooks_stay_between_samples_and_are_switched_off():
     assert np.isfinite(step(True)).all()
     stats.disarm()
     assert np.isnan(step(False)).all()
+
+
+def test_a_frozen_unit_and_channels_last_weights_give_the_same_statistics():
+    """The flat copies: a frozen unit (no gradient) reads zero gradient and zero update, and weights and
+    gradients in channels-last memory (not one contiguous stretch each) give the numbers of the usual layout."""
+    data = random_dataset(64, 8)
+    x, y = data.x_train[:32], data.y_train[:32]
+    results = []
+    for channels_last in (False, True):
+        torch.manual_seed(0)
+        model = compile_graph(tiny_graph(blocks=3)).train()
+        units = layer_units(model)
+        for p in units[0].module.parameters():
+            p.requires_grad_(False)
+        xin = x
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+            xin = x.contiguous(memory_format=torch.channels_last)
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
+        results.append(fast(model, units, xin, y, opt))
+    usual, cl = results
+    assert usual["grad_norm"][0] == 0 and usual["update_ratio"][0] == 0 and usual["weight_norm"][0] > 0
+    assert (usual["grad_norm"][1:] > 0).all() and (usual["update_ratio"][1:] > 0).all()
+    for key in usual:
+        np.testing.assert_allclose(cl[key], usual[key], rtol=1e-4, err_msg=key)
