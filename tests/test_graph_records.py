@@ -98,9 +98,9 @@ def test_changing_a_parameter_changes_its_key_and_the_analysis():
 
 def test_the_graph_scale_benchmark_prints_every_phase_and_the_growth(capsys):
     from explorer.benchmarks import graph_scale
-    assert graph_scale.main(["--sizes", "200,20", "--json"]) == 0
+    assert graph_scale.main(["--sizes", "200,20,100", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
-    assert [row["nodes"] for row in r["sizes"]] == [22, 202]
-    assert set(r["growth_vs_linear"]) == set(graph_scale.PHASES)
+    assert set(r["growth_vs_linear"]) == set(r["last_step_growth_vs_linear"]) == set(graph_scale.PHASES)
+    assert [row["nodes"] for row in r["sizes"]] == [22, 102, 202]   # sorted, with Input and Output
     assert all(row[k] >= 0 for row in r["sizes"] for k in graph_scale.PHASES)
     assert graph_scale.main(["--sizes", "ten"]) == 2
