@@ -31,6 +31,11 @@ class StatsSampler:
         else:
             self.stats.disarm()
 
+    def frozen_changed(self) -> None:
+        """Parts were released (``--unfreeze-at``): the next samples mark frozen units afresh."""
+        if self.stats is not None:
+            self.stats.frozen_changed()
+
     def before_step(self) -> None:
         self.stats.before_step()
 

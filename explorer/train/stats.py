@@ -5,9 +5,9 @@ gradient norm and weight norm of the unit's parameters, the update-to-weight rat
 norm of the gradient that reaches the unit's output (a tensor hook on the output) — the quantity that
 vanishes or explodes with depth in a plain network.
 
-Cost: the gradients and the weights are each copied end to end into one flat vector (one kernel; a unit's
-parameters are one stretch of it), one ``torch._foreach_norm`` over the stretches gives every unit's norm,
-and one asynchronous copy goes to the host, which the engine reads at its next sync (the log interval), so
+Cost: one ``torch._foreach_norm`` over the gradients, summed to units on the device; the weights copied end
+to end into one flat vector (one kernel; a unit's parameters are one stretch of it), whose stretches give
+every unit's norm in one more batched call; one asynchronous copy goes to the host, which the engine reads at its next sync (the log interval), so
 sampling adds no sync.
 Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
 (the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
@@ -33,7 +33,7 @@ class LayerStats:
         self.node_ids = [u.node_id for u in units]
         by_name = dict(model.named_parameters())
         # Frozen ones too: they may be released (--unfreeze-at). In unit order, so that each unit's parameters
-        # are one stretch of a flat copy (``_flat``) and its norm is the norm of that stretch.
+        # are one stretch of a flat copy (``_weights``) and its norm is the norm of that stretch.
         self._unit_params = [[by_name[name] for name in u.param_names] for u in units]
         self.params: list[torch.Tensor] = [p for ps in self._unit_params for p in ps]
         self._sizes = [sum(p.numel() for p in ps) for ps in self._unit_params]
@@ -48,6 +48,10 @@ class LayerStats:
         self._norms: list[torch.Tensor] = []
         self._before: torch.Tensor | None = None   # the weights before the step, end to end
         self._weight_views: list[torch.Tensor] = []  # each parameter as a flat view, made once (see _weights)
+        self._copies = any(not p.is_contiguous() or p.dtype != torch.float32 for p in self.params)
+        self._seg = torch.tensor([i for i, ps in enumerate(self._unit_params) for _ in ps], dtype=torch.long,
+                                 device=device)
+        self._frozen: np.ndarray | None = None
 
     # -- the gradient reaching each unit's output ----------------------------------------------------
     def arm(self) -> None:
@@ -91,14 +95,16 @@ class LayerStats:
         if not self.params:
             self._norms = [torch.zeros(0, device=self._device)] * 2
             return
-        # A frozen parameter has no gradient: an expanded zero stands in (no memory of its size).
-        grads = self._flat([p.grad if p.grad is not None else self._zero.expand(p.shape) for p in self.params])
+        # Gradients are new tensors each step: one batched norm over them (a frozen one has none: zero), summed
+        # to units on the device. Weights: one flat copy, whose units' stretches give their norms.
+        grads = [p.grad if p.grad is not None else self._zero for p in self.params]
+        per_param = torch.stack(torch._foreach_norm(grads)).float()
+        g = torch.zeros(self._n, device=self._device).index_add_(0, self._seg, per_param.square()).sqrt()
         if self._before is None:   # one persistent flat copy of the weights, allocated on the first sample
             self._before = torch.cat(self._weights())
         else:
             torch.cat(self._weights(), out=self._before)
-        both = self._unit_norms([grads, self._before])
-        self._norms = [both[:self._n], both[self._n:]]
+        self._norms = [g, self._unit_norms(self._before)]
 
     @torch.no_grad()
     def after_step(self, out_grad_scale: torch.Tensor | None = None) -> torch.Tensor:
@@ -106,7 +112,7 @@ class LayerStats:
         waiting on a GPU: read it (``arrays``) only after the next sync, e.g. the log interval's."""
         if self.params:
             torch.sub(torch.cat(self._weights()), self._before, out=self._before)   # in place: now the update Δw
-            update = self._unit_norms([self._before])
+            update = self._unit_norms(self._before)
         else:
             update = torch.zeros(0, device=self._device)
         g, w = self._norms
@@ -122,32 +128,31 @@ class LayerStats:
         # From a GPU this lands in pinned memory asynchronously; on the CPU it is the tensor itself.
         return stacked.to("cpu", non_blocking=True)
 
-    @staticmethod
-    def _flat(tensors: list[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
-        """The tensors end to end in one float32 vector (``out``: into that one). One copy kernel instead of a
-        batched call's kernel per tensor: on a CPU a ResNet-20's 59 small tensors cost 4× less this way."""
-        parts = [t.detach().reshape(-1).float() for t in tensors]
-        return torch.cat(parts, out=out) if out is not None else torch.cat(parts)
-
     def _weights(self) -> list[torch.Tensor]:
-        """The parameters as flat float32 views, made once and made again only when a parameter's storage was
-        replaced (``param.data = ...``) or its layout is not one stretch (channels-last): making 59 views
-        costs about as much as copying a ResNet-20's weights."""
-        views = self._weight_views
-        if len(views) != len(self.params) or any(v.data_ptr() != p.data_ptr() or not p.is_contiguous()
-                                                 for v, p in zip(views, self.params)):
-            views = self._weight_views = [p.detach().reshape(-1).float() for p in self.params]
-        return views
+        """The parameters as flat float32 views, made on the first sample: every Python call per parameter
+        counts here, since after a step's kernels each costs several times what it costs alone. A run never
+        replaces a parameter's storage once the model is on its device (loading a checkpoint copies into
+        it), so the views stay the weights. Parameters that are not one stretch each (channels-last) or not
+        float32 have no such view: their flat copies are made again on each sample."""
+        if not self._weight_views or self._copies:
+            self._weight_views = [p.detach().reshape(-1).float() for p in self.params]
+        return self._weight_views
 
-    def _unit_norms(self, flats: list[torch.Tensor]) -> torch.Tensor:
-        """‖unit‖ for each unit of each flat vector, in one batched call: a unit's parameters are one stretch."""
-        stretches = [part for flat in flats for part in flat.split(self._sizes)]
-        return torch.stack(torch._foreach_norm(stretches))
+    def _unit_norms(self, flat: torch.Tensor) -> torch.Tensor:
+        """‖unit‖ for each unit of a flat vector, in one batched call: a unit's parameters are one stretch."""
+        return torch.stack(torch._foreach_norm(flat.split(self._sizes)))
 
     def frozen(self) -> np.ndarray:
-        """Which units are frozen now (no parameter takes a gradient): their zero gradient is by choice, not
-        a vanishing one. Host-side flags, no device work."""
-        return np.array([bool(ps) and not any(p.requires_grad for p in ps) for ps in self._unit_params], dtype=bool)
+        """Which units are frozen (no parameter takes a gradient): their zero gradient is by choice, not a
+        vanishing one. Host-side flags, worked out once and again after ``frozen_changed``."""
+        if self._frozen is None:
+            self._frozen = np.array([bool(ps) and not any(p.requires_grad for p in ps) for ps in self._unit_params],
+                                    dtype=bool)
+        return self._frozen
+
+    def frozen_changed(self) -> None:
+        """Parameters were frozen or released (``--unfreeze-at``): ``frozen`` looks again."""
+        self._frozen = None
 
     @staticmethod
     def arrays(host: torch.Tensor) -> dict[str, np.ndarray]:

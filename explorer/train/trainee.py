@@ -38,6 +38,7 @@ class Trainee:
         when a run resumes past that epoch, before its optimiser state (which holds their groups) is restored."""
         if self.freezing.due(epoch):
             self.freezing.unfreeze(self.opt)
+            self.sampler.frozen_changed()
             self.set_lr(self.lr)
 
     @property
