@@ -7,13 +7,13 @@ vanishes or explodes with depth in a plain network.
 
 Cost: one ``torch._foreach_norm`` over the gradients, summed to units on the device; the weights copied end
 to end into one flat vector (one kernel; a unit's parameters are one stretch of it), whose stretches give
-every unit's norm in one more batched call; one asynchronous copy goes to the host, which the engine reads at its next sync (the log interval), so
-sampling adds no sync.
+every unit's norm in one more batched call; one asynchronous copy goes to the host, which the engine reads
+at its next sync (the log interval), so sampling adds no sync.
 Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
 (the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
 the module without any hook (an idle hook still costs each module call its slow path).
 The update norm needs the weights from before the step: one persistent flat copy (the model's size
-again), refreshed in place on sampled steps only; the gradients' flat copy lives for the step.
+again), refreshed in place on sampled steps only.
 """
 from __future__ import annotations
 
