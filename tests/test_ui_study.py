@@ -202,3 +202,28 @@ def test_start_on_a_finished_study_runs_the_form_in_a_fresh_folder(study_view, q
     QTest.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)   # not a silent no-op "resume"
     _finished(qtbot, panel, "finished")
     assert panel.folder.text() != old and "2 of 2 trials done" in panel.status.text()
+
+
+def test_the_study_form_has_no_fine_tuning_rows_but_the_training_form_keeps_them(study_view):
+    """Every trial of a study starts from scratch: Start from, Frozen, Unfreeze at and LR multipliers are not
+    offered there (they were, and did nothing), while the training settings still offer them."""
+    from PySide6.QtWidgets import QFormLayout
+
+    w, panel, _ = study_view
+
+    def shown_labels(form):
+        layout: QFormLayout = form.layout()
+        shown = set()
+        for row in range(layout.rowCount()):
+            label = layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = layout.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label and field and field.widget() and field.widget().isVisibleTo(form):
+                shown.add(label.widget().text())
+        return shown
+
+    fine_tuning = {"Start from", "Frozen", "Unfreeze at", "LR multipliers"}
+    assert not fine_tuning & shown_labels(panel.settings)
+    assert "Train samples" in shown_labels(panel.settings)
+    assert fine_tuning <= shown_labels(w.training_dock.form)
+    cfg = panel.settings.config()
+    assert cfg.init_from is None and not cfg.freeze and not cfg.lr_mult

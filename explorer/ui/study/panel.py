@@ -97,7 +97,7 @@ class StudyPanel(QWidget):
         for label, w in (("Executor", self.executor), ("Workers", self.workers), ("Ray address", self.address)):
             g.addRow(label, w)
         g.addRow("Folder", row)
-        self.settings = SettingsForm()
+        self.settings = SettingsForm(fine_tuning=False)   # every trial starts from scratch
         settings = QGroupBox("Training (every trial)")
         QVBoxLayout(settings).addWidget(self.settings)
 

@@ -41,7 +41,9 @@ class SettingsForm(QWidget):
     changed = Signal()
     tensorboardChanged = Signal(str)   # the folder runs log to; "" when TensorBoard logs are off
 
-    def __init__(self, parent: QWidget | None = None, freeze: FreezeSet | None = None):
+    def __init__(self, parent: QWidget | None = None, freeze: FreezeSet | None = None, fine_tuning: bool = True):
+        """``fine_tuning=False``: without the rows that start a run from other weights or freeze parts of it
+        (a study trains every trial from scratch); their values stay the defaults."""
         super().__init__(parent)
         self.freeze_set = freeze if freeze is not None else FreezeSet(self)
         self.fields = {name: self._field(name) for name in FIELDS}
@@ -52,6 +54,9 @@ class SettingsForm(QWidget):
         self._build_schedule(form)
         self._build_logs(form)
         self._build_fine_tuning(form)
+        if not fine_tuning:
+            for w in (self.start_from.parentWidget(), self.frozen, self.fields["unfreeze_at"], self.lr_mult):
+                form.setRowVisible(w, False)
         for combo in self.findChildren(QComboBox):   # a long entry ("run: resnet56 #2 fine-tuned…") never widens
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(10)
