@@ -199,6 +199,24 @@ def test_comparison_view_shows_both_runs_and_the_verdict_with_numbers(training_w
     assert view.pair == Pair(plain, res)
 
 
+def test_the_comparison_tab_is_built_when_first_shown_with_the_pair_in_focus_and_the_selection(
+        training_window, qtbot, engine):
+    """Built late, the tab looks as if it had followed along: the pair of the run in focus (not the newest),
+    and the node selected on the canvas marked."""
+    mw, dock = training_window()
+    first = compare(qtbot, dock, engine)
+    compare(qtbot, dock, engine)                      # a newer pair, which a fresh view would show first
+    dock.runs.selectRow(dock.runs.model_.row_of(first[0]))
+    dock.highlightNode("stage1")
+    assert not dock.comparison_tab.is_built
+    click_tab(qtbot, dock.tabs, 2)
+    assert dock.comparison_tab.is_built
+    view = dock.comparison
+    flush(view)
+    assert view.pair == Pair(*first) and view.pair_box.count() == 2
+    assert all(h.band.isVisible() for h in view.heatmaps)   # the stage's rows marked on both heatmaps
+
+
 def test_runs_table_fits_without_sideways_scrolling_and_names_show_in_full_on_hover(make_window, qtbot, engine):
     from explorer.ui.training import install_training
     from explorer.ui.training.run_list import NAME, STATUS, TRAIN_LOSS, VAL_ACC

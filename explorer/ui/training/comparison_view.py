@@ -117,7 +117,7 @@ class ComparisonView(QWidget):
             h.layerClicked.connect(self._clicked)
         for sig in (controller.runAdded, controller.runRemoved, controller.runChanged):
             sig.connect(lambda _id: self._find_pairs())
-        controller.focusChanged.connect(self._follow_focus)
+        controller.focusChanged.connect(self.select_focus)
         controller.dataArrived.connect(lambda rid: self.throttle.request() if rid in self.pair_ids() else None)
 
     # -- which runs -------------------------------------------------------------------------------
@@ -141,7 +141,8 @@ class ComparisonView(QWidget):
         self.pair_box.blockSignals(False)
         self._show(keep)
 
-    def _follow_focus(self, run_id: str) -> None:
+    def select_focus(self, run_id: str) -> None:
+        """Show the pair ``run_id`` belongs to (the run list's selection follows the run in focus)."""
         for p in self.pairs:
             if run_id in (p.plain, p.residual) and p != self.pair:
                 self.pair_box.setCurrentIndex(self.pairs.index(p))

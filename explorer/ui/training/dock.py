@@ -28,6 +28,7 @@ from explorer.graph.model import Graph
 from explorer.ui.training.comparison_view import ComparisonView
 from explorer.ui.training.form_scroll import FormScroll
 from explorer.ui.training.freeze_set import FreezeSet
+from explorer.ui.training.lazy_tab import LazyTab
 from explorer.ui.training.notice_banner import NoticeBanner
 from explorer.ui.training.plots.gradient_panel import GradientPanel
 from explorer.ui.training.plots.metrics_panel import MetricsPanel
@@ -65,14 +66,15 @@ class TrainingDock(QDockWidget):
         self.runs = RunList(c)
         self.metrics = MetricsPanel(c, on_error=self._error)
         self.gradients = GradientPanel(c, on_error=self._error)
-        self.comparison = ComparisonView(c, on_error=self._error)
+        self.comparison_tab = LazyTab(self._make_comparison)   # five plots, built when the tab is first shown
+        self._highlighted = ""
         self.status = TrainingStatus(c)
         self.status.keep_step_with(self.metrics.throttle, self.metrics.draws)   # one step in the line and the plots
         self.form_scroll = FormScroll(self.form)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.metrics, "Loss && accuracy")
         self.tabs.addTab(self.gradients, "Gradients")
-        self.tabs.addTab(self.comparison, "Plain vs residual")
+        self.tabs.addTab(self.comparison_tab, "Plain vs residual")
         self.setWidget(self._body(self._controls()))
         self._connect()
         self._training_changed(False)
@@ -128,7 +130,6 @@ class TrainingDock(QDockWidget):
         self.stop_button.clicked.connect(self.stop)
         self.compare_button.clicked.connect(self.compare)
         self.gradients.layerClicked.connect(self.layerClicked)
-        self.comparison.layerClicked.connect(self.layerClicked)
         self.runs.settingsRequested.connect(self._use_settings)
         self.runs.graphRequested.connect(self._open_graph)
         self.runs.startFromRequested.connect(self._start_from_run)
@@ -197,7 +198,7 @@ class TrainingDock(QDockWidget):
             self.banner.show_message(str(e), "error")
             return None
         self.comparison_notice = self.banner.text()   # "comparing X with its plain twin…": goes when both end
-        self.tabs.setCurrentWidget(self.comparison)   # what this button is for: the two side by side
+        self.tabs.setCurrentWidget(self.comparison_tab)   # what this button is for: the two side by side
         return ids
 
     @Slot()
@@ -210,8 +211,23 @@ class TrainingDock(QDockWidget):
     @Slot(str)
     def highlightNode(self, node_id: str) -> None:
         """The canvas selected ``node_id`` ("" = nothing): mark its rows and curves."""
-        self.gradients.highlight_node(node_id or "")
-        self.comparison.highlight_node(node_id or "")
+        self._highlighted = node_id or ""
+        self.gradients.highlight_node(self._highlighted)
+        if self.comparison_tab.is_built:
+            self.comparison.highlight_node(self._highlighted)
+
+    @property
+    def comparison(self) -> ComparisonView:
+        """The "Plain vs residual" view (built now if its tab has not been shown yet)."""
+        return self.comparison_tab.widget
+
+    def _make_comparison(self) -> ComparisonView:
+        view = ComparisonView(self.controller, on_error=self._error)
+        view.layerClicked.connect(self.layerClicked)
+        view.highlight_node(self._highlighted)
+        if self.controller.focus:
+            view.select_focus(self.controller.focus)   # the pair of the run in focus, as if it had followed it
+        return view
 
     @Slot()
     def shutdown(self) -> bool:
