@@ -11,7 +11,7 @@ def _count(m):
     return sum(p.numel() for p in m.parameters())
 
 
-@pytest.mark.parametrize("name, shape", [("resnet20", (3, 8, 8)), ("resnet18", (3, 16, 16))])
+@pytest.mark.parametrize("name, shape", [("resnet20", (3, 8, 8)), ("resnet20_digits", (1, 8, 8)), ("resnet18", (3, 16, 16))])
 def test_reference_has_the_presets_parameters_and_output(name, shape):
     compiled = compile_graph(build_preset(name, input_shape=shape))
     ref = reference_for(name)(shape, compiled.output_shape[0])

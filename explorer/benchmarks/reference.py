@@ -141,6 +141,7 @@ def imagenet_resnet(block, layers: list[int], num_classes: int = 1000, in_channe
 
 REFERENCES: dict[str, Callable[..., nn.Module]] = {
     **{f"resnet{d}": partial(cifar_resnet, d) for d in (20, 32, 44, 56, 110, 1202)},
+    "resnet20_digits": partial(cifar_resnet, 20),   # the startup network: resnet20's build, for the digits
     "resnet18": partial(imagenet_resnet, BasicBlock, [2, 2, 2, 2]),
     "resnet34": partial(imagenet_resnet, BasicBlock, [3, 4, 6, 3]),
     "resnet50": partial(imagenet_resnet, Bottleneck, [3, 4, 6, 3]),
