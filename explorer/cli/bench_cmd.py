@@ -31,8 +31,9 @@ def add_arguments(p) -> None:
     p.add_argument("--compile", action="store_true",
                    help="also the engine with --compile (torch.compile; its compiling time is reported apart)")
     p.add_argument("--chunk", type=int, default=None,
-                   help="steps per interleaved chunk (default: the statistics interval; keep it a multiple of "
-                        "that, so that every engine chunk pays for its statistics)")
+                   help="steps per interleaved chunk (default: the smallest multiple of the statistics interval "
+                        "that spans 10 steps, the default log interval; keep it a multiple of that interval, "
+                        "so that every engine chunk pays for its statistics)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     p.add_argument("--amp", choices=("off", "bf16", "fp16"), default="off", help="mixed precision on CUDA")
     p.add_argument("--channels-last", action="store_true", help="channels-last memory format")
@@ -49,7 +50,7 @@ def run(args) -> int:
     from explorer.arch import ArchError, load_arch
     from explorer.benchmarks.reference import reference_for
     from explorer.data import DatasetError, load_dataset
-    from explorer.train.bench import BenchError, benchmark
+    from explorer.train.bench import BenchError, benchmark, default_chunk
     from explorer.train.config import ConfigError, TrainConfig
     from explorer.train.device import DeviceError, resolve_device
 
@@ -87,7 +88,7 @@ def run(args) -> int:
     progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up ({', '.join(sides)})"
                  + ("; compiling takes a minute or two" if args.compile else ""))
     try:
-        r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or cfg.stats_every, args.steps),
+        r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or default_chunk(cfg), args.steps),
                       reference=reference, progress=progress.round, compile=args.compile, max_steps=args.max_steps)
     except BenchError as e:
         raise UserError(str(e)) from None

@@ -13,7 +13,8 @@ compiling time is measured apart, as ``compile_warmup_s``, and kept out of the r
 
 They run interleaved in chunks whose order rotates each round, so a busy neighbour or a CPU clock change
 hits all alike. Each side's figure is the median of its chunk rates (robust to the spikes of a shared
-machine); a chunk is one statistics interval, so every engine chunk pays for one statistics sample.
+machine); a chunk is a whole number of statistics intervals (``default_chunk``), so every engine chunk pays
+for its statistics samples.
 The median over rounds of two sides' ratio within the round is a second, paired estimate, and its
 scatter says how far any ratio can be trusted. Rounds go on past the requested steps until every ratio
 is known to within ``PRECISION`` (or ``max_steps`` is reached); ``noisy`` is set, with a "too noisy"
@@ -91,12 +92,12 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
               reference: ReferenceBuilder | None = None, progress: Progress | None = None, compile: bool = False,
               max_steps: int | None = None) -> BenchResult:
     """The engine keeps ``config``'s statistics interval (``stats_every``, at least 1: every statistic is
-    on). ``chunk`` defaults to the statistics interval. ``reference`` builds the hand-written model for
+    on). ``chunk`` defaults to ``default_chunk``. ``reference`` builds the hand-written model for
     the data set's input shape and classes; it must have the compiled network's parameter count.
     ``steps`` per side are measured at least, ``max_steps`` (default ``MAX_FACTOR`` × steps) at most,
     until every ratio is known to ``PRECISION``; ``compile`` adds the engine with ``--compile``."""
     if chunk is None:
-        chunk = max(1, (config or TrainConfig()).stats_every)
+        chunk = default_chunk(config or TrainConfig())
     cfg = (config or TrainConfig())
     cfg = cfg.replace(validate=False, out_dir=None, stats_every=max(1, cfg.stats_every), max_steps=None,
                       log_every=min(cfg.log_every, chunk))
@@ -149,6 +150,14 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
     compiled = engines.get("compiled")
     return _result(rates, cpu_rates, cfg, r * chunk, chunk, devices.describe(dev),
                    compiled.compile_status if compiled else None)
+
+
+def default_chunk(cfg: TrainConfig) -> int:
+    """Steps per chunk: the smallest multiple of the statistics interval (so that every engine chunk pays for
+    its statistics) that spans the default log interval, so the engine syncs and reports as often as it does
+    in training (statistics on every step are still logged every 10 steps, not every step)."""
+    every = max(1, cfg.stats_every)
+    return every * -(-TrainConfig().log_every // every)
 
 
 RATIOS = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
