@@ -209,3 +209,25 @@ def test_inspector_warns_when_training_would_not_fit_in_memory(make_window, qtbo
     stage = next(n.id for n in w.document.graph.nodes.values() if n.repeat > 1)
     w.scene.select_node(stage)
     assert w.inspector.findChild(QtWidgets.QSpinBox, "param_repeat").maximum() == MAX_REPEAT
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_file_without_positions_opens_laid_out_not_as_one_pile(make_window, qtbot, tmp_path, background):
+    """A graph file written by a script has no "pos": opened, it is laid out (in the background too) before
+    its items are made, and the document is as saved (nothing to save)."""
+    from explorer.benchmarks.graph_scale import chain
+    from explorer.graph.layout import layered_positions, suggest_wrap
+
+    w = make_window()
+    if background:
+        _big_file_mode(w)
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(chain(60)), encoding="utf-8")
+    with qtbot.waitSignal(w.files.openFinished, timeout=30_000) as done:
+        w.files.open_path(str(path))
+    assert done.args == [str(path), True]
+    items = {nid: (item.pos().x(), item.pos().y()) for nid, item in w.scene.nodes.items()}
+    assert len(set(items.values())) == len(items) == 62          # every node in a place of its own
+    graph = w.document.graph
+    assert items == layered_positions(graph, graph.direction, suggest_wrap(graph, w.files.layout_hint()[1]))
+    assert not w.document.dirty

@@ -134,6 +134,18 @@ def _positions(graph: Graph, direction: str, wrap: int | None) -> dict[str, tupl
     return pos
 
 
+def has_positions(graph: Graph) -> bool:
+    """Whether the nodes have places of their own: False when every node sits at one point (a file written by
+    a script, with no "pos"), where the picture would be one pile."""
+    first = None
+    for node in graph.nodes.values():
+        if first is None:
+            first = node.pos
+        elif node.pos != first:
+            return True
+    return len(graph) < 2
+
+
 def layered_layout(graph: Graph, direction: str = "LR", wrap: int | None = None) -> None:
     """Move every node to its layered position; the graph then flows in ``direction``."""
     for nid, p in layered_positions(graph, direction, wrap).items():

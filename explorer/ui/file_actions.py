@@ -18,7 +18,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from explorer.graph.fileio import FileFormatError, load_graph
+from explorer.graph.layout import has_positions
 from explorer.network.inference import analyze
+from explorer.ui.document import arrange
 
 GRAPH_FILTER = "Residual Explorer graph (*.json)"
 CLOSING = "closing the window"   # how the unsaved-changes question names closing
@@ -88,6 +90,15 @@ def unsaved_text(title: str, runs: int) -> str:
             "until the graph is saved.")
 
 
+def placed(graph, aspect: float | None):
+    """``graph`` laid out when its file gave its nodes no positions (all at one point): before its items
+    exist, so the canvas builds each once where it belongs instead of a pile that is then moved node by node
+    (and painted whole while it is one pile)."""
+    if not has_positions(graph):
+        arrange(graph, graph.direction, aspect)
+    return graph
+
+
 class _LoadSignals(QObject):
     finished = Signal(object, object)  # (GraphLoad, Graph | Exception)
 
@@ -96,21 +107,28 @@ class GraphLoad(QRunnable):
     """Reads and validates one graph file off the GUI thread. ``signals.finished`` carries the Graph, or
     the exception that refused it, back through a queued connection; the job touches no model or widget."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, aspect: float | None = None):
         super().__init__()
         self.setAutoDelete(False)  # FileActions keeps it (``_jobs``) until its result has arrived
         self.path = path
+        self.aspect = aspect       # the view's, for a file without positions (see ``placed``)
         self.cancelled = False     # set in the GUI thread; the result is then dropped
         self.signals = _LoadSignals()
 
     def run(self) -> None:
         try:
-            graph = load_graph(self.path)
+            graph = placed(load_graph(self.path), self.aspect)
             analyze(graph)  # validation belongs to the wait too: the window's own pass then hits the cache
         except Exception as e:  # noqa: BLE001 - handed to the GUI thread, which shows or re-raises it
-            self.signals.finished.emit(self, e)
+            self._tell(e)
             return
-        self.signals.finished.emit(self, graph)
+        self._tell(graph)
+
+    def _tell(self, result) -> None:
+        try:
+            self.signals.finished.emit(self, result)
+        except RuntimeError:   # the window closed while the file was read: nobody is left to tell
+            pass
 
 
 class FileActions(QObject):
@@ -227,11 +245,11 @@ class FileActions(QObject):
             size = 0  # the reader reports it, with the same words as for every other problem
         if size <= self.background_bytes:
             try:
-                graph = load_graph(path)
+                graph = placed(load_graph(path), self.layout_hint()[1])
             except FileFormatError as e:
                 return self._finish(path, e)
             return self._finish(path, graph)
-        self._load = job = GraphLoad(path)
+        self._load = job = GraphLoad(path, self.layout_hint()[1])
         self._jobs.add(job)
         job.signals.finished.connect(self._background_done, Qt.QueuedConnection)
         self.progress = QProgressDialog(f"Opening {Path(path).name} ({size / 1e6:.0f} MB)…", "Cancel", 0, 0,
