@@ -251,3 +251,17 @@ def test_a_lesion_result_with_bad_nested_values_is_drawn_or_refused_cleanly(qapp
     except UntrustedInputError:
         return
     assert all(np.all(np.isfinite(b.heights)) for b in view.bars.values())
+
+
+def test_the_graph_target_is_copied_only_for_the_worker(window):
+    """Showing a target reads the document's graph; Run hands the worker a copy taken then, so an edit made
+    while the tool runs does not reach it."""
+    from explorer.ui import commands
+
+    panel = window.analysis_dock.panel
+    target = panel.picker.current()
+    assert target.key == "graph" and target.graph is window.document.graph
+    snap = target.snapshot()
+    commands.execute(window.document.stack, commands.SetParam(window.document.graph, "stem_conv", "out_channels", 20))
+    assert snap.graph is not window.document.graph
+    assert snap.graph.node("stem_conv").params["out_channels"] != 20 and snap.key == target.key

@@ -255,7 +255,7 @@ class AnalysisPanel(QWidget):
             self._say("train a run first (Train in the Training panel), then pick it here, or choose a run folder")
             return
         try:
-            job = t.job(target)
+            job = t.job(target.snapshot())   # the worker never reads the document
         except (ToolError, ValueError) as e:
             self._say(str(e))
             return

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QSizePolicy, QWidget
 
 from explorer.runs.verdict import find_pairs
-from explorer.ui.analysis.targets import GRAPH_KEY, Target, folder_target, graph_target, listed_run_target
+from explorer.ui.analysis.targets import GRAPH_KEY, Target, folder_target, graph_label, graph_target, listed_run_target
 
 RUN_PREFIX = "run:"
 DONE = ("finished", "stopped")
@@ -119,7 +119,7 @@ class TargetPicker(QWidget):
         return getattr(self.doc, "dataset", "digits")
 
     def _graph_label(self) -> str:
-        return graph_target(self.doc.graph, self._dataset(), getattr(self.doc, "path", None)).label
+        return graph_label(self.doc.graph, getattr(self.doc, "path", None))
 
     def _run_ids(self) -> list[str]:
         return self.controller.run_ids() if self.controller is not None else []

@@ -1,7 +1,9 @@
 """What an analysis runs on: the document's graph, one of the window's runs, or a run folder.
 
-A ``Target`` is a snapshot taken when Run is pressed (the graph is a copy, the rest are paths), so the
-worker never reads the document. Trained weights live in run folders: each run trained in the window keeps
+A ``Target`` names what the panel shows; ``snapshot()``, taken when Run is pressed, is what the worker gets
+(the document's graph copied, the rest are paths), so the worker never reads the document. Only the
+snapshot copies the graph: the panel asks for the current target each time it shows something, and a
+200k-node graph copied for each ask made opening such a file in the window 10 s slower. Trained weights live in run folders: each run trained in the window keeps
 one (its ``out_dir``), as do ``train --out DIR`` and ``compare --out DIR``. A run of a Plain vs residual
 pair carries its plain twin's run folder in ``twin``; a target without weights says why in ``no_weights``
 (what to do in the window) for the tools that need them.
@@ -12,7 +14,7 @@ document's runs folder (None while the document has no file).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from explorer.graph.model import Graph
@@ -31,10 +33,15 @@ class Target:
     label: str                    # what the person reads ("resnet20 (current graph)")
     dataset: str                  # the data set's spec for graph-only tools
     results_path: Path | None     # where results are saved (None: in memory only)
-    graph: Graph | None = None    # the network, when known without reading a file (a copy)
+    graph: Graph | None = None    # the network, when known without reading a file (the document's, until
+                                  # ``snapshot`` copies it)
     folder: Path | None = None    # trained weights: a run folder, checkpoint or comparison folder
     no_weights: str = ""          # why there are none, for the tools that need them
     twin: Path | None = None      # the plain twin's run folder of a Plain vs residual pair trained in the window
+
+    def snapshot(self) -> "Target":
+        """This target for the worker: the graph copied now, in the GUI thread."""
+        return replace(self, graph=self.graph.copy()) if self.graph is not None else self
 
     def load_graph(self) -> Graph:
         """The network (in the worker: a run folder's graph is read from its checkpoint)."""
@@ -57,11 +64,13 @@ class Target:
         return comparison_paths(self.folder)[1]
 
 
+def graph_label(graph: Graph, doc_path: Path | None) -> str:
+    return f"{graph.name or (doc_path.stem if doc_path else 'network')} (current graph)"
+
+
 def graph_target(graph: Graph, dataset: str, doc_path: Path | None) -> Target:
-    name = graph.name or (doc_path.stem if doc_path else "network")
     results = runs_folder_for(doc_path) / GRAPH_RESULTS if doc_path else None
-    return Target(GRAPH_KEY, f"{name} (current graph)", dataset, results, graph=graph.copy(),
-                  no_weights=NO_WEIGHTS)
+    return Target(GRAPH_KEY, graph_label(graph, doc_path), dataset, results, graph=graph, no_weights=NO_WEIGHTS)
 
 
 def folder_target(folder: str | Path, dataset: str) -> Target:
