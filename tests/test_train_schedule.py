@@ -96,3 +96,29 @@ def test_any_saved_scheduler_state_resumes_on_the_curve_or_from_the_step(saved, 
     resumed.restore({"key": list(resumed.key), "scheduler": saved}, step)
     rates = _curve(resumed, 5)
     assert all(math.isfinite(r) for r in rates)
+
+
+@pytest.mark.parametrize("schedule, resume_at", [("warmup", 5), ("cosine", 5), ("step", 40), ("onecycle", 5)])
+def test_no_scheduler_warning_before_or_after_a_resume(schedule, resume_at):
+    """The empty pacer steps once per pacer: a resume before warm-up ends (its decay scheduler still to make its
+    first checked step) warns of nothing, and the rates are those of the unbroken run."""
+    import warnings
+
+    cfg = TrainConfig(schedule=schedule, warmup_epochs=1.0 if schedule != "onecycle" else 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = Schedule(cfg, 90, 20)
+        rates = []
+        for _ in range(89):
+            rates.append(whole.lr)
+            whole.step()
+        first = Schedule(cfg, 90, 20)
+        for _ in range(resume_at):
+            first.step()
+        resumed = Schedule(cfg, 90, 20)
+        resumed.restore(first.state_dict(), resume_at)
+        again = []
+        for _ in range(89 - resume_at):
+            again.append(resumed.lr)
+            resumed.step()
+    assert again == rates[resume_at:]
