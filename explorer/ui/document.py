@@ -149,8 +149,12 @@ class Document(QObject):
 
     def open(self, path: str | os.PathLike) -> None:
         """Open a graph file; raises FileFormatError (with a message for the user) and changes nothing."""
+        from explorer.graph.layout import has_positions
+
         path = Path(path)
         graph = load_graph(path)
+        if not has_positions(graph):   # written by a script: one pile otherwise
+            arrange(graph, graph.direction)
         self.set_graph(graph, path.resolve())
         self.add_recent(path)
 
