@@ -104,13 +104,13 @@ def run_app(argv: list[str]) -> int:
     if args.size or args.screenshot:
         window.resize(*size)
     if graph is not None:
-        from explorer.graph.layout import has_positions
+        from explorer.ui.document import arrange, placed
 
-        if not path or not has_positions(graph):  # a preset or a file without positions: lay it out to fill
-            from explorer.ui.document import arrange   # the window's canvas
-
-            arrange(graph, graph.direction if path else "LR", max(0.5, (size[0] - 560) / max(1, size[1] - 250)))
-        if not path:
+        aspect = max(0.5, (size[0] - 560) / max(1, size[1] - 250))   # the window's canvas
+        if path:
+            placed(graph, aspect)   # a file without positions is laid out
+        else:  # a preset has no positions of its own: lay it out to fill the canvas
+            arrange(graph, "LR", aspect)
             graph.name = args.arch
         window.document.set_graph(graph, Path(path) if path else None)
 

@@ -37,6 +37,17 @@ def arrange(graph: Graph, direction: str = "LR", aspect: float | None = 1.35) ->
     return graph
 
 
+def placed(graph: Graph, aspect: float | None = 1.35) -> Graph:
+    """``graph`` laid out when its file gave its nodes no positions (all at one point: written by a script),
+    in its own direction: before its items exist, so the canvas builds each once where it belongs instead of
+    a pile that is then moved node by node (and painted whole while it is one pile)."""
+    from explorer.graph.layout import has_positions
+
+    if not has_positions(graph):
+        arrange(graph, graph.direction, aspect)
+    return graph
+
+
 def default_graph(aspect: float | None = 1.35) -> Graph:
     """The network the window opens on: CIFAR ResNet-20 on the built-in digits (preset ``resnet20_digits``)."""
     from explorer.presets import build_preset
@@ -149,12 +160,8 @@ class Document(QObject):
 
     def open(self, path: str | os.PathLike) -> None:
         """Open a graph file; raises FileFormatError (with a message for the user) and changes nothing."""
-        from explorer.graph.layout import has_positions
-
         path = Path(path)
-        graph = load_graph(path)
-        if not has_positions(graph):   # written by a script: one pile otherwise
-            arrange(graph, graph.direction)
+        graph = placed(load_graph(path))
         self.set_graph(graph, path.resolve())
         self.add_recent(path)
 

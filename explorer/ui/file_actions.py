@@ -18,9 +18,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from explorer.graph.fileio import FileFormatError, load_graph
-from explorer.graph.layout import has_positions
 from explorer.network.inference import analyze
-from explorer.ui.document import arrange
+from explorer.ui.document import placed
 
 GRAPH_FILTER = "Residual Explorer graph (*.json)"
 CLOSING = "closing the window"   # how the unsaved-changes question names closing
@@ -88,15 +87,6 @@ def unsaved_text(title: str, runs: int) -> str:
         return f"“{title}” has changes that are not saved."
     return (f"“{title}” has {runs} training run{'s' * (runs != 1)} that {'are' if runs != 1 else 'is'} kept only "
             "until the graph is saved.")
-
-
-def placed(graph, aspect: float | None):
-    """``graph`` laid out when its file gave its nodes no positions (all at one point): before its items
-    exist, so the canvas builds each once where it belongs instead of a pile that is then moved node by node
-    (and painted whole while it is one pile)."""
-    if not has_positions(graph):
-        arrange(graph, graph.direction, aspect)
-    return graph
 
 
 class _LoadSignals(QObject):
