@@ -113,6 +113,15 @@ def _gc_in_main_thread(request):
 
 
 # -- training panel (tests/test_ui_training_*.py) ------------------------------------------------------
+def open_inside(qtbot, window, node_id: str):
+    """Select ``node_id`` on the canvas, Edit ▸ Open Inside, and wait for its window to show; returns it."""
+    window.scene.select_node(node_id)
+    window.edit.open_inside.trigger()
+    dialog = window.inside_dialog
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 def build_tiny_graph(block: str = "basic", name: str = "tiny_res"):
     """Input 1×8×8 (the digits) -> conv/BN/ReLU -> a stage of two 8-channel blocks -> classifier: trains
     a step in milliseconds, and has shortcuts for the plain-twin comparison."""

@@ -6,25 +6,19 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyle
 from PySide6.QtTest import QTest
 
-from conftest import build_tiny_graph
+from conftest import build_tiny_graph, open_inside
 
 TIMEOUT = 60_000
 
 
 def test_escape_closes_an_inside_window_and_another_document_closes_them_all(make_window, qtbot):
     w = make_window()
-    w.scene.select_node("stage2")
-    w.edit.open_inside.trigger()
-    first = w.inside_dialog
-    qtbot.waitExposed(first)
+    first = open_inside(qtbot, w, "stage2")
     first.view.setFocus()                       # the person clicked into the inside's canvas
     with qtbot.waitSignal(first.finished, timeout=TIMEOUT):
         QTest.keyClick(first.view.viewport(), Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not first.isVisible())
-    w.scene.select_node("stage2")
-    w.edit.open_inside.trigger()
-    second = w.inside_dialog
-    qtbot.waitExposed(second)
+    second = open_inside(qtbot, w, "stage2")
     with qtbot.waitSignal(second.finished, timeout=TIMEOUT):
         w.files.new.trigger()                   # its document goes: so does the window onto its inside
     assert not second.isVisible()

@@ -78,16 +78,9 @@ def test_fine_tuning_shows_its_data_set_in_the_form_and_draws_frozen_layers_as_f
 
 
 def test_the_status_bar_names_the_network_that_trains_after_adapting_it(make_window, qtbot):
-    from explorer.blocks.builder import Builder
+    from explorer.train.testing import tiny_graph
 
-    b = Builder("cifar_shaped")
-    x = b.input([3, 32, 32])
-    x = b.conv(x, 8, node_id="stem_conv")
-    x = b.add("basic", x, node_id="stage1", repeat=1, channels=8, stride=1)
-    x = b.add("global_avgpool", x, node_id="pool")
-    x = b.add("flatten", x, node_id="flatten")
-    b.output(b.add("linear", x, node_id="classifier", out_features=10))
-    w = make_window(b.finish().graph, size=(1366, 768))
+    w = make_window(tiny_graph(blocks=1, classes=10, input_shape=(3, 32, 32), name="cifar_shaped"), size=(1366, 768))
     dock = w.training_dock
     small_runs(dock.form)
     dock.form.epochs.setValue(200)

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QApplication, QSpinBox
 from explorer.network.inference import analyze
 from explorer.presets import list_presets
 
+from conftest import open_inside
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -110,11 +112,7 @@ def test_expand_in_place_and_undo(make_window):
 
 
 def test_open_inside_shows_the_primitives(make_window, qtbot):
-    w = make_window()
-    w.scene.select_node("stage2")
-    w.edit.open_inside.trigger()
-    dialog = w.inside_dialog
-    qtbot.waitExposed(dialog)
+    dialog = open_inside(qtbot, make_window(), "stage2")
     types = {n.type for n in dialog.scene.graph.nodes.values()}
     assert {"conv2d", "batchnorm", "add"} <= types
     assert not dialog.scene.editable
