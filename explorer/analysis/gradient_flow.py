@@ -117,7 +117,7 @@ def gradient_by_depth(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> De
     host = stats.after_step()  # no optimiser step in between: only the gradient rows matter here
     loss_host = loss.detach().to("cpu", non_blocking=True)
     synchronize(x.device)  # the one wait for the device, before reading the copies
-    rows = LayerStats.arrays(host)
+    rows = stats.arrays(host)
     return DepthProfile([u.key for u in units], [u.node_id for u in units], unit_depths(units), rows["output_grad_norm"],
                         rows["grad_norm"], float(loss_host))
 

@@ -46,7 +46,7 @@ class StatsSampler:
     def reports(self) -> list[LayerStatsReport]:
         """The kept samples as reports; call only after a sync (their host copies are complete then)."""
         pending, self._pending = self._pending, []
-        return [LayerStatsReport(step, epoch, self.stats.keys, self.stats.node_ids, **LayerStats.arrays(host),
+        return [LayerStatsReport(step, epoch, self.stats.keys, self.stats.node_ids, **self.stats.arrays(host),
                                  frozen=frozen)
                 for step, epoch, host, frozen in pending]
 

@@ -2,18 +2,19 @@
 
 Rows are the compiled module's layer units (a node, or one repetition of a stage), in network order:
 gradient norm and weight norm of the unit's parameters, the update-to-weight ratio of this step, and the
-norm of the gradient that reaches the unit's output (a tensor hook on the output) — the quantity that
+norm of the gradient that reaches the unit's output (retained on the output) — the quantity that
 vanishes or explodes with depth in a plain network.
 
-Cost: one ``torch._foreach_norm`` over the gradients, summed to units on the device; the weights copied end
-to end into one flat vector (one kernel; a unit's parameters are one stretch of it), whose stretches give
-every unit's norm in one more batched call; one asynchronous copy goes to the host, which the engine reads
-at its next sync (the log interval), so sampling adds no sync.
+Cost, per sampled step, a handful of batched calls whatever the depth. The unit parameters live end to end
+in one buffer (``FlatWeights``), so the weights before the step are one copy, the update one subtraction,
+and the gradients one batched copy into a row of the same layout; the norms of fixed-size chunks of these
+rows are one call each, and one concatenation gathers them for the host, asynchronously; the engine reads
+it at its next sync (the log interval), so sampling adds no sync. Sums over a unit's chunks, square roots
+and ratios are left to the host (``arrays``).
 Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
 (the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
 the module without any hook (an idle hook still costs each module call its slow path).
-The update norm needs the weights from before the step: one persistent flat copy (the model's size
-again), refreshed in place on sampled steps only.
+Memory: two rows of the model's size, made on the first sample.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ import torch
 from torch import nn
 
 from explorer.compile import LayerUnit
+from explorer.train.flat_weights import FlatWeights
 
 
 class LayerStats:
@@ -33,24 +35,23 @@ class LayerStats:
         self.node_ids = [u.node_id for u in units]
         by_name = dict(model.named_parameters())
         # Frozen ones too: they may be released (--unfreeze-at). In unit order, so that each unit's parameters
-        # are one stretch of a flat copy (``_weights``) and its norm is the norm of that stretch.
+        # are one stretch of the flat buffer and its norm is the norm of that stretch.
         self._unit_params = [[by_name[name] for name in u.param_names] for u in units]
         self.params: list[torch.Tensor] = [p for ps in self._unit_params for p in ps]
-        self._sizes = [sum(p.numel() for p in ps) for ps in self._unit_params]
+        self._weights = FlatWeights(self._unit_params, device)
         self._n = len(units)
         self._device = device
-        self._fast_dot = device.type == "cpu"   # see _on_grad
         self._nan = torch.full((), float("nan"), device=device)
-        self._zero = torch.zeros((), device=device)
+        self._one = torch.ones((), device=device)
         self._handles: list = []
         self._armed = False
-        self._out: list[torch.Tensor | None] = [None] * self._n
-        self._norms: list[torch.Tensor] = []
-        self._before: torch.Tensor | None = None   # the weights before the step, end to end
-        self._weight_views: list[torch.Tensor] = []  # each parameter as a flat view, made once (see _weights)
-        self._copies = any(not p.is_contiguous() or p.dtype != torch.float32 for p in self.params)
-        self._seg = torch.tensor([i for i, ps in enumerate(self._unit_params) for _ in ps], dtype=torch.long,
-                                 device=device)
+        self._out: list[torch.Tensor | None] = [None] * self._n   # armed: each unit's output, its gradient retained
+        self._out_norms: list[torch.Tensor] = []
+        # Two rows in the layout of the flat weights, made on the first sample: the gradients, and the weights
+        # before the step (then the update). Each parameter's stretch of the first as a view, made once.
+        self._rows: torch.Tensor | None = None
+        self._grad_views: list[torch.Tensor] = []
+        self._before_norms: torch.Tensor | None = None  # chunk norms of the two rows, before the step
         self._frozen: np.ndarray | None = None
 
     # -- the gradient reaching each unit's output ----------------------------------------------------
@@ -74,73 +75,79 @@ class LayerStats:
         self._handles = []
 
     def _on_forward(self, i: int, module, inputs, output) -> None:
+        # retain_grad rather than a Python tensor hook: its hook is C++, and the norms are then one batched
+        # call (``_output_norms``); measured on ResNet-20, a Python hook that does nothing costs more.
         if self._armed and isinstance(output, torch.Tensor) and output.requires_grad:
-            output.register_hook(partial(self._on_grad, i))
+            output.retain_grad()
+            self._out[i] = output
 
-    def _on_grad(self, i: int, grad: torch.Tensor) -> None:
-        # Stays on the device: no sync inside backward. On a CPU a float32 dot product is about twice as fast
-        # as vector_norm on a large gradient (it runs in BLAS); elsewhere vector_norm is as fast, and it
-        # accumulates half-precision gradients in float32.
-        g = grad.detach()
-        if self._fast_dot and g.dtype == torch.float32 and g.is_contiguous():
-            flat = g.view(-1)
-            self._out[i] = torch.dot(flat, flat).sqrt()
-        else:
-            self._out[i] = torch.linalg.vector_norm(g, dtype=torch.float32)
+    def _output_norms(self) -> list[torch.Tensor]:
+        """The norm of the gradient each unit's output received in the backward just run (NaN where none
+        did), in float32; lets the outputs and their gradients go."""
+        held = [(i, o.grad) for i, o in enumerate(self._out) if o is not None and o.grad is not None]
+        norms = [self._nan] * self._n
+        if held:
+            for (i, _), n in zip(held, torch._foreach_norm([g for _, g in held], 2, dtype=torch.float32)):
+                norms[i] = n
+        self._out = [None] * self._n
+        return norms
 
     # -- parameters, around optimizer.step() ---------------------------------------------------------
     @torch.no_grad()
     def before_step(self) -> None:
         """Call after backward (and unscaling/clipping), before the optimiser step."""
+        self._out_norms = self._output_norms()
         if not self.params:
-            self._norms = [torch.zeros(0, device=self._device)] * 2
             return
-        # Gradients are new tensors each step: one batched norm over them (a frozen one has none: zero), summed
-        # to units on the device. Weights: one flat copy, whose units' stretches give their norms.
-        grads = [p.grad if p.grad is not None else self._zero for p in self.params]
-        per_param = torch.stack(torch._foreach_norm(grads)).float()
-        g = torch.zeros(self._n, device=self._device).index_add_(0, self._seg, per_param.square()).sqrt()
-        if self._before is None:   # one persistent flat copy of the weights, allocated on the first sample
-            self._before = torch.cat(self._weights())
+        flat = self._weights.current()
+        if self._rows is None:
+            self._rows = torch.zeros(2, flat.numel(), device=flat.device)
+            self._grad_views = self._weights.views(self._rows[0])
+        grads = [p.grad for p in self.params]
+        if any(g is None for g in grads):  # frozen: zero gradient (the row may hold an earlier sample's)
+            self._rows[0].zero_()
+            torch._foreach_copy_([v for v, g in zip(self._grad_views, grads) if g is not None],
+                                 [g for g in grads if g is not None])
         else:
-            torch.cat(self._weights(), out=self._before)
-        self._norms = [g, self._unit_norms(self._before)]
+            torch._foreach_copy_(self._grad_views, grads)
+        self._rows[1].copy_(flat)
+        self._before_norms = self._chunk_norms(self._rows)
 
     @torch.no_grad()
     def after_step(self, out_grad_scale: torch.Tensor | None = None) -> torch.Tensor:
-        """Call after the optimiser step. Returns the statistics as one 4×units CPU tensor, copied without
-        waiting on a GPU: read it (``arrays``) only after the next sync, e.g. the log interval's."""
+        """Call after the optimiser step. Returns the statistics as one CPU tensor (read it with ``arrays``),
+        copied without waiting on a GPU: read it only after the next sync, e.g. the log interval's."""
+        # The output-gradient norms and the loss scale last: the host divides them (``arrays``).
+        tail = torch.stack([*(self._out_norms or [self._nan] * self._n),
+                            out_grad_scale.float() if out_grad_scale is not None else self._one])
+        parts = [tail]
         if self.params:
-            torch.sub(torch.cat(self._weights()), self._before, out=self._before)   # in place: now the update Δw
-            update = self._unit_norms(self._before)
-        else:
-            update = torch.zeros(0, device=self._device)
-        g, w = self._norms
-        self._norms = []
-        if self._n:
-            out = torch.stack([o if o is not None else self._nan for o in self._out])
-        else:
-            out = torch.zeros(0, device=self._device)
-        if out_grad_scale is not None:
-            out = out / out_grad_scale  # fp16 loss scaling inflated the hooked gradients
-        stacked = torch.stack([g, w, update / w.clamp_min(1e-12), out.float()])
-        self._out = [None] * self._n
+            update = self._rows[1]
+            torch.sub(self._weights.current(), update, out=update)  # in place: now the update Δw
+            parts = [self._before_norms.view(-1), self._chunk_norms(update), tail]
+        self._out_norms = []
+        self._before_norms = None
         # From a GPU this lands in pinned memory asynchronously; on the CPU it is the tensor itself.
-        return stacked.to("cpu", non_blocking=True)
+        return torch.cat(parts).to("cpu", non_blocking=True)
 
-    def _weights(self) -> list[torch.Tensor]:
-        """The parameters as flat float32 views, made on the first sample: every Python call per parameter
-        counts here, since after a step's kernels each costs several times what it costs alone. A run never
-        replaces a parameter's storage once the model is on its device (loading a checkpoint copies into
-        it), so the views stay the weights. Parameters that are not one stretch each (channels-last) or not
-        float32 have no such view: their flat copies are made again on each sample."""
-        if not self._weight_views or self._copies:
-            self._weight_views = [p.detach().reshape(-1).float() for p in self.params]
-        return self._weight_views
+    def _chunk_norms(self, rows: torch.Tensor) -> torch.Tensor:
+        """The norm of each chunk of each row (one call): a unit's norm is the root of its chunks' squares."""
+        chunk = self._weights.chunk
+        return torch.linalg.vector_norm(rows.view(*rows.shape[:-1], -1, chunk), dim=-1)
 
-    def _unit_norms(self, flat: torch.Tensor) -> torch.Tensor:
-        """‖unit‖ for each unit of a flat vector, in one batched call: a unit's parameters are one stretch."""
-        return torch.stack(torch._foreach_norm(flat.split(self._sizes)))
+    def arrays(self, host: torch.Tensor) -> dict[str, np.ndarray]:
+        """``after_step``'s tensor as float64 arrays (the device work must be done). It holds the chunk norms
+        of the gradients, of the weights before the step and of the update, each unit's output-gradient
+        norm, and the loss scale last."""
+        a = host.numpy().astype(np.float64)
+        n, k = self._n, self._weights.chunks if self.params else 0
+        if k:
+            starts = self._weights.group_chunks
+            g, w, u = (np.sqrt(np.add.reduceat(a[i * k:(i + 1) * k] ** 2, starts)) for i in range(3))
+        else:
+            g = w = u = np.zeros(n)
+        return {"grad_norm": g, "weight_norm": w, "update_ratio": u / np.maximum(w, 1e-12),
+                "output_grad_norm": a[3 * k:3 * k + n] / a[-1]}
 
     def frozen(self) -> np.ndarray:
         """Which units are frozen (no parameter takes a gradient): their zero gradient is by choice, not a
@@ -153,9 +160,3 @@ class LayerStats:
     def frozen_changed(self) -> None:
         """Parameters were frozen or released (``--unfreeze-at``): ``frozen`` looks again."""
         self._frozen = None
-
-    @staticmethod
-    def arrays(host: torch.Tensor) -> dict[str, np.ndarray]:
-        """The four rows of ``after_step``'s tensor as float64 arrays (the device work must be done)."""
-        a = host.numpy().astype(np.float64)
-        return {"grad_norm": a[0], "weight_norm": a[1], "update_ratio": a[2], "output_grad_norm": a[3]}
