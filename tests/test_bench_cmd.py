@@ -82,7 +82,25 @@ def test_bench_compile_adds_the_compiled_figures(capsys, monkeypatch):
     r = json.loads(capsys.readouterr().out)
     assert r["compiled_samples_per_s"] > 0 and r["compile_warmup_s"] >= 0 and len(r["compiled_chunks"]) == 3
     assert r["compiled_ratio_vs_reference"] == pytest.approx(r["compiled_samples_per_s"] / r["reference_samples_per_s"])
-    assert "compiled_ratio_vs_reference" in r["uncertainty"]
+    assert r["compiled_ratio_vs_compiled_reference"] == pytest.approx(
+        r["compiled_samples_per_s"] / r["reference_compiled_samples_per_s"])
+    assert r["compile_speedup_of_reference"] == pytest.approx(
+        r["reference_compiled_samples_per_s"] / r["reference_samples_per_s"])
+    assert {"compiled_ratio_vs_reference", "compile_speedup_of_reference"} <= set(r["uncertainty"])
+
+
+def test_a_hand_written_model_that_does_not_compile_costs_only_its_yardstick(capsys, monkeypatch):
+    """The engine falls back to eager and says so; the compiled hand-written side is dropped, with a note."""
+    import torch
+
+    def broken(*a, **kw):
+        raise RuntimeError("no compiler")
+    monkeypatch.setattr(torch, "compile", broken)
+    assert main(["bench", "resnet20", *FAST, "--steps", "1", "--max-steps", "1", "--compile", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert "hand-written model did not compile (RuntimeError: no compiler)" in r["warning"]
+    assert r["reference_compiled_samples_per_s"] is None and r["compile_speedup_of_reference"] is None
+    assert r["compiled_samples_per_s"] > 0 and r["reference_samples_per_s"] > 0
 
 
 def test_a_failed_compile_is_said_in_the_bench_warning(capsys, monkeypatch):

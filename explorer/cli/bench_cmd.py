@@ -84,7 +84,7 @@ def run(args) -> int:
     reference = None if Path(args.arch).exists() else reference_for(args.arch)
     progress = ProgressLines(sys.stderr)
     sides = ["engine"] + (["engine --compile"] if args.compile else []) + ["compiled network"] + (
-        ["hand-written"] if reference else [])
+        ["hand-written"] if reference else []) + (["hand-written compiled"] if reference and args.compile else [])
     progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up ({', '.join(sides)})"
                  + ("; compiling takes a minute or two" if args.compile else ""))
     try:
@@ -110,6 +110,9 @@ def run(args) -> int:
         rows.append((f"engine --compile, all statistics {every}:", r.compiled_samples_per_s, r.spread["compiled"]))
     if r.reference_samples_per_s is not None:
         rows.append(("hand-written model, plain PyTorch loop:", r.reference_samples_per_s, r.spread["reference"]))
+    if r.reference_compiled_samples_per_s is not None:
+        rows.append(("hand-written model compiled, plain loop:", r.reference_compiled_samples_per_s,
+                     r.spread["reference_compiled"]))
     for label, value, spread in rows:
         print(f"  {label:<46} {value:10,.1f} samples/s  (spread {spread:.1%})")
     print(f"  ratio engine / plain: {r.ratio:.3f}  (paired by round: {r.paired_ratio:.3f}){_pm(r, 'ratio')}")
@@ -119,6 +122,11 @@ def run(args) -> int:
         if r.compiled_ratio_vs_reference is not None:
             print(f"  ratio engine --compile / hand-written: {r.compiled_ratio_vs_reference:.3f}"
                   f"{_pm(r, 'compiled_ratio_vs_reference')}")
+        if r.compile_speedup_of_reference is not None:
+            print(f"  ratio engine --compile / hand-written compiled: {r.compiled_ratio_vs_compiled_reference:.3f}"
+                  f"{_pm(r, 'compiled_ratio_vs_compiled_reference')}")
+            print(f"  what compiling gives the hand-written model here: {r.compile_speedup_of_reference:.3f}×"
+                  f"{_pm(r, 'compile_speedup_of_reference')}")
     else:
         print("  (no hand-written version of this architecture to compare with)")
     if r.compile_warmup_s is not None:

@@ -9,7 +9,10 @@ Three sides train on the same data, batch and optimiser in one process:
   by the caller, since benchmarks sit above this layer) in the same loop.
 
 With ``compile``, a fourth side, ``compiled``: the engine with ``--compile`` and every statistic (its
-compiling time is measured apart, as ``compile_warmup_s``, and kept out of the rates).
+compiling time is measured apart, as ``compile_warmup_s``, and kept out of the rates); and, where there is a
+hand-written model, a fifth, ``reference_compiled``: that model under ``torch.compile`` in the same loop.
+It is the yardstick for what compiling can give on this machine at all (``compile_speedup_of_reference``),
+and for how close the engine comes to it (``compiled_ratio_vs_compiled_reference``).
 
 They run interleaved in chunks whose order rotates each round, so a busy neighbour or a CPU clock change
 hits all alike. Each side's figure is the median of its chunk rates (robust to the spikes of a shared
@@ -36,6 +39,7 @@ from explorer.network.adapt import adapt_to_data
 from explorer.train import device as devices
 from explorer.train.config import TrainConfig
 from explorer.train.engine import run_training, steps_per_epoch
+from explorer.train.failures import is_oom
 from explorer.train.optim import build_optimizer
 from explorer.train.reports import FailedReport, FinishedReport, StatusReport, StepReport
 
@@ -83,6 +87,11 @@ class BenchResult:
     compiled_ratio_vs_reference: float | None = None
     compile_warmup_s: float | None = None
     compiled_chunks: list[float] | None = None
+    # With --compile and a hand-written model: that model compiled, in the plain loop; the engine with
+    # --compile over it; and what compiling gives the hand-written model (compiled / eager).
+    reference_compiled_samples_per_s: float | None = None
+    compiled_ratio_vs_compiled_reference: float | None = None
+    compile_speedup_of_reference: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,12 +131,25 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
         data = dataset.to(dev)
         sides: dict[str, object] = {**engines, "plain": PlainLoop(lambda: compile_graph(graph), data, cfg, dev)}
         if reference is not None:
-            ref = PlainLoop(lambda: reference(tuple(dataset.input_shape), dataset.num_classes), data, cfg, dev)
+            def build_ref() -> nn.Module:
+                return reference(tuple(dataset.input_shape), dataset.num_classes)
+            ref = PlainLoop(build_ref, data, cfg, dev)
             _check_same_size(sides["plain"].model, ref.model)
             sides["reference"] = ref
-        for name, side in sides.items():
+            if compile:
+                sides["reference_compiled"] = PlainLoop(build_ref, data, cfg, dev, compile=True)
+        skipped = None
+        for name, side in list(sides.items()):
             if name not in engines:
-                side.run(chunk)  # its warm-up chunk
+                try:
+                    side.run(chunk)  # its warm-up chunk (the compiled hand-written model compiles in it)
+                except Exception as e:
+                    if name != "reference_compiled" or is_oom(e):
+                        raise
+                    del sides[name]  # a failed compile (no C++ compiler, ...) costs the yardstick, not the run
+                    first = (str(e).strip().splitlines() or [""])[0][:200]
+                    skipped = (f"the hand-written model did not compile ({type(e).__name__}: {first}), so there "
+                               "is no compiled yardstick")
         rates: dict[str, list[float]] = {name: [] for name in sides}
         cpu_rates: dict[str, list[float]] = {name: [] for name in sides}
         names = list(sides)
@@ -149,7 +171,7 @@ def benchmark(graph, dataset, config: TrainConfig | None = None, steps: int = 20
             side.close()
     compiled = engines.get("compiled")
     return _result(rates, cpu_rates, cfg, r * chunk, chunk, devices.describe(dev),
-                   compiled.compile_status if compiled else None)
+                   compiled.compile_status if compiled else None, skipped)
 
 
 def default_chunk(cfg: TrainConfig) -> int:
@@ -161,7 +183,9 @@ def default_chunk(cfg: TrainConfig) -> int:
 
 
 RATIOS = {"ratio": ("engine", "plain"), "ratio_vs_reference": ("engine", "reference"),
-          "plain_ratio_vs_reference": ("plain", "reference"), "compiled_ratio_vs_reference": ("compiled", "reference")}
+          "plain_ratio_vs_reference": ("plain", "reference"), "compiled_ratio_vs_reference": ("compiled", "reference"),
+          "compiled_ratio_vs_compiled_reference": ("compiled", "reference_compiled"),
+          "compile_speedup_of_reference": ("reference_compiled", "reference")}
 
 
 def _pairs(rates: dict[str, list[float]]) -> dict[str, tuple[str, str]]:
@@ -175,7 +199,8 @@ def _worst(rates: dict[str, list[float]]) -> float:
 
 
 def _result(rates: dict[str, list[float]], cpu_rates: dict[str, list[float]], cfg: TrainConfig, steps: int,
-            chunk: int, device: str, compile_status: StatusReport | None = None) -> BenchResult:
+            chunk: int, device: str, compile_status: StatusReport | None = None,
+            skipped: str | None = None) -> BenchResult:
     med = {name: statistics.median(v) for name, v in rates.items()}
     cpu = {name: statistics.median(v) for name, v in cpu_rates.items()}
     pairs = _pairs(rates)
@@ -190,9 +215,12 @@ def _result(rates: dict[str, list[float]], cpu_rates: dict[str, list[float]], cf
                      "rerun with more --steps or --max-steps on a quieter machine")
     if compile_status is not None and compile_status.state == "eager":
         notes.append(compile_status.detail + "; the compiled figures are eager ones")
+    if skipped:
+        notes.append(skipped)
     warning = "; ".join(notes) or None
     ref = med.get("reference")
     comp = med.get("compiled")
+    ref_comp = med.get("reference_compiled")
     return BenchResult(
         med["engine"], med["plain"], med["engine"] / med["plain"],
         statistics.median(a / b for a, b in zip(rates["engine"], rates["plain"])),
@@ -201,7 +229,8 @@ def _result(rates: dict[str, list[float]], cpu_rates: dict[str, list[float]], cf
         {name: _spread(v) for name, v in rates.items()}, uncertainty, noisy, warning,
         cpu, {k: cpu[a] / cpu[b] for k, (a, b) in pairs.items()},
         comp, comp / ref if comp and ref else None, compile_status.seconds if compile_status else None,
-        rates.get("compiled"))
+        rates.get("compiled"), ref_comp, comp / ref_comp if comp and ref_comp else None,
+        ref_comp / ref if ref_comp and ref else None)
 
 
 def _spread(values: list[float]) -> float:
@@ -263,13 +292,17 @@ class EngineSide:
 class PlainLoop:
     """The textbook loop: shuffle per epoch, forward, loss, zero_grad, backward, step. Nothing else.
 
-    ``build`` makes the module after the seed is set, so two loops of the same architecture start equal."""
+    ``build`` makes the module after the seed is set, so two loops of the same architecture start equal.
+    ``compile``: full batches run ``torch.compile`` of it (compiled in the first chunk), the short last batch
+    of an epoch runs it eager, as the engine's ``--compile`` does, so nothing is compiled twice."""
 
-    def __init__(self, build: Callable[[], nn.Module], data, cfg: TrainConfig, dev: torch.device):
+    def __init__(self, build: Callable[[], nn.Module], data, cfg: TrainConfig, dev: torch.device,
+                 compile: bool = False):
         torch.manual_seed(cfg.seed)
         self.model = build().to(dev).train()
         if cfg.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
+        self.compiled: nn.Module | None = None if compile else self.model  # compiled on the first run
         self.opt = build_optimizer(self.model, cfg)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.amp == "fp16" and dev.type == "cuda" else None
         self.criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
@@ -283,6 +316,8 @@ class PlainLoop:
         cfg, bs, n = self.cfg, self.cfg.batch_size, self.x.shape[0]
         if cfg.crop_padding or cfg.flip:
             from explorer.data.augment import augment_batch
+        if self.compiled is None:
+            self.compiled = torch.compile(self.model, dynamic=False)
         for _ in range(steps):
             if self.order is None or self.batch == self.spe:
                 self.order, self.batch = torch.randperm(n, generator=self.gen).to(self.dev), 0
@@ -293,8 +328,9 @@ class PlainLoop:
                 x = augment_batch(x, cfg.crop_padding, cfg.flip, self.gen)
             if cfg.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
+            net = self.compiled if x.shape[0] == bs else self.model
             with devices.autocast(self.dev, cfg.amp):
-                loss = self.criterion(self.model(x), y)
+                loss = self.criterion(net(x), y)
             self.opt.zero_grad(set_to_none=True)
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
