@@ -9,8 +9,10 @@ so they add nothing to a norm.
 Binding replaces each parameter's storage (``p.data``) by a view of the buffer holding the same values:
 the Parameter objects stay, so the optimiser, hooks and checkpoints are unaffected. A parameter that
 cannot be a view (another dtype than float32, a layout that is not one dense block, or one that appears
-twice) keeps its own storage and is copied into its stretch on each ``current()``. Anything that later
-replaces a parameter's storage (``model.to(...)``) is noticed by ``current()``, which binds again.
+twice) keeps its own storage and is copied into its stretch on each ``current()``. What replaces the
+parameters' storage later (``model.to(...)``: all of them at once) is noticed by ``current()``, which binds
+again; it looks at the first and the last bound parameter only, since a check of every one costs a sample
+more than the copy it guards.
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ class FlatWeights:
                 pos += _up(p.numel(), ALIGN)
         self.size = _up(pos, self.chunk)
         self.flat = torch.zeros(0)
+        self._watch: list[torch.Tensor] = []   # the parameters whose storage current() checks
         self._ptrs: list[int] = []
         self._copied: list[int] = []   # indices of the parameters copied in on each current()
         self._bind()
@@ -63,7 +66,7 @@ class FlatWeights:
         seen: set[int] = set()
         self._copied = []
         with torch.no_grad():
-            for i, (p, view) in enumerate(zip(self.params, self.views(flat))):
+            for i, (p, view) in enumerate(zip(self.params, self._views(flat))):
                 if p.dtype == torch.float32 and p.device == flat.device and _dense(p) and id(p) not in seen:
                     view.copy_(p.detach())
                     p.data = view
@@ -71,20 +74,22 @@ class FlatWeights:
                     self._copied.append(i)
                 seen.add(id(p))
         self.flat = flat
-        self._ptrs = [p.data_ptr() for p in self.params]
+        copied = set(self._copied)
+        bound = [p for i, p in enumerate(self.params) if i not in copied]
+        self._watch = [bound[0], bound[-1]] if bound else []
+        self._ptrs = [p.data_ptr() for p in self._watch]
 
-    def views(self, buffer: torch.Tensor) -> list[torch.Tensor]:
-        """Each parameter's stretch of a buffer of this layout, in the parameter's shape and memory layout
-        (a non-dense parameter gets a contiguous one)."""
+    def _views(self, buffer: torch.Tensor) -> list[torch.Tensor]:
+        """Each parameter's stretch of the buffer in the parameter's shape and memory layout (a non-dense
+        parameter, which is copied rather than bound, gets a contiguous one)."""
         return [buffer.as_strided(p.shape, p.stride() if _dense(p) else p.new_empty(p.shape).stride(), at)
                 for p, at in zip(self.params, self.offsets)]
 
     def current(self) -> torch.Tensor:
         """The buffer, holding every parameter's present value."""
-        if [p.data_ptr() for p in self.params] != self._ptrs:
+        if [p.data_ptr() for p in self._watch] != self._ptrs:
             self._bind()  # a parameter's storage was replaced since: take the new values
-        with torch.no_grad():
-            for i in self._copied:
-                p, at = self.params[i], self.offsets[i]
-                self.flat[at:at + p.numel()].copy_(p.detach().reshape(-1))
+        for i in self._copied:
+            p, at = self.params[i], self.offsets[i]
+            self.flat[at:at + p.numel()].copy_(p.detach().reshape(-1))
         return self.flat

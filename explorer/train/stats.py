@@ -5,16 +5,16 @@ gradient norm and weight norm of the unit's parameters, the update-to-weight rat
 norm of the gradient that reaches the unit's output (retained on the output) — the quantity that
 vanishes or explodes with depth in a plain network.
 
-Cost, per sampled step, a handful of batched calls whatever the depth. The unit parameters live end to end
+Cost, per sampled step, a handful of batched calls whatever the depth: one ``torch._foreach_norm`` over the
+gradients the units' outputs received and every parameter's gradient; the unit parameters live end to end
 in one buffer (``FlatWeights``), so the weights before the step are one copy, the update one subtraction,
-and the gradients one batched copy into a row of the same layout; the norms of fixed-size chunks of these
-rows are one call each, and one concatenation gathers them for the host, asynchronously; the engine reads
-it at its next sync (the log interval), so sampling adds no sync. Sums over a unit's chunks, square roots
-and ratios are left to the host (``arrays``).
+and their norms the norms of fixed-size chunks, one call each; one concatenation gathers the numbers for
+the host, asynchronously; the engine reads it at its next sync (the log interval), so sampling adds no
+sync. Sums over a unit's parameters or chunks, and ratios, are left to the host (``arrays``).
 Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
 (the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
 the module without any hook (an idle hook still costs each module call its slow path).
-Memory: two rows of the model's size, made on the first sample.
+Memory: a copy of the weights, made on the first sample.
 """
 from __future__ import annotations
 
@@ -42,16 +42,16 @@ class LayerStats:
         self._n = len(units)
         self._device = device
         self._nan = torch.full((), float("nan"), device=device)
+        self._zero = torch.zeros((), device=device)
         self._one = torch.ones((), device=device)
         self._handles: list = []
         self._armed = False
         self._out: list[torch.Tensor | None] = [None] * self._n   # armed: each unit's output, its gradient retained
         self._out_norms: list[torch.Tensor] = []
-        # Two rows in the layout of the flat weights, made on the first sample: the gradients, and the weights
-        # before the step (then the update). Each parameter's stretch of the first as a view, made once.
-        self._rows: torch.Tensor | None = None
-        self._grad_views: list[torch.Tensor] = []
-        self._before_norms: torch.Tensor | None = None  # chunk norms of the two rows, before the step
+        self._first_param = np.cumsum([0] + [len(ps) for ps in self._unit_params[:-1]])  # each unit's, in params
+        self._before: torch.Tensor | None = None   # the flat weights before the step (then the update)
+        self._grad_norms: list[torch.Tensor] = []  # this step's, per parameter
+        self._weight_norms: torch.Tensor | None = None  # chunk norms of the weights before the step
         self._frozen: np.ndarray | None = None
 
     # -- the gradient reaching each unit's output ----------------------------------------------------
@@ -81,73 +81,61 @@ class LayerStats:
             output.retain_grad()
             self._out[i] = output
 
-    def _output_norms(self) -> list[torch.Tensor]:
-        """The norm of the gradient each unit's output received in the backward just run (NaN where none
-        did), in float32; lets the outputs and their gradients go."""
-        held = [(i, o.grad) for i, o in enumerate(self._out) if o is not None and o.grad is not None]
-        norms = [self._nan] * self._n
-        if held:
-            for (i, _), n in zip(held, torch._foreach_norm([g for _, g in held], 2, dtype=torch.float32)):
-                norms[i] = n
-        self._out = [None] * self._n
-        return norms
-
     # -- parameters, around optimizer.step() ---------------------------------------------------------
     @torch.no_grad()
     def before_step(self) -> None:
         """Call after backward (and unscaling/clipping), before the optimiser step."""
-        self._out_norms = self._output_norms()
+        # One batched norm over the gradients the units' outputs received (their tensors are let go) and
+        # every parameter's gradient (a frozen one has none: zero); the units' sums are the host's.
+        held = [(i, g) for i, g in enumerate([o.grad if o is not None else None for o in self._out]) if g is not None]
+        self._out = [None] * self._n
+        grads = [g if g is not None else self._zero for g in [p.grad for p in self.params]]
+        norms = list(torch._foreach_norm([g for _, g in held] + grads, 2, dtype=torch.float32)) if held or grads else []
+        out = [self._nan] * self._n
+        for (i, _), n in zip(held, norms):
+            out[i] = n
+        self._out_norms, self._grad_norms = out, norms[len(held):]
         if not self.params:
             return
         flat = self._weights.current()
-        if self._rows is None:
-            self._rows = torch.zeros(2, flat.numel(), device=flat.device)
-            self._grad_views = self._weights.views(self._rows[0])
-        grads = [p.grad for p in self.params]
-        if any(g is None for g in grads):  # frozen: zero gradient (the row may hold an earlier sample's)
-            self._rows[0].zero_()
-            torch._foreach_copy_([v for v, g in zip(self._grad_views, grads) if g is not None],
-                                 [g for g in grads if g is not None])
-        else:
-            torch._foreach_copy_(self._grad_views, grads)
-        self._rows[1].copy_(flat)
-        self._before_norms = self._chunk_norms(self._rows)
+        if self._before is None:
+            self._before = torch.empty_like(flat)
+        self._before.copy_(flat)
+        self._weight_norms = self._chunk_norms(self._before)
 
     @torch.no_grad()
     def after_step(self, out_grad_scale: torch.Tensor | None = None) -> torch.Tensor:
         """Call after the optimiser step. Returns the statistics as one CPU tensor (read it with ``arrays``),
         copied without waiting on a GPU: read it only after the next sync, e.g. the log interval's."""
         # The output-gradient norms and the loss scale last: the host divides them (``arrays``).
-        tail = torch.stack([*(self._out_norms or [self._nan] * self._n),
+        tail = torch.stack([*self._grad_norms, *(self._out_norms or [self._nan] * self._n),
                             out_grad_scale.float() if out_grad_scale is not None else self._one])
         parts = [tail]
         if self.params:
-            update = self._rows[1]
-            torch.sub(self._weights.current(), update, out=update)  # in place: now the update Δw
-            parts = [self._before_norms.view(-1), self._chunk_norms(update), tail]
-        self._out_norms = []
-        self._before_norms = None
+            torch.sub(self._weights.current(), self._before, out=self._before)  # in place: now the update Δw
+            parts = [self._weight_norms, self._chunk_norms(self._before), tail]
+        self._out_norms, self._grad_norms, self._weight_norms = [], [], None
         # From a GPU this lands in pinned memory asynchronously; on the CPU it is the tensor itself.
         return torch.cat(parts).to("cpu", non_blocking=True)
 
-    def _chunk_norms(self, rows: torch.Tensor) -> torch.Tensor:
-        """The norm of each chunk of each row (one call): a unit's norm is the root of its chunks' squares."""
-        chunk = self._weights.chunk
-        return torch.linalg.vector_norm(rows.view(*rows.shape[:-1], -1, chunk), dim=-1)
+    def _chunk_norms(self, flat: torch.Tensor) -> torch.Tensor:
+        """The norm of each chunk of a flat buffer (one call): a unit's norm is the root of its chunks' squares."""
+        return torch.linalg.vector_norm(flat.view(-1, self._weights.chunk), dim=-1)
 
     def arrays(self, host: torch.Tensor) -> dict[str, np.ndarray]:
         """``after_step``'s tensor as float64 arrays (the device work must be done). It holds the chunk norms
-        of the gradients, of the weights before the step and of the update, each unit's output-gradient
-        norm, and the loss scale last."""
+        of the weights before the step and of the update, each parameter's gradient norm, each unit's
+        output-gradient norm, and the loss scale last."""
         a = host.numpy().astype(np.float64)
-        n, k = self._n, self._weights.chunks if self.params else 0
-        if k:
-            starts = self._weights.group_chunks
-            g, w, u = (np.sqrt(np.add.reduceat(a[i * k:(i + 1) * k] ** 2, starts)) for i in range(3))
+        n, k, p = self._n, (self._weights.chunks if self.params else 0), len(self.params)
+        if p:
+            chunks = self._weights.group_chunks
+            w, u = (np.sqrt(np.add.reduceat(a[i * k:(i + 1) * k] ** 2, chunks)) for i in range(2))
+            g = np.sqrt(np.add.reduceat(a[2 * k:2 * k + p] ** 2, self._first_param))
         else:
             g = w = u = np.zeros(n)
         return {"grad_norm": g, "weight_norm": w, "update_ratio": u / np.maximum(w, 1e-12),
-                "output_grad_norm": a[3 * k:3 * k + n] / a[-1]}
+                "output_grad_norm": a[2 * k + p:2 * k + p + n] / a[-1]}
 
     def frozen(self) -> np.ndarray:
         """Which units are frozen (no parameter takes a gradient): their zero gradient is by choice, not a
