@@ -343,3 +343,19 @@ def test_a_study_folder_in_use_is_refused(tmp_path):
         with pytest.raises(StudyError, match="in use by process"):
             run_study(None, tmp_path / "s", FakeExecutor())
     assert run_study(None, tmp_path / "s", FakeExecutor()).count(DONE) == 4
+
+
+def test_resume_refuses_settings_it_would_ignore(tmp_path, capsys):
+    """--resume continues the study as it was started: FAMILY or an option given with it is refused with one
+    line that names it, instead of being dropped without a word; where the trials run may change."""
+    out = tmp_path / "s"
+    for extra, named in ((["resnet"], "FAMILY ('resnet')"), (["--depths", "8"], "--depths"),
+                         (["--epochs", "3"], "the training option epochs"), (["--seeds", "2"], "--seeds")):
+        assert main(["study", "depth", *extra, "--resume", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --resume continues the study") and named in err and err.count("\n") == 1
+    assert main(["study", "depth", "--resume"]) == 2
+    assert "needs --out" in capsys.readouterr().err
+    assert main(["study", "depth", "--resume", "--out", str(out), "--threads", "1"]) == 2
+    assert "--resume continues" not in capsys.readouterr().err  # allowed; the empty folder is the error here
+    assert not out.exists()

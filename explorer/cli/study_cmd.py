@@ -28,6 +28,7 @@ from explorer.util import strict_json
 ACTIONS = ("depth", "grid", "status", "report")
 TARGETS = {"depth": "FAMILY", "status": "STUDY_DIR", "report": "STUDY_DIR"}
 RUN_ONLY = ("depths", "archs", "seeds", "twin", "workers", "ray", "resume")
+HOW_TO_RUN = ("threads", "device")  # training options that say where the trials run, not what they compute
 PROGRESS_EVERY_S = 10.0
 
 
@@ -72,6 +73,9 @@ def run(args) -> int:
 
 
 def _check_options(args) -> None:
+    if args.resume and args.action in ("depth", "grid"):
+        _check_resume(args)
+        return
     if args.action in TARGETS and not args.target:
         raise UserError(f"study {args.action} needs {TARGETS[args.action]}")
     if args.action == "grid" and args.target:
@@ -94,6 +98,23 @@ def _check_options(args) -> None:
         raise UserError(f"study {args.action} needs --out DIR, the study folder")
     if args.workers is not None and not 1 <= args.workers <= 1024:
         raise UserError(f"--workers must be 1 to 1024, got {args.workers}")
+
+
+def _check_resume(args) -> None:
+    """--resume continues the study with the settings it was started with: a FAMILY or an option that would
+    change them is refused, not ignored (the same command without --resume checks them against the study)."""
+    if not args.out:
+        raise UserError(f"study {args.action} --resume needs --out DIR, the study folder")
+    given = [f"--{o}" for o in ("depths", "archs", "seeds", "twin") if getattr(args, o) is not None]
+    given += [f"the training option {k}" for k in config_changes(args) if k not in HOW_TO_RUN]
+    if args.data_option or args.dataset != "digits" or args.val_fraction != 0.2:
+        given.append("the data options")
+    if args.target:
+        given.insert(0, f"FAMILY ('{args.target}')")
+    if given:
+        raise UserError(f"--resume continues the study in {args.out} with the settings it was started with, so "
+                        f"{given[0]} would be ignored: leave it out, or run the study's own command without "
+                        "--resume (other settings are refused there)")
 
 
 def _spec(args):
