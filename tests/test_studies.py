@@ -223,7 +223,11 @@ def test_the_verdict_claims_degradation_only_when_the_numbers_show_it():
     assert shown.startswith("plain: training error rises from 2.1 % at depth 20 to 9.8 % at depth 56; residual: "
                             "training error falls from 1.9 % at depth 20 to 1.2 % at depth 56")
     assert "He et al. 2015" in shown and "degradation problem" in shown and "one seed" in shown
+    assert "first sign" in shown and "three seeds" in shown  # one run per point is not claimed as a finding
     assert "--" not in shown  # the window shows this verdict too: no command-line option in it
+    firm = verdict(_finished({(20, True): [0.020, 0.022, 0.021], (56, True): [0.095, 0.098, 0.1],
+                              (20, False): [0.019, 0.02, 0.018], (56, False): [0.012, 0.013, 0.011]}))
+    assert "the degradation problem, beyond the spread of 3 seeds" in firm and "first sign" not in firm
     flat = verdict(_finished({(20, True): [0.021], (56, True): [0.022], (20, False): [0.02], (56, False): [0.02]}))
     assert "do not show the degradation problem" in flat
     noisy = verdict(_finished({(20, True): [0.02, 0.10, 0.05], (56, True): [0.03, 0.12, 0.07],

@@ -4,8 +4,9 @@ verdict in the paper's words, which says what the data show and never more.
 He et al. 2015 (Fig. 1 and Fig. 6): a deeper plain network has a *higher training error* than a shallower
 one (the degradation problem), while a residual network of the same depth does not. The verdict claims
 it only when the plain rise is larger than the noise (twice the standard error where there are several
-seeds, at least half a percentage point) and the residual one is not; otherwise it gives the numbers and
-says why they do not show it.
+seeds, at least half a percentage point) and the residual one is not; from one seed per point it calls that
+a first sign, to be confirmed with more seeds, since a single run has no spread to judge the noise by.
+Otherwise it gives the numbers and says why they do not show it.
 """
 from __future__ import annotations
 
@@ -66,10 +67,13 @@ def verdict(study: Study) -> str:
                 "far too short to show or refute the degradation problem; train for a few epochs.")
     shown = plain_rise > 0 and residual_rise <= 0 and p1["train_err_mean"] > r1["train_err_mean"]
     seeds = min(r["n"] for r in (p0, p1, r0, r1))
-    caveat = "" if seeds > 1 else " (one seed per point: no spread to judge the noise by; three seeds would show it)"
+    if shown and seeds == 1:  # a single run per point can land either way: a sign, not yet a finding
+        return (f"{numbers} ({PAPER}): the deeper plain network trained worse and the residual one did not, as "
+                "the degradation problem predicts; but with one seed per point there is no spread to tell this "
+                "from noise, so take it as a first sign and train three seeds per point to confirm it.")
     if shown:
         return (f"{numbers} ({PAPER}): the deeper plain network trains worse and the residual one does not, "
-                f"the degradation problem{caveat}.")
+                f"the degradation problem, beyond the spread of {seeds} seeds per point.")
     return (f"{numbers}. These trials do not show the degradation problem: "
             f"{_why_not(study, rows, plain_rise, residual_rise, plain, residual)}.")
 
