@@ -100,6 +100,12 @@ def test_a_study_runs_end_to_end_and_its_point_opens_the_trial(study_view, qtbot
     assert len(panel.losses.curves) == 4
     colors = {tid: c.opts["pen"].color().name() for tid, c in panel.losses.curves.items()}
     assert colors["resnet8-plain-s0"] != colors["resnet14-plain-s0"] != colors["resnet14-s0"]
+    # The key is the title, each depth in its curves' colour: nothing inside the plot covers a curve.
+    key = panel.losses.key()
+    assert panel.losses.getPlotItem().legend is None and key in panel.losses.getPlotItem().titleLabel.text
+    for tid, color in colors.items():
+        depth = tid.split("-")[0].removeprefix("resnet")
+        assert f"<span style='color:{color}'>{depth}</span>" in key, tid
 
     deep_plain = next(p for p in panel.figure.points[True].points() if p.data() == (14, True))
     tip = panel.figure.tip(x=14, y=deep_plain.pos().y(), data=(14, True))

@@ -1,6 +1,7 @@
 """The Study view's two plots: error against depth (plain and residual, training error solid with its
 spread over seeds as error bars, validation error dashed; a point's tooltip lists its trials and a click
 on it asks to open them) and every trial's training loss, coloured by depth (plain reds, residual blues).
+Both keep their key in the title, never a legend over the curves.
 
 One curve object per series, updated with ``setData``; the loss curves grow from numpy buffers."""
 from __future__ import annotations
@@ -24,14 +25,17 @@ def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str, min_height
     widget.setTitle(title, color=palette_colors()[1].name(), size="9pt")
 
 
+def _span(color: tuple[int, int, int], text: str) -> str:
+    return f"<span style='color:#{''.join(f'{c:02x}' for c in color)}'>{text}</span>"
+
+
 class DepthPlot(pg.PlotWidget):
     pointClicked = Signal(int, bool)     # (depth, plain) of the clicked point
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         # The key in the title, not a legend: a legend inside the plot would hide points.
-        key = " / ".join(f"<span style='color:#{''.join(f'{c:02x}' for c in color)}'>{label}</span>"
-                         for _, label, color in KINDS)
+        key = " / ".join(_span(color, label) for _, label, color in KINDS)
         set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed", 160)
         self.trials: dict[tuple[int, bool], list[dict]] = {}
         self.train, self.val, self.points, self.bars = {}, {}, {}, {}
@@ -94,23 +98,34 @@ class DepthPlot(pg.PlotWidget):
 class LossPlot(pg.PlotWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        # The key in the title, as in the depth plot: any legend inside the plot hid curves (a deep plain
+        # network's loss stays high, right where a corner legend sits).
         set_up(self, "step", "training loss", "every trial, coloured by depth", 140)
-        self.addLegend(offset=(-10, 10), colCount=2)  # top right, where falling losses leave room
-        self.named: set[tuple[int, bool]] = set()
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, list[list[float]]] = {}
         self.depths: list[int] = []
         self.kinds: dict[str, tuple[int, bool]] = {}
 
     def set_trials(self, trials: list[dict]) -> None:
-        """Know every trial's depth and kind (the colours need all depths)."""
+        """Know every trial's depth and kind (the colours need all depths); the title becomes the key."""
         self.depths = sorted({t["depth"] for t in trials})
         self.kinds = {t["id"]: (t["depth"], t["plain"]) for t in trials}
+        self.setTitle(self.key(), color=palette_colors()[1].name(), size="9pt")
+
+    def key(self) -> str:
+        """Each kind in its colour, then its depths in theirs, light to dark: "plain 20 56 / residual 20 56"."""
+        parts = []
+        for plain, label, color in KINDS:
+            depths = sorted({d for d, p in self.kinds.values() if p == plain})
+            if depths:
+                shades = " ".join(_span(depth_color(d, self.depths, plain), str(d)) for d in depths)
+                parts.append(f"{_span(color, label)} {shades}")
+        return " / ".join(parts) or "every trial, coloured by depth"
 
     def clear_curves(self) -> None:
         for c in self.curves.values():
             self.removeItem(c)
-        self.curves, self.data, self.named = {}, {}, set()
+        self.curves, self.data = {}, {}
 
     def set_curve(self, tid: str, xs, ys) -> None:
         self.data[tid] = [list(xs), list(ys)]
@@ -128,8 +143,6 @@ class LossPlot(pg.PlotWidget):
         if tid not in self.curves:
             depth, plain = self.kinds.get(tid, (0, False))
             color = depth_color(depth, self.depths or [depth], plain)
-            name = None if (depth, plain) in self.named else f"{'plain' if plain else 'residual'} {depth}"
-            self.named.add((depth, plain))   # one legend entry per depth and kind, not per seed
-            self.curves[tid] = self.plot([], [], pen=pg.mkPen(color, width=1.5), name=name)
+            self.curves[tid] = self.plot([], [], pen=pg.mkPen(color, width=1.5))
         xs, ys = self.data[tid]
         self.curves[tid].setData(np.asarray(xs, float), np.asarray(ys, float))
