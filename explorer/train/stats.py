@@ -14,7 +14,8 @@ sync. Sums over a unit's parameters or chunks, and ratios, are left to the host 
 Output hooks are registered for sampled steps; ``pause`` switches them off by a flag while keeping them
 (the sampler does so when every step is sampled), ``disarm`` removes them, so the steps between samples run
 the module without any hook (an idle hook still costs each module call its slow path).
-Memory: a copy of the weights, made on the first sample.
+Memory: a copy of the weights, made on the first sample; during a sampled step, the gradient of each unit's
+output, kept until ``before_step`` has its norm.
 """
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ class LayerStats:
         self._handles = []
 
     def _on_forward(self, i: int, module, inputs, output) -> None:
-        # retain_grad rather than a Python tensor hook: its hook is C++, and the norms are then one batched
-        # call (``_output_norms``); measured on ResNet-20, a Python hook that does nothing costs more.
+        # retain_grad rather than a Python tensor hook: its hook is C++, and the norms are then part of one
+        # batched call (``before_step``); measured on ResNet-20, a Python hook that does nothing costs more.
         if self._armed and isinstance(output, torch.Tensor) and output.requires_grad:
             output.retain_grad()
             self._out[i] = output
