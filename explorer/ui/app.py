@@ -52,7 +52,7 @@ def wait_until_rendered(window, app, timeout_s: float = 20.0) -> None:
     window.view.fit_or_start()
     while time.monotonic() < deadline:
         app.processEvents()
-        if not window.analysis._timer.isActive():
+        if not window.analysis.pending:
             break
         time.sleep(0.01)
     window.view.viewport().repaint()

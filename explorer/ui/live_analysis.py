@@ -42,6 +42,17 @@ class LiveAnalysis(QObject):
             self.refresh()
         return self._result
 
+    @property
+    def pending(self) -> bool:
+        """An edit is waiting to be analysed (the next turn of the event loop does it)."""
+        return self._timer.isActive()
+
+    @property
+    def last(self) -> Analysis | None:
+        """The latest result without computing one (None before the first; one edit behind while an update
+        is pending, which ``updated`` then brings)."""
+        return self._result
+
     def refresh(self) -> None:
         self._timer.stop()
         self._result = analyze(self.graph)

@@ -142,8 +142,9 @@ class GraphScene(QGraphicsScene):
         if src.isSelected() or dst.isSelected():
             item.set_highlight(True)
         self.edges[(edge.src, edge.dst)] = item
-        if self.analysis is not None and self.analysis._result is not None:
-            info = self.analysis._result.nodes.get(edge.src)
+        last = self.analysis.last if self.analysis is not None else None
+        if last is not None:
+            info = last.nodes.get(edge.src)
             item.set_label(fmt_shape(info.out_shape) if info is not None and info.out_shape is not None else "")
 
     def _on_event(self, ev) -> None:

@@ -190,7 +190,7 @@ def stress(layers: int, steps: int, batch_steps: int) -> dict:
     mw, dock = _window(c)
     keys = [f"stage{i // 100}[{i % 100}]" for i in range(layers)]
     rec = RunRecord("stress", "synthetic", "none", {}, "{}")
-    c._add(RunFeed(rec))
+    c.add_feed(RunFeed(rec))
     c.set_focus(rec.id)
     c.feeds[rec.id].apply(StartedReport("cpu", 0, 1, steps, steps, 0, 0, 1, 1, keys, [k.split("[")[0] for k in keys]))
     rng = np.random.default_rng(0)
@@ -205,8 +205,7 @@ def stress(layers: int, steps: int, batch_steps: int) -> dict:
             t = time.perf_counter()
             original()
             timings[name].append(time.perf_counter() - t)
-        callbacks = v.throttle._callbacks
-        callbacks[callbacks.index(original)] = timed
+        v.throttle.replace(original, timed)
     batch_times = []
     dock.tabs.setCurrentIndex(1)
     t_all = time.perf_counter()

@@ -135,7 +135,7 @@ class RunController(QObject):
             home = self.store.folder if self.store is not None else Path(self._scratch.name)
             config = config.replace(out_dir=str(run_folder(home, rec.id)))
         rec.config = dict(config.to_dict(), auto_log=auto_log, auto_stats=auto_stats)
-        self._add(RunFeed(rec))
+        self.add_feed(RunFeed(rec))
         return TrainJob(rec.id, graph, dataset, config, auto_log, auto_stats)
 
     def _next(self) -> None:
@@ -243,7 +243,7 @@ class RunController(QObject):
         listed are skipped. Their folders stay where they are (never moved or deleted here)."""
         added = [f for f in feeds if f.id not in self.feeds]
         for feed in added:
-            self._add(feed)
+            self.add_feed(feed)
             self.overlay.add(feed.id)
         if added:
             self.overlayChanged.emit()
@@ -310,7 +310,8 @@ class RunController(QObject):
         if run_ids:
             self.overlayChanged.emit()
 
-    def _add(self, feed: RunFeed) -> None:
+    def add_feed(self, feed: RunFeed) -> None:
+        """List a run (not in focus, not overlaid)."""
         self.feeds[feed.id] = feed
         self.runAdded.emit(feed.id)
 
@@ -350,7 +351,7 @@ class RunController(QObject):
             found = found_run_folder(self.store.folder, rec.id)
             if found is not None:  # the project may have moved since the record wrote its out_dir
                 rec.config["out_dir"] = str(found)
-            self._add(RunFeed(rec, load_extra_layers(self.store.folder, rec.id)))
+            self.add_feed(RunFeed(rec, load_extra_layers(self.store.folder, rec.id)))
         self.overlay |= load_overlay(self.store.folder) & set(self.feeds)   # the ticks as they were left
         for p in problems:
             self.notice.emit(f"could not read a saved run ({p}); it was skipped", "error")
