@@ -23,9 +23,8 @@ def _median(fn, repeats: int = 3) -> float:
 
 
 def clear_caches() -> None:
-    from explorer.blocks import base
-    base._run_block.cache_clear()
-    base._expansion.cache_clear()
+    from explorer.blocks.base import clear_caches as clear_block_caches
+    clear_block_caches()
 
 
 def bench(name: str) -> dict:

@@ -156,3 +156,9 @@ def _run_block(type_name: str, frozen_params: tuple, repeat: int, in_shapes: tup
     for pi, shapes, out in repeats(block, p, repeat, list(in_shapes)):
         total = total + block.cost(pi, shapes, out)
     return tuple(out), total
+
+
+def clear_caches() -> None:
+    """Forget every cached expansion and block result (benchmarks time the cold path with this)."""
+    _run_block.cache_clear()
+    _expansion.cache_clear()
