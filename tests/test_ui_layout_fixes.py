@@ -185,3 +185,22 @@ def test_the_inspector_shows_a_clicked_connection_and_forgets_it_when_it_goes(ma
     assert fmt_shape(info.out_shape) in ins.shapes.text()
     w.scene.clearSelection()
     assert ins.title.text() == "Nothing selected"
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_quantity_choice_shows_its_entry_whole_where_the_bar_has_room(make_window, qtbot, size):
+    """The Gradients and Plain vs residual bars: the choice of statistic no longer cuts its entry short
+    ("weight gradient ‖∂L/∂w" lost its last bar) when the window has room for the whole entry."""
+    w = make_window(size=size)
+    dock = w.training_dock
+    dock.show()
+    dock.raise_()
+    for title in ("Gradients", "Plain vs residual"):   # the second is built when first shown
+        dock.tabs.setCurrentIndex(next(i for i in range(dock.tabs.count()) if dock.tabs.tabText(i) == title))
+        view = dock.gradients if title == "Gradients" else dock.comparison
+        qtbot.waitUntil(view.isVisible)
+        box = view.quantity
+        for i in range(box.count()):
+            box.setCurrentIndex(i)
+            text_width = box.fontMetrics().horizontalAdvance(box.currentText())
+            assert box.width() >= text_width + 20, (box.currentText(), box.width(), size)

@@ -84,7 +84,7 @@ class ComparisonView(QWidget):
         bar.addWidget(QLabel("compare"))
         bar.addWidget(self.pair_box, 1)
         bar.addWidget(QLabel("show"))
-        bar.addWidget(self.quantity)
+        bar.addWidget(self.quantity, 1)   # grows to show its entries whole where there is room
         bar.addWidget(self.one_scale)
         bar.addWidget(self.export)
         return bar

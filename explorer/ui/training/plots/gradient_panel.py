@@ -37,7 +37,7 @@ class GradientPanel(QWidget):
                                   "between compared runs keeps one scale. On: fit the colours to this run alone")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("show"))
-        bar.addWidget(self.quantity)
+        bar.addWidget(self.quantity, 2)   # grows first (up to its entries' width) where there is room
         bar.addWidget(QLabel("run"))
         bar.addWidget(self.run_switch, 1)
         bar.addWidget(self.own_scale)
