@@ -117,6 +117,70 @@ def test_resnet20_imports_as_three_stages_with_the_same_count_and_output(option,
     assert same_output(imported.compiled(), model) < 1e-5
 
 
+class PreActBlock(nn.Module):
+    """kuangliu/pytorch-cifar's PreActBlock: BN-ReLU before each conv, the projection sees the
+    pre-activated input, nothing after the addition."""
+
+    def __init__(self, inplanes, planes, stride=1, bottleneck=False):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        if bottleneck:
+            width = planes // 4
+            self.convs = nn.ModuleList([nn.Conv2d(inplanes, width, 1, bias=False), conv3x3(width, width, stride),
+                                        nn.Conv2d(width, planes, 1, bias=False)])
+            self.bns = nn.ModuleList([nn.BatchNorm2d(width), nn.BatchNorm2d(width)])
+        else:
+            self.convs = nn.ModuleList([conv3x3(inplanes, planes, stride), conv3x3(planes, planes)])
+            self.bns = nn.ModuleList([nn.BatchNorm2d(planes)])
+        if stride != 1 or inplanes != planes:
+            self.shortcut = nn.Conv2d(inplanes, planes, 1, stride, bias=False)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(x))
+        shortcut = self.shortcut(out) if hasattr(self, "shortcut") else x
+        out = self.convs[0](out)
+        for bn, conv in zip(self.bns, self.convs[1:]):
+            out = conv(F.relu(bn(out)))
+        return out + shortcut
+
+
+class PreActResNet(nn.Module):
+    def __init__(self, bottleneck=False, n=2, num_classes=10):
+        super().__init__()
+        widths = (64, 128, 256) if bottleneck else (16, 32, 64)
+        self.conv1 = conv3x3(3, 16)
+        blocks, cin = [], 16
+        for i, w in enumerate(widths):
+            for j in range(n):
+                blocks.append(PreActBlock(cin, w, 2 if i and not j else 1, bottleneck))
+                cin = w
+        self.layers = nn.Sequential(*blocks)
+        self.bn = nn.BatchNorm2d(cin)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        x = self.layers(self.conv1(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(F.relu(self.bn(x)), 1), 1))
+
+
+@pytest.mark.parametrize("bottleneck", [False, True])
+def test_pre_activation_blocks_import_as_stages_with_the_same_output(bottleneck):
+    """Blocks that end at the Add, with a projection of the pre-activated input, become pre-activation
+    stages (they were left as primitives)."""
+    torch.manual_seed(0)
+    model = trained_looking(PreActResNet(bottleneck))
+    imported = import_module(model, SHAPE)
+    g = imported.graph
+    assert analyze(g).valid and not imported.opaque
+    stages = [g.node(n) for n in g.topological_order() if g.node(n).type == "preact"]
+    variant = "bottleneck" if bottleneck else "basic"
+    widths = (64, 128, 256) if bottleneck else (16, 32, 64)
+    assert [(s.repeat, s.params["out_channels"], s.params["stride"], s.params["variant"]) for s in stages] == [
+        (2, widths[0], 1, variant), (2, widths[1], 2, variant), (2, widths[2], 2, variant)]
+    assert sum(1 for n in g.nodes.values() if n.type == "conv2d") == 1  # only the stem is left a primitive
+    assert same_output(imported.compiled(), model) < 1e-5
+
+
 def test_primitives_only_keeps_every_layer_and_still_matches():
     model = trained_looking(ResNet20(option="A", n=1))
     imported = import_module(model, SHAPE, blocks=False)

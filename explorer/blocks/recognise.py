@@ -4,7 +4,8 @@ A primitive declares ``torch_rules``: the torch modules, functions and tensor me
 with a rule that reads the call's settings (``TorchRules``, ``Step``, and the small helpers below).
 
 A composite: the importer (``explorer.importer.collapse``) finds the place a residual block may be, the
-cheap way: an Add of a branch and a shortcut, then a ReLU. It describes what it found as a ``ResidualSite``
+cheap way: an Add of a branch and a shortcut, with a ReLU after it (post-activation) or not
+(pre-activation). It describes what it found as a ``ResidualSite``
 and asks every registered block type for parameters that could have produced it
 (``CompositeBlock.recognise``). A guess costs nothing: the importer accepts it only when the block's own
 expansion for those parameters matches the traced nodes exactly. So a block type says how it is recognised in its own module, next to its expansion,
@@ -18,16 +19,18 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ResidualSite:
-    """An Add of a branch and a shortcut, followed by a ReLU, in a traced network.
+    """An Add of a branch and a shortcut in a traced network.
 
     ``convs``: the parameters of the Conv2d nodes along the branch, from the block's input to the Add (as
     the ``conv2d`` block stores them: ``out_channels``, ``kernel_size``, ``stride``, ``groups``, ...).
     ``shortcut``: a setting of the ``shortcut`` parameter that may describe the skip path: "auto" (identity,
     or a projection where the shape changes), "projection" or "zero_pad".
+    ``after_add``: the block would end in the ReLU after the Add (post-activation), not at the Add itself.
     """
 
     convs: tuple[dict, ...]
     shortcut: str
+    after_add: bool = True
 
 
 # -- primitives: which traced torch operation is which block ----------------------------------------------

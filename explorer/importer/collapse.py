@@ -1,7 +1,9 @@
 """Collapse recognisable residual blocks into our block types, and runs of equal blocks into stages.
 
-A candidate is found the cheap way (an Add whose only consumer is a ReLU; one of its inputs is the
-shortcut: the block's input itself, a zero-pad of it, or a 1×1 conv + BatchNorm of it), but it is accepted
+A candidate is found the cheap way (an Add of two inputs, the block ending in the ReLU that is the Add's
+only consumer, or at the Add itself for pre-activation blocks; one of its inputs is the shortcut: the
+block's input itself, a zero-pad of it, or a 1×1 conv (+ BatchNorm) of it or of its pre-activation
+BN-ReLU), but it is accepted
 only when the block type's own expansion for the guessed parameters matches the traced nodes exactly:
 same types, same parameters, same edges, and nothing inside used from outside. So a collapsed block
 computes what the code computed, and the weights of its parts keep their place (``sources`` is re-keyed).
@@ -38,38 +40,62 @@ def _collapse_blocks(asm: Assembled) -> int:
         if add not in g or g.node(add).type != "add" or len(g.inputs_of(add)) != 2:
             continue
         after = g.outputs_of(add)
-        if len(after) != 1 or g.node(after[0]).type != "activation" or g.node(after[0]).params["kind"] != "relu":
-            continue
-        exit_ = after[0]
-        a, b = g.inputs_of(add)
-        for branch, skip in ((a, b), (b, a)):
-            entry, kind = _shortcut(g, skip)
-            convs = _branch_convs(g, branch, entry)
-            in_shape = shapes.nodes[entry].out_shape if entry in shapes.nodes else None
-            if convs is None or in_shape is None:
-                continue
-            found = _first_match(g, entry, exit_, in_shape, [c for k in kind for c in _candidates(convs, k)])
-            if found:
-                _replace_block(asm, entry, exit_, *found)
-                shapes = analyze(g)  # cached per node: only the new block is computed
-                done += 1
-                break
+        relu = len(after) == 1 and g.node(after[0]).type == "activation" and g.node(after[0]).params["kind"] == "relu"
+        exits = ((after[0], True),) if relu else ()
+        found = _block_at(g, shapes, add, exits + ((add, False),))
+        if found:
+            _replace_block(asm, *found)
+            shapes = analyze(g)  # cached per node: only the new block is computed
+            done += 1
     return done
 
 
-def _shortcut(g: Graph, skip: str) -> tuple[str, tuple[str, ...]]:
-    """(the block's input, the shortcut settings that may describe it) if ``skip`` is the skip path. A
+def _block_at(g: Graph, shapes, add: str, exits):
+    """(entry, exit, type name, parameters, mapping) of the first block type whose expansion is exactly the
+    region that ends at one of ``exits`` ((node, the exit is the ReLU after the Add)), else None."""
+    a, b = g.inputs_of(add)
+    for exit_, after_add in exits:
+        for branch, skip in ((a, b), (b, a)):
+            for entry, kind in _shortcut(g, skip):
+                convs = _branch_convs(g, branch, entry)
+                in_shape = shapes.nodes[entry].out_shape if entry in shapes.nodes else None
+                if convs is None or in_shape is None:
+                    continue
+                found = _first_match(g, entry, exit_, in_shape,
+                                     [c for k in kind for c in _candidates(convs, k, after_add)])
+                if found:
+                    return entry, exit_, *found
+    return None
+
+
+def _shortcut(g: Graph, skip: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each (block input, shortcut settings that may describe it) if ``skip`` is the skip path. A
     projection where the shape changes is also what "auto" gives, and "auto" lets the identity blocks after
-    it join the same stage (as in torchvision's layers)."""
+    it join the same stage (as in torchvision's layers). A zero-pad or projection may see the block's input
+    or its pre-activation BN-ReLU (pre-activation blocks): both are offered."""
     node = g.node(skip)
     srcs = g.inputs_of(skip)
     if node.type == "zeropad_shortcut" and len(srcs) == 1:
-        return srcs[0], ("zero_pad",)
+        return [(entry, ("zero_pad",)) for entry in _inputs_or_preactivated(g, srcs[0])]
     if node.type == "batchnorm" and len(srcs) == 1:
         conv = g.node(srcs[0])
         if conv.type == "conv2d" and conv.params["kernel_size"] == 1 and len(g.inputs_of(srcs[0])) == 1:
-            return g.inputs_of(srcs[0])[0], ("auto", "projection")
-    return skip, ("auto",)
+            return [(g.inputs_of(srcs[0])[0], ("auto", "projection"))]
+    if node.type == "conv2d" and node.params["kernel_size"] == 1 and len(srcs) == 1:  # a projection without BN
+        return [(entry, ("auto", "projection")) for entry in _inputs_or_preactivated(g, srcs[0])] + [
+            (skip, ("auto",))]
+    return [(skip, ("auto",))]
+
+
+def _inputs_or_preactivated(g: Graph, x: str) -> list[str]:
+    """``x``, and the input of the BN-ReLU that ``x`` is the output of, if it is one."""
+    out = [x]
+    node = g.node(x)
+    if node.type == "activation" and len(g.inputs_of(x)) == 1:
+        bn = g.inputs_of(x)[0]
+        if g.node(bn).type == "batchnorm" and len(g.inputs_of(bn)) == 1:
+            out.append(g.inputs_of(bn)[0])
+    return out
 
 
 def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:
@@ -88,9 +114,9 @@ def _branch_convs(g: Graph, branch: str, entry: str) -> list[dict] | None:
     return None
 
 
-def _candidates(convs: list[dict], kind: str):
+def _candidates(convs: list[dict], kind: str, after_add: bool = True):
     """(type name, parameters) of every guess the registered block types make for this site."""
-    site = ResidualSite(tuple(dict(c) for c in convs), kind)  # copies: a guess cannot change the graph
+    site = ResidualSite(tuple(dict(c) for c in convs), kind, after_add)  # copies: a guess cannot change the graph
     for block in all_blocks():
         if block.composite:
             for params in block.recognise(site):

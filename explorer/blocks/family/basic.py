@@ -43,7 +43,7 @@ class BasicBlock(CompositeBlock):
     shortcut_add = RESIDUAL_ADD
 
     def recognise(self, site):
-        if len(site.convs) == 2:  # conv-bn-relu, conv-bn; the expansion check does the rest
+        if site.after_add and len(site.convs) == 2:  # conv-bn-relu, conv-bn; the expansion check does the rest
             first = site.convs[0]
             yield dict(channels=first["out_channels"], stride=first["stride"], shortcut=site.shortcut)
 

@@ -53,7 +53,7 @@ class BottleneckBlock(CompositeBlock):
     shortcut_add = RESIDUAL_ADD
 
     def recognise(self, site):
-        if len(site.convs) == 3:  # 1×1 reduce, 3×3 (maybe grouped), 1×1 expand
+        if site.after_add and len(site.convs) == 3:  # 1×1 reduce, 3×3 (maybe grouped), 1×1 expand
             reduce, middle, expand = site.convs
             yield dict(width=reduce["out_channels"], out_channels=expand["out_channels"], stride=middle["stride"],
                        groups=middle["groups"], shortcut=site.shortcut)

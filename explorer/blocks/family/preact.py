@@ -80,6 +80,24 @@ class PreActBlock(CompositeBlock):
     face = ("out_channels", "stride", "variant")
     shortcut_add = RESIDUAL_ADD
 
+    def recognise(self, site):
+        # BN-ReLU-conv twice (basic) or three times (bottleneck), nothing after the Add; the projection may see
+        # the pre-activated input or x itself. The expansion check rejects what does not fit.
+        if site.after_add:
+            return
+        last = site.convs[-1]["out_channels"] if site.convs else 0
+        inputs = ("preactivated", "raw")
+        if len(site.convs) == 2:
+            for source in inputs:
+                yield dict(out_channels=last, stride=site.convs[0]["stride"], variant="basic", shortcut=site.shortcut,
+                           shortcut_input=source)
+        elif len(site.convs) == 3:
+            reduce, middle, _ = site.convs
+            on, stride = ("1x1", reduce["stride"]) if reduce["stride"] > 1 else ("3x3", middle["stride"])
+            for source in inputs:
+                yield dict(out_channels=last, stride=stride, variant="bottleneck", width=reduce["out_channels"],
+                           stride_on=on, shortcut=site.shortcut, shortcut_input=source)
+
     def expand(self, p, b, x):
         out, stride, eps = p["out_channels"], p["stride"], p["bn_eps"]
         pre = b.act(b.bn(x, node_id="bn_in", **eps_args(eps)), node_id="relu_in")
