@@ -34,7 +34,7 @@ def test_bench_json_has_all_three_rates_their_ratios_and_the_noise(capsys):
 def test_bench_text_output(capsys):
     assert main(["bench", "resnet20", *FAST, "--steps", "2", "--max-steps", "2", "--stats-every", "1"]) == 0
     out = capsys.readouterr().out
-    assert "every step" in out and "plain PyTorch loop" in out and "compiled / hand-written" in out
+    assert "every step" in out and "plain PyTorch loop" in out and "ratio graph module / hand-written" in out
 
 
 def test_an_architecture_without_a_hand_written_version_has_no_reference_figure(capsys):

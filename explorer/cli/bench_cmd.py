@@ -50,7 +50,7 @@ def run(args) -> int:
     from explorer.arch import ArchError, load_arch
     from explorer.benchmarks.reference import reference_for
     from explorer.data import DatasetError, load_dataset
-    from explorer.train.bench import BenchError, benchmark, default_chunk
+    from explorer.train.bench import RATIOS, BenchError, benchmark, default_chunk
     from explorer.train.config import ConfigError, TrainConfig
     from explorer.train.device import DeviceError, resolve_device
 
@@ -104,35 +104,35 @@ def run(args) -> int:
     print(f"{graph.name} on {dataset.name}, {r.device}, batch {r.batch_size}, {r.steps} steps per side "
           f"interleaved in chunks of {r.chunk} (medians; spread = interquartile range / median)")
     every = "every step" if r.stats_every == 1 else f"every {r.stats_every} steps"
-    rows = [(f"engine, all layer statistics {every}:", r.engine_samples_per_s, r.spread["engine"]),
-            ("compiled network, plain PyTorch loop:", r.plain_samples_per_s, r.spread["plain"])]
-    if r.compiled_samples_per_s is not None:
-        rows.append((f"engine --compile, all statistics {every}:", r.compiled_samples_per_s, r.spread["compiled"]))
-    if r.reference_samples_per_s is not None:
-        rows.append(("hand-written model, plain PyTorch loop:", r.reference_samples_per_s, r.spread["reference"]))
-    if r.reference_compiled_samples_per_s is not None:
-        rows.append(("hand-written model compiled, plain loop:", r.reference_compiled_samples_per_s,
-                     r.spread["reference_compiled"]))
-    for label, value, spread in rows:
-        print(f"  {label:<46} {value:10,.1f} samples/s  (spread {spread:.1%})")
-    print(f"  ratio engine / plain: {r.ratio:.3f}  (paired by round: {r.paired_ratio:.3f}){_pm(r, 'ratio')}")
-    if r.reference_samples_per_s is not None:
-        print(f"  ratio engine / hand-written: {r.ratio_vs_reference:.3f}{_pm(r, 'ratio_vs_reference')}")
-        print(f"  ratio compiled / hand-written: {r.plain_ratio_vs_reference:.3f}{_pm(r, 'plain_ratio_vs_reference')}")
-        if r.compiled_ratio_vs_reference is not None:
-            print(f"  ratio engine --compile / hand-written: {r.compiled_ratio_vs_reference:.3f}"
-                  f"{_pm(r, 'compiled_ratio_vs_reference')}")
-        if r.compile_speedup_of_reference is not None:
-            print(f"  ratio engine --compile / hand-written compiled: {r.compiled_ratio_vs_compiled_reference:.3f}"
-                  f"{_pm(r, 'compiled_ratio_vs_compiled_reference')}")
-            print(f"  what compiling gives the hand-written model here: {r.compile_speedup_of_reference:.3f}×"
-                  f"{_pm(r, 'compile_speedup_of_reference')}")
-    else:
+    # One name per side, the same in the rows, the ratios and the CPU line. "graph module" is the graph built
+    # as an nn.Module, the engine's network: not torch.compile, which only the "+ torch.compile" sides use.
+    names = {"engine": "engine", "plain": "graph module", "compiled": "engine + torch.compile",
+             "reference": "hand-written", "reference_compiled": "hand-written + torch.compile"}
+    rows = [("engine", f"engine (every layer statistic {every})", r.engine_samples_per_s),
+            ("plain", "graph module, plain PyTorch loop", r.plain_samples_per_s),
+            ("compiled", f"engine + torch.compile (statistics {every})", r.compiled_samples_per_s),
+            ("reference", "hand-written model, plain PyTorch loop", r.reference_samples_per_s),
+            ("reference_compiled", "hand-written + torch.compile, plain loop", r.reference_compiled_samples_per_s)]
+    rows = [(side, label, value) for side, label, value in rows if value is not None]
+    width = max(len(label) for _, label, _ in rows) + 1
+    for side, label, value in rows:
+        print(f"  {label + ':':<{width}} {value:10,.1f} samples/s  (spread {r.spread[side]:.1%})")
+    lines = [("ratio", r.ratio, f"  (paired by round: {r.paired_ratio:.3f})")]
+    lines += [(k, getattr(r, k), "") for k in ("ratio_vs_reference", "plain_ratio_vs_reference",
+                                               "compiled_ratio_vs_reference", "compiled_ratio_vs_compiled_reference")]
+    for key, value, extra in lines:
+        if value is not None:
+            a, b = RATIOS[key]
+            print(f"  ratio {names[a]} / {names[b]}: {value:.3f}{extra}{_pm(r, key)}")
+    if r.compile_speedup_of_reference is not None:
+        print(f"  what torch.compile gives the hand-written model here: {r.compile_speedup_of_reference:.3f}×"
+              f"{_pm(r, 'compile_speedup_of_reference')}")
+    if r.reference_samples_per_s is None:
         print("  (no hand-written version of this architecture to compare with)")
     if r.compile_warmup_s is not None:
-        print(f"  compiling took {r.compile_warmup_s:.1f} s (not in the rates)")
+        print(f"  compiling the engine's network took {r.compile_warmup_s:.1f} s (not in the rates)")
     print("  per CPU second of this process (a busy machine moves these less): "
-          + ", ".join(f"{k} {v:.3f}" for k, v in r.cpu_ratios.items()))
+          + ", ".join(f"{names[RATIOS[k][0]]} / {names[RATIOS[k][1]]} {v:.3f}" for k, v in r.cpu_ratios.items()))
     return 0
 
 
