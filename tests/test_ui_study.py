@@ -105,7 +105,7 @@ def test_a_study_runs_end_to_end_and_its_point_opens_the_trial(study_view, qtbot
     assert panel.losses.getPlotItem().legend is None and key in panel.losses.getPlotItem().titleLabel.text
     for tid, color in colors.items():
         depth = tid.split("-")[0].removeprefix("resnet")
-        assert f"<span style='color:{color}'>{depth}</span>" in key, tid
+        assert f"<span style='color:{color}'>━━</span>{depth}" in key, tid
 
     deep_plain = next(p for p in panel.figure.points[True].points() if p.data() == (14, True))
     tip = panel.figure.tip(x=14, y=deep_plain.pos().y(), data=(14, True))

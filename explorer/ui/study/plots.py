@@ -14,6 +14,7 @@ from explorer.studies.figure import PLAIN_COLOR, RESIDUAL_COLOR, depth_color
 from explorer.ui.training.plots.style import palette_colors, style_plot
 
 KINDS = ((True, "plain", PLAIN_COLOR), (False, "residual", RESIDUAL_COLOR))
+STROKE = "━━"  # a depth's swatch in the loss plot's key
 
 
 def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str, min_height: int) -> None:
@@ -113,14 +114,15 @@ class LossPlot(pg.PlotWidget):
         self.setTitle(self.key(), color=palette_colors()[1].name(), size="9pt")
 
     def key(self) -> str:
-        """Each kind in its colour, then its depths in theirs, light to dark: "plain 20 56 / residual 20 56"."""
+        """Each kind in its colour, then a stroke of each depth's shade before the depth in the text colour
+        (the shallow shades are too pale to read as text): "depth: plain ━20 ━56 / residual ━20 ━56"."""
         parts = []
         for plain, label, color in KINDS:
             depths = sorted({d for d, p in self.kinds.values() if p == plain})
             if depths:
-                shades = " ".join(_span(depth_color(d, self.depths, plain), str(d)) for d in depths)
+                shades = " ".join(f"{_span(depth_color(d, self.depths, plain), STROKE)}{d}" for d in depths)
                 parts.append(f"{_span(color, label)} {shades}")
-        return " / ".join(parts) or "every trial, coloured by depth"
+        return f"depth: {' / '.join(parts)}" if parts else "every trial, coloured by depth"
 
     def clear_curves(self) -> None:
         for c in self.curves.values():
