@@ -89,6 +89,9 @@ def test_status_and_report(local_run, tmp_path, capsys):
     assert main(["study", "status", str(out), "--json"]) == 0
     status = strict_json.loads(capsys.readouterr().out)
     assert status["counts"]["done"] == 4 and status["verdict"] == result["verdict"]
+    assert main(["study", "status", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "resnet14 (plain)" in table and "±" not in table  # one seed per point: no spread to show
     report = tmp_path / "r.html"
     assert main(["study", "report", str(out), "-o", str(report), "--json"]) == 0
     assert strict_json.loads(capsys.readouterr().out) == {"report": str(report)}

@@ -282,13 +282,16 @@ def _table(result: dict) -> str:
 
 
 def _figure_table(result: dict) -> str:
-    """The figure's numbers: mean ± standard deviation over seeds per depth, plain and residual."""
-    def pm(mean, std):
-        return "" if mean is None else f"{100 * mean:.1f} ± {100 * std:.1f} %"
+    """The figure's numbers: mean ± standard deviation over seeds per depth, plain and residual (no ± from
+    one seed: a single run has no spread to show)."""
+    def pm(mean, std, n):
+        if mean is None:
+            return ""
+        return f"{100 * mean:.1f} ± {100 * std:.1f} %" if n > 1 else f"{100 * mean:.1f} %"
 
     lines = [f"{'network':<24} {'depth':>5}  {'train err':>16}  {'val err':>16}  seeds"]
     for r in result["summary"]:
         name = f"{r['arch']}{' (plain)' if r['plain'] else ''}"
-        lines.append(f"{name:<24} {r['depth']:>5}  {pm(r['train_err_mean'], r['train_err_std']):>16}  "
-                     f"{pm(r['val_err_mean'], r['val_err_std']):>16}  {r['n']:>5}")
+        lines.append(f"{name:<24} {r['depth']:>5}  {pm(r['train_err_mean'], r['train_err_std'], r['n']):>16}  "
+                     f"{pm(r['val_err_mean'], r['val_err_std'], r['n']):>16}  {r['n']:>5}")
     return "\n".join(lines)
