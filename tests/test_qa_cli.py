@@ -234,3 +234,11 @@ def test_a_run_folder_named_as_arch_says_to_name_its_graph(run, monkeypatch, cap
     monkeypatch.chdir(run.parent)
     assert main(["analyze", "gradflow", run.name]) == 2
     assert _one_error(capsys).endswith(f"name its graph, {run.name}/graph.json")
+
+
+def test_gradflow_of_a_network_without_shortcuts_says_it_is_its_own_twin(capsys):
+    """Was: `analyze gradflow plain20` printed the same table twice and found that 'the two flow alike'."""
+    assert main(["analyze", "gradflow", "plain20", "--batch-size", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "no shortcuts, so it is its own plain twin" in out and "flow alike" not in out
+    assert out.count("gradient norm reaching each unit's output") == 1

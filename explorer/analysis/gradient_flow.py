@@ -136,6 +136,12 @@ def _times(r: float) -> str:
     return f"{r:.3g}×" if math.isfinite(r) else "undefined"
 
 
+def own_twin_verdict(name: str) -> str:
+    """For a network without shortcuts: its plain twin is itself, so there is nothing to compare."""
+    return (f"{name} has no shortcuts, so it is its own plain twin and there is nothing to compare: measure a "
+            "residual network (resnet20, say) to see what its shortcuts change")
+
+
 def compare_verdict(name: str, net: DepthProfile, twin_name: str, twin: DepthProfile, normalisation: bool = True) -> str:
     """One line saying what the numbers show, the network against its twin (neither judged alone)."""
     regime = "with normalisation" if normalisation else "without normalisation"
@@ -147,8 +153,9 @@ def compare_verdict(name: str, net: DepthProfile, twin_name: str, twin: DepthPro
                 "`analyze gradflow resnet110 --no-bn --init fixup`)")
     rn, rt = net.ratio_first_last(), twin.ratio_first_last()
     sn, st = net.spread_orders(), twin.spread_orders()
-    head = (f"{regime}: the gradient at {twin_name}'s first layer is {_times(rt)} that at its last "
-            f"(norms span {st:.1f} orders of magnitude); {name}'s is {_times(rn)} ({sn:.1f} orders)")
+    head = (f"{regime}: the gradient at {twin_name}'s first layer is {_times(rt)} that at its last (from its "
+            f"largest to its smallest layer the norms span {st:.1f} orders of magnitude); {name}'s is "
+            f"{_times(rn)} ({sn:.1f} orders)")
     if not (math.isfinite(rn) and math.isfinite(rt)) or rn <= 0 or rt <= 0:
         return head
     gap = math.log10(rt) - math.log10(rn)

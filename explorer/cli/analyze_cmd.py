@@ -202,12 +202,12 @@ def _runs(args, device):
 
 # -- the tools ------------------------------------------------------------------------------------------
 def _gradflow(args, device, control) -> dict:
-    from explorer.analysis.gradient_flow import compare_verdict, profile_graph
+    from explorer.analysis.gradient_flow import compare_verdict, own_twin_verdict, profile_graph
     from explorer.network.twins import plain_twin
 
     ds = _dataset(args.dataset, args.seed)
     graph = _fitted(load_graph(args.target), ds, args.json)
-    twin = plain_twin(graph)[0]  # of the default start: a plain block whose branch starts at 0 passes nothing
+    twin, changes = plain_twin(graph)  # of the default start: a plain block whose branch starts at 0 passes nothing
     init = (args.init or "default").replace("-", "_")
     if init != "default":
         graph = _with_init(graph, init, args.json)
@@ -216,11 +216,12 @@ def _gradflow(args, device, control) -> dict:
     control.step("gradient flow networks", 0, 2)
     res = profile_graph(graph, x, y, args.seed, bn)
     control.step("gradient flow networks", 1, 2)
-    plain = profile_graph(twin, x, y, args.seed, bn)
+    plain = profile_graph(twin, x, y, args.seed, bn) if changes else res
     control.step("gradient flow networks", 2, 2)
-    verdict = compare_verdict(args.target, res, "the plain twin", plain, bn)
+    verdict = (compare_verdict(args.target, res, "the plain twin", plain, bn) if changes
+               else own_twin_verdict(args.target))
     if not args.json:
-        for label, prof in ((args.target, res), ("plain twin", plain)):
+        for label, prof in ((args.target, res), ("plain twin", plain))[:2 if changes else 1]:
             print(f"\n{label}: gradient norm reaching each unit's output, input side first (loss {prof.loss:.3f})")
             _bars([f"{k} ({d})" for k, d in zip(prof.keys, prof.depth)], prof.output_grad)
         print(f"\n{verdict}")

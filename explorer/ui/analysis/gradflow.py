@@ -19,14 +19,14 @@ INITS = (("default", "default (He)"), ("zero_gamma", "zero-γ (Goyal et al.)"), 
 
 
 def compute(graph, dataset: str, batch: int, seed: int, control, init: str = "default") -> dict:
-    from explorer.analysis.gradient_flow import compare_verdict
+    from explorer.analysis.gradient_flow import compare_verdict, own_twin_verdict
     from explorer.network.twins import plain_twin
     from explorer.ui.analysis import jobs
 
     dev = jobs.device()
     ds = jobs.dataset(dataset, seed)
     graph = jobs.fitted(graph, ds)
-    twin = plain_twin(graph)[0]  # of the default start: a plain block whose branch starts at 0 passes nothing
+    twin, changes = plain_twin(graph)  # of the default start: a plain block whose branch starts at 0 passes nothing
     if init != "default":
         from explorer.network.init_options import with_init
         graph = with_init(graph, init, zero_classifier=False)[0]
@@ -39,8 +39,8 @@ def compute(graph, dataset: str, batch: int, seed: int, control, init: str = "de
         control.step("gradient flow networks", 2 * i, 4)
         res = profile(graph, x, y, seed, bn, control)
         control.step("gradient flow networks", 2 * i + 1, 4)
-        plain = profile(twin, x, y, seed, bn, control)
-        verdict = compare_verdict(name, res, "the plain twin", plain, bn)
+        plain = profile(twin, x, y, seed, bn, control) if changes else res
+        verdict = compare_verdict(name, res, "the plain twin", plain, bn) if changes else own_twin_verdict(name)
         verdicts.append(verdict)
         out[key] = {"residual": res.rows(), "plain": plain.rows(), "verdict": verdict}
     control.step("gradient flow networks", 4, 4)
