@@ -100,6 +100,8 @@ def test_a_study_runs_end_to_end_and_its_point_opens_the_trial(study_view, qtbot
     assert len(panel.losses.curves) == 4
     colors = {tid: c.opts["pen"].color().name() for tid, c in panel.losses.curves.items()}
     assert colors["resnet8-plain-s0"] != colors["resnet14-plain-s0"] != colors["resnet14-s0"]
+    # The two plots share their row's height, so neither loses its axis title to the other's minimum.
+    assert panel.figure.height() == panel.losses.height()
     # The key is the title, each depth in its curves' colour: nothing inside the plot covers a curve.
     key = panel.losses.key()
     assert panel.losses.getPlotItem().legend is None and key in panel.losses.getPlotItem().titleLabel.text

@@ -15,6 +15,8 @@ from explorer.ui.training.plots.style import palette_colors, style_plot
 
 KINDS = ((True, "plain", PLAIN_COLOR), (False, "residual", RESIDUAL_COLOR))
 STROKE = "━━"  # a depth's swatch in the loss plot's key
+# Both plots share one row: one minimum, or the taller one overflows the row and loses its axis title.
+PLOT_MIN_HEIGHT = 140
 
 
 def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str, min_height: int) -> None:
@@ -37,7 +39,8 @@ class DepthPlot(pg.PlotWidget):
         super().__init__(parent)
         # The key in the title, not a legend: a legend inside the plot would hide points.
         key = " / ".join(_span(color, label) for _, label, color in KINDS)
-        set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed", 160)
+        set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed",
+               PLOT_MIN_HEIGHT)
         self.trials: dict[tuple[int, bool], list[dict]] = {}
         self.train, self.val, self.points, self.bars = {}, {}, {}, {}
         for plain, label, color in KINDS:
@@ -101,7 +104,7 @@ class LossPlot(pg.PlotWidget):
         super().__init__(parent)
         # The key in the title, as in the depth plot: any legend inside the plot hid curves (a deep plain
         # network's loss stays high, right where a corner legend sits).
-        set_up(self, "step", "training loss", "every trial, coloured by depth", 140)
+        set_up(self, "step", "training loss", "every trial, coloured by depth", PLOT_MIN_HEIGHT)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, list[list[float]]] = {}
         self.depths: list[int] = []
