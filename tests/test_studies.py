@@ -357,7 +357,8 @@ def test_resume_refuses_settings_it_would_ignore(tmp_path, capsys):
     line that names it, instead of being dropped without a word; where the trials run may change."""
     out = tmp_path / "s"
     for extra, named in ((["resnet"], "FAMILY ('resnet')"), (["--depths", "8"], "--depths"),
-                         (["--epochs", "3"], "the training option epochs"), (["--seeds", "2"], "--seeds")):
+                         (["--epochs", "3"], "--epochs"), (["--seeds", "2"], "--seeds"),
+                         (["--warmup", "2"], "--warmup"), (["--dataset", "digits"], "--dataset")):
         assert main(["study", "depth", *extra, "--resume", "--out", str(out)]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: --resume continues the study") and named in err and err.count("\n") == 1

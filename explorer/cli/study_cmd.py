@@ -29,6 +29,7 @@ ACTIONS = ("depth", "grid", "status", "report")
 TARGETS = {"depth": "FAMILY", "status": "STUDY_DIR", "report": "STUDY_DIR"}
 RUN_ONLY = ("depths", "archs", "seeds", "twin", "workers", "ray", "resume")
 HOW_TO_RUN = ("threads", "device")  # training options that say where the trials run, not what they compute
+DATA_DEFAULTED = ("dataset", "val_fraction")
 PROGRESS_EVERY_S = 10.0
 
 
@@ -61,10 +62,18 @@ def add_arguments(p) -> None:
                                                       '"verdict": "..."} on stdout at the end')
     add_data_arguments(p)
     add_training_arguments(p, "training (every trial the same; unset options keep the defaults of `train`)")
+    # Unset data options stay None until ``run`` gives them their defaults, so that --resume can tell a
+    # --dataset given from the default; each option's own spelling, for --resume's refusal.
+    data_defaults = {k: p.get_default(k) for k in DATA_DEFAULTED}
+    p.set_defaults(**dict.fromkeys(DATA_DEFAULTED), data_defaults=data_defaults,
+                   option_names={a.dest: a.option_strings[0] for a in p._actions if a.option_strings})
 
 
 def run(args) -> int:
     _check_options(args)
+    for k, v in getattr(args, "data_defaults", {}).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
     if args.action == "status":
         return _status(args)
     if args.action == "report":
@@ -105,10 +114,12 @@ def _check_resume(args) -> None:
     change them is refused, not ignored (the same command without --resume checks them against the study)."""
     if not args.out:
         raise UserError(f"study {args.action} --resume needs --out DIR, the study folder")
-    given = [f"--{o}" for o in ("depths", "archs", "seeds", "twin") if getattr(args, o) is not None]
-    given += [f"the training option {k}" for k in config_changes(args) if k not in HOW_TO_RUN]
-    if args.data_option or args.dataset != "digits" or args.val_fraction != 0.2:
-        given.append("the data options")
+    names = getattr(args, "option_names", {})
+    given = [o for o in ("depths", "archs", "seeds", "twin") if getattr(args, o) is not None]
+    given += [k for k in config_changes(args) if k not in HOW_TO_RUN]
+    given += [k for k in DATA_DEFAULTED if getattr(args, k, None) is not None]
+    given += ["data_option"] if args.data_option else []
+    given = [names.get(k, f"--{k.replace('_', '-')}") for k in given]
     if args.target:
         given.insert(0, f"FAMILY ('{args.target}')")
     if given:
