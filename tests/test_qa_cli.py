@@ -242,3 +242,11 @@ def test_gradflow_of_a_network_without_shortcuts_says_it_is_its_own_twin(capsys)
     out = capsys.readouterr().out
     assert "no shortcuts, so it is its own plain twin" in out and "flow alike" not in out
     assert out.count("gradient norm reaching each unit's output") == 1
+
+
+def test_a_depth_sweep_of_a_family_without_shortcuts_says_so(capsys):
+    """Was: `analyze depth-sweep plain` called the plain networks 'the residual network' and compared each
+    with itself."""
+    assert main(["analyze", "depth-sweep", "plain", "--depths", "8,14", "--batch-size", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "no shortcuts, so each network is its own plain twin" in out and "residual network" not in out

@@ -96,6 +96,7 @@ class SweepPoint:
     depth: int
     residual: DepthProfile
     plain: DepthProfile
+    own_twin: bool = False   # the network has no shortcuts: its plain twin is itself (``plain`` is ``residual``)
 
     def row(self) -> dict:
         return {"depth": self.depth,
@@ -116,8 +117,9 @@ def depth_sweep(graphs: dict[int, Graph], x: torch.Tensor, y: torch.Tensor, seed
         control.step("depth sweep networks", 2 * i, 2 * len(graphs))
         res = profile_graph(g, x, y, seed, normalisation)
         control.step("depth sweep networks", 2 * i + 1, 2 * len(graphs))
-        plain = profile_graph(plain_twin(g)[0], x, y, seed, normalisation)
-        points.append(SweepPoint(depth, res, plain))
+        twin, changes = plain_twin(g)
+        plain = profile_graph(twin, x, y, seed, normalisation) if changes else res
+        points.append(SweepPoint(depth, res, plain, own_twin=not changes))
     control.step("depth sweep networks", 2 * len(graphs), 2 * len(graphs))
     return points
 
@@ -130,6 +132,12 @@ def sweep_verdict(points: list[SweepPoint]) -> str:
 
     def change(p0: DepthProfile, p1: DepthProfile) -> float:
         return float(p1.output_grad[0] / p0.output_grad[0]) if p0.output_grad[0] > 0 else float("nan")
+
+    if all(p.own_twin for p in points):
+        return (f"this family has no shortcuts, so each network is its own plain twin: from depth {a.depth} to "
+                f"{b.depth} its first layer's gradient changes {change(a.residual, b.residual):.3g}× (first/last "
+                f"{a.residual.ratio_first_last():.3g} → {b.residual.ratio_first_last():.3g}); sweep a residual "
+                "family (resnet, say) to see what shortcuts change")
 
     return (f"from depth {a.depth} to {b.depth} the first layer's gradient changes {change(a.plain, b.plain):.3g}× "
             f"in the plain twin (first/last {a.plain.ratio_first_last():.3g} → {b.plain.ratio_first_last():.3g}) "

@@ -261,7 +261,8 @@ def _depth_sweep(args, device, control) -> dict:
     points = depth_sweep(graphs, x, y, args.seed, not args.no_bn, control)
     verdict = sweep_verdict(points)
     if not args.json:
-        print(f"{'depth':>6} {'first-layer grad residual':>26} {'plain twin':>12} {'first/last residual':>20} {'plain':>10}")
+        print(f"{'depth':>6} {'first-layer grad network':>26} {'plain twin':>12} {'first/last network':>20} "
+              f"{'plain':>10}")
         for p in points:
             r = p.row()
             print(f"{p.depth:>6} {r['residual_first_grad']:>26.3g} {r['plain_first_grad']:>12.3g} "
