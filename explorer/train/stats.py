@@ -108,7 +108,8 @@ class LayerStats:
     def after_step(self, out_grad_scale: torch.Tensor | None = None) -> torch.Tensor:
         """Call after the optimiser step. Returns the statistics as one CPU tensor (read it with ``arrays``),
         copied without waiting on a GPU: read it only after the next sync, e.g. the log interval's."""
-        # The output-gradient norms and the loss scale last: the host divides them (``arrays``).
+        # Every parameter's gradient norm, every unit's output-gradient norm, and the loss scale last (the host
+        # divides the output norms by it: ``arrays``).
         tail = torch.stack([*self._grad_norms, *(self._out_norms or [self._nan] * self._n),
                             out_grad_scale.float() if out_grad_scale is not None else self._one])
         parts = [tail]
