@@ -15,7 +15,7 @@ from explorer.ui.training.plots.quantity_box import quantity_box
 from explorer.ui.training.plots.run_switch import RunSwitch
 from explorer.ui.training.throttle import GRADIENT_HZ, Throttle
 
-HEATMAP_MIN_HEIGHT = 200   # about eight layer names one above the other
+HEATMAP_MIN_HEIGHT = 170   # six or seven layer names one above the other, and the step axis whole in a 1366×768 window
 PLOT_MIN_HEIGHT = 170      # title, curves and the x axis's labels
 
 
