@@ -83,9 +83,10 @@ def run(args) -> int:
         raise UserError(str(e)) from None
     reference = None if Path(args.arch).exists() else reference_for(args.arch)
     progress = ProgressLines(sys.stderr)
-    sides = ["engine"] + (["engine --compile"] if args.compile else []) + ["compiled network"] + (
-        ["hand-written"] if reference else []) + (["hand-written compiled"] if reference and args.compile else [])
-    progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up ({', '.join(sides)})"
+    sides = ["engine"] + (["compiled"] if args.compile else []) + ["plain"] + (
+        ["reference"] if reference else []) + (["reference_compiled"] if reference and args.compile else [])
+    building = ", ".join(SIDE_NAMES[k] for k in sides)
+    progress.say(f"bench: {graph.name} on {dataset.name}, building and warming up ({building})"
                  + ("; compiling takes a minute or two" if args.compile else ""))
     try:
         r = benchmark(graph, dataset, cfg, steps=args.steps, chunk=min(args.chunk or default_chunk(cfg), args.steps),
@@ -104,10 +105,6 @@ def run(args) -> int:
     print(f"{graph.name} on {dataset.name}, {r.device}, batch {r.batch_size}, {r.steps} steps per side "
           f"interleaved in chunks of {r.chunk} (medians; spread = interquartile range / median)")
     every = "every step" if r.stats_every == 1 else f"every {r.stats_every} steps"
-    # One name per side, the same in the rows, the ratios and the CPU line. "graph module" is the graph built
-    # as an nn.Module, the engine's network: not torch.compile, which only the "+ torch.compile" sides use.
-    names = {"engine": "engine", "plain": "graph module", "compiled": "engine + torch.compile",
-             "reference": "hand-written", "reference_compiled": "hand-written + torch.compile"}
     rows = [("engine", f"engine (every layer statistic {every})", r.engine_samples_per_s),
             ("plain", "graph module, plain PyTorch loop", r.plain_samples_per_s),
             ("compiled", f"engine + torch.compile (statistics {every})", r.compiled_samples_per_s),
@@ -123,7 +120,7 @@ def run(args) -> int:
     for key, value, extra in lines:
         if value is not None:
             a, b = RATIOS[key]
-            print(f"  ratio {names[a]} / {names[b]}: {value:.3f}{extra}{_pm(r, key)}")
+            print(f"  ratio {SIDE_NAMES[a]} / {SIDE_NAMES[b]}: {value:.3f}{extra}{_pm(r, key)}")
     if r.compile_speedup_of_reference is not None:
         print(f"  what torch.compile gives the hand-written model here: {r.compile_speedup_of_reference:.3f}×"
               f"{_pm(r, 'compile_speedup_of_reference')}")
@@ -131,9 +128,16 @@ def run(args) -> int:
         print("  (no hand-written version of this architecture to compare with)")
     if r.compile_warmup_s is not None:
         print(f"  compiling the engine's network took {r.compile_warmup_s:.1f} s (not in the rates)")
-    print("  per CPU second of this process (a busy machine moves these less): "
-          + ", ".join(f"{names[RATIOS[k][0]]} / {names[RATIOS[k][1]]} {v:.3f}" for k, v in r.cpu_ratios.items()))
+    cpu = (f"{SIDE_NAMES[RATIOS[k][0]]} / {SIDE_NAMES[RATIOS[k][1]]} {v:.3f}" for k, v in r.cpu_ratios.items())
+    print("  per CPU second of this process (a busy machine moves these less): " + ", ".join(cpu))
     return 0
+
+
+# One name per side, the same in the progress line, the rows, the ratios and the CPU line. "graph module" is
+# the graph built as an nn.Module, the engine's network: not torch.compile, which only the "+ torch.compile"
+# sides use.
+SIDE_NAMES = {"engine": "engine", "plain": "graph module", "compiled": "engine + torch.compile",
+              "reference": "hand-written", "reference_compiled": "hand-written + torch.compile"}
 
 
 def _pm(r, key: str) -> str:
@@ -159,7 +163,8 @@ class ProgressLines:
         if not self.tty and done < total and now - self.last < self.every:
             return
         self.last = now
-        text = f"bench: round {done}/{total} " + ", ".join(f"{k} {v:,.0f}" for k, v in rates.items()) + " samples/s"
+        sides = ", ".join(f"{SIDE_NAMES.get(k, k)} {v:,.0f}" for k, v in rates.items())
+        text = f"bench: round {done}/{total} {sides} samples/s"
         if self.tty:
             print("\r" + text + "\x1b[K", end="", file=self.stream, flush=True)
             self.drawn = True

@@ -64,26 +64,20 @@ class FlatWeights:
     def _bind(self) -> None:
         flat = torch.zeros(self.size, device=self.device)
         seen: set[int] = set()
-        self._copied = []
+        self._copied, bound = [], []
         with torch.no_grad():
-            for i, (p, view) in enumerate(zip(self.params, self._views(flat))):
+            for i, (p, at) in enumerate(zip(self.params, self.offsets)):
                 if p.dtype == torch.float32 and p.device == flat.device and _dense(p) and id(p) not in seen:
+                    view = flat.as_strided(p.shape, p.stride(), at)   # its own shape and memory layout
                     view.copy_(p.detach())
                     p.data = view
+                    bound.append(p)
                 else:
                     self._copied.append(i)
                 seen.add(id(p))
         self.flat = flat
-        copied = set(self._copied)
-        bound = [p for i, p in enumerate(self.params) if i not in copied]
         self._watch = [bound[0], bound[-1]] if bound else []
         self._ptrs = [p.data_ptr() for p in self._watch]
-
-    def _views(self, buffer: torch.Tensor) -> list[torch.Tensor]:
-        """Each parameter's stretch of the buffer in the parameter's shape and memory layout (a non-dense
-        parameter, which is copied rather than bound, gets a contiguous one)."""
-        return [buffer.as_strided(p.shape, p.stride() if _dense(p) else p.new_empty(p.shape).stride(), at)
-                for p, at in zip(self.params, self.offsets)]
 
     def current(self) -> torch.Tensor:
         """The buffer, holding every parameter's present value."""

@@ -41,7 +41,6 @@ class LayerStats:
         self.params: list[torch.Tensor] = [p for ps in self._unit_params for p in ps]
         self._weights = FlatWeights(self._unit_params, device)
         self._n = len(units)
-        self._device = device
         self._nan = torch.full((), float("nan"), device=device)
         self._zero = torch.zeros((), device=device)
         self._one = torch.ones((), device=device)

@@ -19,12 +19,17 @@ STROKE = "━━"  # a depth's swatch in the loss plot's key
 PLOT_MIN_HEIGHT = 140
 
 
-def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str, min_height: int) -> None:
+def set_up(widget: pg.PlotWidget, bottom: str, left: str, title: str) -> None:
     """The training plots' look (``style``: the app palette's background and axes, a faint grid), with the
     Study view's smaller title."""
     widget.setBackground(palette_colors()[0])
-    widget.setMinimumHeight(min_height)
+    widget.setMinimumHeight(PLOT_MIN_HEIGHT)
     style_plot(widget.getPlotItem(), left, bottom)
+    set_title(widget, title)
+
+
+def set_title(widget: pg.PlotWidget, title: str) -> None:
+    """The Study view's smaller title, in the palette's text colour (HTML spans keep their own colours)."""
     widget.setTitle(title, color=palette_colors()[1].name(), size="9pt")
 
 
@@ -39,8 +44,7 @@ class DepthPlot(pg.PlotWidget):
         super().__init__(parent)
         # The key in the title, not a legend: a legend inside the plot would hide points.
         key = " / ".join(_span(color, label) for _, label, color in KINDS)
-        set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed",
-               PLOT_MIN_HEIGHT)
+        set_up(self, "depth (weight layers)", "error (%)", f"{key}: training error solid, validation dashed")
         self.trials: dict[tuple[int, bool], list[dict]] = {}
         self.train, self.val, self.points, self.bars = {}, {}, {}, {}
         for plain, label, color in KINDS:
@@ -104,7 +108,7 @@ class LossPlot(pg.PlotWidget):
         super().__init__(parent)
         # The key in the title, as in the depth plot: any legend inside the plot hid curves (a deep plain
         # network's loss stays high, right where a corner legend sits).
-        set_up(self, "step", "training loss", "every trial, coloured by depth", PLOT_MIN_HEIGHT)
+        set_up(self, "step", "training loss", "every trial, coloured by depth")
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.data: dict[str, list[list[float]]] = {}
         self.depths: list[int] = []
@@ -114,7 +118,7 @@ class LossPlot(pg.PlotWidget):
         """Know every trial's depth and kind (the colours need all depths); the title becomes the key."""
         self.depths = sorted({t["depth"] for t in trials})
         self.kinds = {t["id"]: (t["depth"], t["plain"]) for t in trials}
-        self.setTitle(self.key(), color=palette_colors()[1].name(), size="9pt")
+        set_title(self, self.key())
 
     def key(self) -> str:
         """Each kind in its colour, then a stroke of each depth's shade before the depth in the text colour

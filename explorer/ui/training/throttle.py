@@ -51,7 +51,7 @@ class Throttle(QObject):
         return self
 
     def replace(self, old: Callable[[], None], new: Callable[[], None]) -> None:
-        """Call ``new`` where ``old`` was called (the canvas benchmark times each view's redraw in place)."""
+        """Call ``new`` where ``old`` was called (the training views' benchmark times each redraw in place)."""
         self._callbacks[self._callbacks.index(old)] = new
 
     def request(self) -> None:
